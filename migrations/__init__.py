@@ -1,0 +1,1 @@
+"""JourneyKit's Alembic environment and revisions (run with ``flask journeykit db upgrade``)."""

@@ -1,0 +1,1 @@
+"""JourneyKit's revisions, oldest first by their date-prefixed file names."""

@@ -1,0 +1,63 @@
+"""Who may use the admin API and pages: bearer keys or the shop's own guard.
+
+``Authorization: Bearer <key>`` is checked against ``JOURNEYKIT_ADMIN_API_KEYS``
+in constant time; without a bearer key, the shop's ``@journey.admin_guard``
+decides.  Nothing else gets in.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from typing import Any, Callable, TypeVar
+
+from flask import current_app, request
+
+from . import config
+from .errors import Forbidden, Unauthorized
+
+AdminGuard = Callable[[], bool]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def _is_admin_key(token: str) -> bool:
+    """Compare with every configured key, always all of them, in constant time each."""
+    keys = config.as_list(current_app.config["JOURNEYKIT_ADMIN_API_KEYS"])
+    given = token.encode()
+    matches = [hmac.compare_digest(given, key.encode()) for key in keys]
+    return any(matches)
+
+
+def check_admin(guard: AdminGuard | None) -> None:
+    """Raise 401 or 403 unless this request is the shop owner's."""
+    token = _bearer_token()
+    if token is not None:
+        if not _is_admin_key(token):
+            raise Unauthorized("The admin API key is not valid.", error_code="invalid_api_key")
+        return
+    if guard is None:
+        raise Unauthorized(
+            "Admin access needs an API key (Authorization: Bearer …) or the shop's admin_guard.",
+            error_code="admin_required",
+        )
+    if not guard():
+        raise Forbidden("This account may not use JourneyKit's admin.", error_code="admin_forbidden")
+
+
+def admin_required(view: F) -> F:
+    """Decorate a view so that only the shop owner reaches it."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check_admin(current_app.extensions["journeykit"].journey._admin_guard)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,110 @@
+"""The JSON API under ``{prefix}/api/v1``: shopper endpoints and the admin API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, request
+
+from . import schemas
+from .admin_access import admin_required
+from .db import session
+from .errors import NotFound, Unauthorized, ValidationError
+from .identity import Shopper, current_visitor_id
+from .models import Customer
+from .requests_json import load_json
+from .tracking import customer_for, find_customer, record_event
+
+_customer_schema = schemas.CustomerSchema()
+_loyalty_schema = schemas.LoyaltySchema()
+_batch_schema = schemas.EventBatchSchema()
+
+
+def _shopper() -> Shopper | None:
+    return current_app.extensions["journeykit"].journey.current_shopper()
+
+
+def _required_shopper() -> Shopper:
+    shopper = _shopper()
+    if shopper is None:
+        raise Unauthorized(
+            "Sign in first: this needs the shop's customer (a customer token or the shop's login).",
+            error_code="customer_required",
+        )
+    return shopper
+
+
+def me_loyalty() -> dict[str, Any]:
+    """The signed-in shopper's points: balance, tier and history."""
+    customer_for(_required_shopper())
+    session().commit()
+    return _loyalty_schema.dump({"balance": 0, "tier": "member", "history": []})
+
+
+def post_events() -> tuple[dict[str, Any], int]:
+    """Append a batch of journey events from the storefront."""
+    batch = load_json(_batch_schema, allow_text_plain=True)
+    customer = customer_for(_shopper())
+    visitor_id = current_visitor_id()
+    if customer is None and visitor_id is None:
+        raise ValidationError(
+            "Name the visitor (X-JourneyKit-Visitor) or the customer (X-JourneyKit-Customer).",
+            error_code="anonymous_event",
+        )
+    for event in batch["events"]:
+        record_event(
+            event["name"],
+            customer=customer,
+            visitor_id=visitor_id,
+            product_id=event["product_id"],
+            properties=event["properties"],
+            source="browser",
+        )
+    session().commit()
+    return {"accepted": len(batch["events"])}, 202
+
+
+@admin_required
+def admin_customers() -> dict[str, Any]:
+    """Customers, newest first, a page at a time (``?limit=`` up to 200, ``?before=<cursor>``)."""
+    limit = _int_arg("limit", default=50, low=1, high=200)
+    before = _int_arg("before", default=None, low=1, high=2**63 - 1)
+    query = sa.select(Customer).order_by(Customer.id.desc()).limit(limit + 1)
+    if before is not None:
+        query = query.where(Customer.id < before)
+    rows = session().scalars(query).all()
+    page = rows[:limit]
+    return {
+        "items": _customer_schema.dump(page, many=True),
+        "next": str(page[-1].id) if len(rows) > limit else None,
+    }
+
+
+@admin_required
+def admin_customer(customer_id: str) -> dict[str, Any]:
+    """One customer by the shop's own id."""
+    customer = find_customer(customer_id)
+    if customer is None:
+        raise NotFound(f"No customer with id {customer_id!r}.", error_code="customer_not_found")
+    return _customer_schema.dump(customer)
+
+
+def _int_arg(name: str, *, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError(
+            f"{name} must be a whole number from {low} to {high}.", fields={name: ["Not a valid value."]}
+        )
+    return int(raw)
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint("api", __name__)
+    bp.add_url_rule("/me/loyalty", view_func=me_loyalty, methods=["GET"])
+    bp.add_url_rule("/events", view_func=post_events, methods=["POST"])
+    bp.add_url_rule("/admin/customers", view_func=admin_customers, methods=["GET"])
+    bp.add_url_rule("/admin/customers/<path:customer_id>", view_func=admin_customer, methods=["GET"])
+    return bp

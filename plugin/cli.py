@@ -1,0 +1,57 @@
+"""``flask journeykit …`` commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from . import migrate
+
+journeykit_group = AppGroup("journeykit", help="JourneyKit: customer-journey widgets and metrics.")
+db_group = AppGroup("db", help="JourneyKit's own tables (the shop's migrations are never touched).")
+journeykit_group.add_command(db_group)
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@click.option("--sql", is_flag=True, help="Print the SQL instead of running it.")
+def db_upgrade(revision: str, sql: bool) -> None:
+    """Bring JourneyKit's tables to REVISION (default: the newest). Safe to run again."""
+    migrate.upgrade(revision, sql_output=sys.stdout if sql else None)  # type: ignore[arg-type]
+    if not sql:
+        click.echo(f"JourneyKit's tables are at revision {migrate.current_revision()}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Take JourneyKit's tables back to REVISION ('base' removes them all)."""
+    migrate.downgrade(revision)
+    click.echo(f"JourneyKit's tables are at revision {migrate.current_revision()}.")
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Print the revision JourneyKit's tables are at."""
+    click.echo(migrate.current_revision() or "none: run `flask journeykit db upgrade`")
+
+
+@db_group.command("check")
+def db_check() -> None:
+    """Exit 1 if JourneyKit's tables differ from its models."""
+    changes = migrate.pending_changes()
+    for change in changes:
+        click.echo(repr(change))
+    if changes:
+        raise SystemExit(1)
+    click.echo("JourneyKit's tables match its models.")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--empty", is_flag=True, help="Write an empty revision instead of autogenerating it.")
+def db_revision(message: str, empty: bool) -> None:
+    """Write a new migration (for JourneyKit's own developers)."""
+    migrate.revision(message, autogenerate=not empty)

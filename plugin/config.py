@@ -1,0 +1,78 @@
+"""Every ``JOURNEYKIT_*`` configuration key, defined once with its default.
+
+The README's configuration table documents the same keys; a test keeps the
+two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+#: Where the blueprint is mounted.
+URL_PREFIX = "/journeykit"
+#: Signs customer tokens and outbound hooks; ``None`` means the app's ``SECRET_KEY``.
+SECRET_KEY = None
+#: Stripe's ``whsec_…`` signing secret (or a list of them, during a rotation).
+STRIPE_WEBHOOK_SECRET = None
+#: Stripe API key, for line items and promotion codes.
+STRIPE_API_KEY = None
+#: Storefront origins allowed to call the API cross-origin.
+ALLOWED_ORIGINS: list[str] = []
+#: Bearer keys for the admin API.
+ADMIN_API_KEYS: list[str] = []
+#: Flask-SQLAlchemy bind for JourneyKit's tables (``None``: the shop's default database).
+BIND_KEY = None
+#: Loyalty points per major currency unit paid.
+POINTS_PER_UNIT = 1
+#: How long a customer token stays valid, in seconds.
+CUSTOMER_TOKEN_MAX_AGE = 24 * 3600
+#: Largest request body the JSON API accepts, in bytes (larger: 413).
+MAX_CONTENT_LENGTH = 64 * 1024
+#: Cookie that keeps an anonymous visitor's id on the shop's own origin.
+VISITOR_COOKIE = "journeykit_visitor"
+
+DEFAULTS: dict[str, Any] = {
+    "JOURNEYKIT_URL_PREFIX": URL_PREFIX,
+    "JOURNEYKIT_SECRET_KEY": SECRET_KEY,
+    "JOURNEYKIT_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+    "JOURNEYKIT_STRIPE_API_KEY": STRIPE_API_KEY,
+    "JOURNEYKIT_ALLOWED_ORIGINS": ALLOWED_ORIGINS,
+    "JOURNEYKIT_ADMIN_API_KEYS": ADMIN_API_KEYS,
+    "JOURNEYKIT_BIND_KEY": BIND_KEY,
+    "JOURNEYKIT_POINTS_PER_UNIT": POINTS_PER_UNIT,
+    "JOURNEYKIT_CUSTOMER_TOKEN_MAX_AGE": CUSTOMER_TOKEN_MAX_AGE,
+    "JOURNEYKIT_MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+    "JOURNEYKIT_VISITOR_COOKIE": VISITOR_COOKIE,
+}
+
+
+def apply_defaults(app: Flask) -> None:
+    """Set every key the app has not set, copying mutable defaults."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, list(value) if isinstance(value, list) else value)
+
+
+def as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """Read a list setting that may also be given as one comma-separated string.
+
+    Environment-driven configs (``app.config.from_prefixed_env``) hand over
+    strings, so ``"a,b"`` and ``["a", "b"]`` mean the same.
+    """
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part) for part in value]
+
+
+def secret_key(app: Flask) -> str:
+    """The key that signs tokens: ``JOURNEYKIT_SECRET_KEY``, else ``SECRET_KEY``."""
+    key = app.config.get("JOURNEYKIT_SECRET_KEY") or app.config.get("SECRET_KEY")
+    if not key:
+        raise RuntimeError(
+            "JourneyKit needs a secret to sign customer tokens: set SECRET_KEY "
+            "or JOURNEYKIT_SECRET_KEY in the app's config."
+        )
+    return str(key)

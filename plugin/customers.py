@@ -1,0 +1,47 @@
+"""Finding and creating JourneyKit's record of a shop's customer."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .db import insert_ignoring_conflicts, session, utcnow
+from .models import Customer
+from .stages import Stage
+
+
+def normalize_email(email: str | None) -> str | None:
+    """Strip and lower-case an address, so ``Jo@Shop.com `` and ``jo@shop.com`` match."""
+    if email is None:
+        return None
+    email = email.strip().lower()
+    return email or None
+
+
+def ensure_customer(shop_customer_id: str, *, email: str | None = None, name: str | None = None) -> Customer:
+    """The customer with the shop's id ``shop_customer_id``, created if new.
+
+    Safe under concurrency: two first requests of one shopper insert one row.
+    A known e-mail or name is updated when the shop tells us a new one.
+    """
+    shop_customer_id = str(shop_customer_id)
+    email = normalize_email(email)
+    now = utcnow()
+    values = {
+        "shop_customer_id": shop_customer_id,
+        "email": email,
+        "name": name,
+        "stage": Stage.AWARENESS,
+        "stage_changed_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    table = Customer.__table__
+    session().execute(insert_ignoring_conflicts(table, values, on=["shop_customer_id"]))
+    customer = session().scalars(
+        sa.select(Customer).where(Customer.shop_customer_id == shop_customer_id)
+    ).one()
+    if email and customer.email != email:
+        customer.email = email
+    if name and customer.name != name:
+        customer.name = name
+    return customer

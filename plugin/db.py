@@ -1,0 +1,107 @@
+"""JourneyKit's own SQLAlchemy metadata, used through the shop's engine and session.
+
+JourneyKit never registers its tables with the shop's ``db.Model``: they live
+in their own :data:`metadata`, so the shop's ``db.create_all()`` and its own
+Alembic history never see them, and JourneyKit's migrations never see the
+shop's tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
+
+#: Every JourneyKit table name starts with this.
+TABLE_PREFIX = "journeykit_"
+#: Alembic's version table for JourneyKit's own migrations.
+VERSION_TABLE = "journeykit_alembic_version"
+
+#: Stable constraint names, so migrations are the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of JourneyKit's models (not the shop's ``db.Model``)."""
+
+    metadata = metadata
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so the value
+    is stored as naive UTC there and made aware again when read.  Naive input
+    is refused: a naive time is ambiguous, and guessing shifts it by hours.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("JourneyKit stores timezone-aware datetimes only")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+#: A 64-bit integer primary key that SQLite still auto-increments.
+BigIntPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def session() -> Session:
+    """The shop's Flask-SQLAlchemy session, which JourneyKit shares."""
+    return current_app.extensions["journeykit"].db.session
+
+
+def engine() -> sa.Engine:
+    """The engine holding JourneyKit's tables (the default one, or ``JOURNEYKIT_BIND_KEY``'s)."""
+    state = current_app.extensions["journeykit"]
+    return state.db.engines[state.bind_key]
+
+
+def insert_ignoring_conflicts(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> sa.Executable:
+    """``INSERT … ON CONFLICT (on) DO NOTHING`` for SQLite and PostgreSQL.
+
+    Used where two requests may create the same row at once: the loser's
+    insert does nothing instead of failing, and both then read the one row.
+    """
+    dialect = session().get_bind(clause=table).dialect.name
+    module = {"postgresql": postgresql, "sqlite": sqlite}.get(dialect)
+    if module is None:
+        raise NotImplementedError(f"JourneyKit supports SQLite and PostgreSQL, not {dialect}")
+    return module.insert(table).values(**values).on_conflict_do_nothing(index_elements=on)
+
+
+def is_journeykit_object(name: str | None, type_: str, obj: Any) -> bool:
+    """Alembic ``include_object`` test: is this one of JourneyKit's tables (or of its parts)?"""
+    if type_ == "table":
+        return bool(name and name.startswith(TABLE_PREFIX))
+    table = getattr(obj, "table", None)
+    return bool(table is not None and table.name.startswith(TABLE_PREFIX))

@@ -1,0 +1,142 @@
+"""The :class:`JourneyKit` extension object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app
+from flask_sqlalchemy import SQLAlchemy
+
+from . import config, identity
+from .admin_access import AdminGuard
+from .db import metadata
+from .identity import CustomerLoader, Shopper
+from .migrate import exclude_from_shop_migrations
+
+EXTENSION_KEY = "journeykit"
+
+
+@dataclass
+class AppState:
+    """What JourneyKit keeps per app, in ``app.extensions["journeykit"]``."""
+
+    #: The extension object that registered this app.
+    journey: JourneyKit
+    #: The shop's Flask-SQLAlchemy instance, whose engine and session JourneyKit uses.
+    db: SQLAlchemy
+    #: The bind holding JourneyKit's tables (``None``: the shop's default database).
+    bind_key: str | None
+
+
+class JourneyKit:
+    """Customer-journey widgets, Stripe purchases and stage metrics for a Flask shop.
+
+    ``JourneyKit(app, db=db)`` or, with an app factory, ``journey = JourneyKit(db=db)``
+    then ``journey.init_app(app)`` for each app.
+    """
+
+    def __init__(self, app: Flask | None = None, *, db: SQLAlchemy | None = None) -> None:
+        #: The shop's ``SQLAlchemy`` instance, if given at construction.
+        self.db = db
+        self._customer_loader: CustomerLoader | None = None
+        self._admin_guard: AdminGuard | None = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask, *, db: SQLAlchemy | None = None) -> None:
+        """Register JourneyKit on ``app``.
+
+        Reads (each optional, defaults in :mod:`journeykit.config` and the README):
+        ``JOURNEYKIT_URL_PREFIX``, ``JOURNEYKIT_SECRET_KEY``,
+        ``JOURNEYKIT_STRIPE_WEBHOOK_SECRET``, ``JOURNEYKIT_STRIPE_API_KEY``,
+        ``JOURNEYKIT_ALLOWED_ORIGINS``, ``JOURNEYKIT_ADMIN_API_KEYS``,
+        ``JOURNEYKIT_BIND_KEY``, ``JOURNEYKIT_POINTS_PER_UNIT``,
+        ``JOURNEYKIT_CUSTOMER_TOKEN_MAX_AGE``, ``JOURNEYKIT_MAX_CONTENT_LENGTH``,
+        ``JOURNEYKIT_VISITOR_COOKIE``.
+
+        The database is ``db`` if given, else the one passed to the
+        constructor, else the app's registered Flask-SQLAlchemy instance, else
+        a new one (SQLite in the instance folder when
+        ``SQLALCHEMY_DATABASE_URI`` is unset).
+        """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError(
+                "JourneyKit is already registered on this app. Call init_app once per app; "
+                "to reach the extension, use app.extensions['journeykit'].journey."
+            )
+        config.apply_defaults(app)
+        state = AppState(journey=self, db=self._database_for(app, db), bind_key=_bind_key(app))
+        app.extensions[EXTENSION_KEY] = state
+
+        from . import cli, web  # noqa: PLC0415 - they import this module's names
+
+        app.register_blueprint(web.create_blueprint(), url_prefix=app.config["JOURNEYKIT_URL_PREFIX"])
+        web.register_app_hooks(app)
+        app.cli.add_command(cli.journeykit_group)
+        exclude_from_shop_migrations(app)
+
+    def _database_for(self, app: Flask, db: SQLAlchemy | None) -> SQLAlchemy:
+        db = db or self.db or app.extensions.get("sqlalchemy")
+        if db is None:
+            app.config.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite:///journeykit.sqlite3")
+            db = SQLAlchemy(app)
+        elif "sqlalchemy" not in app.extensions:
+            db.init_app(app)
+        return db
+
+    # -- registration decorators ------------------------------------------
+
+    def customer_loader(self, loader: CustomerLoader) -> CustomerLoader:
+        """Register the function that names the current request's customer.
+
+        It takes no arguments and returns ``(customer_id, email)``, or ``None``
+        for an anonymous request.  Used for same-origin pages; cross-origin
+        pages send a :meth:`customer_token` instead.
+        """
+        self._customer_loader = loader
+        return loader
+
+    def admin_guard(self, guard: AdminGuard) -> AdminGuard:
+        """Register the function that says whether the current request is the shop owner's.
+
+        It takes no arguments and returns ``True`` to let the request into the
+        admin API and pages (typically by checking the shop's own login).
+        """
+        self._admin_guard = guard
+        return guard
+
+    # -- identity ---------------------------------------------------------
+
+    def customer_token(self, customer_id: Any, email: str | None = None, name: str | None = None) -> str:
+        """A signed, expiring token naming a customer, for cross-origin widgets.
+
+        Render it into the page (``data-customer-token`` on the embed script);
+        the script sends it back as the ``X-JourneyKit-Customer`` header.
+        """
+        return identity.make_token(current_app._get_current_object(), customer_id, email, name)  # type: ignore[attr-defined]
+
+    def current_shopper(self) -> Shopper | None:
+        """The identified shopper of the current request, or ``None``.
+
+        Raises a 401 :class:`~journeykit.errors.Unauthorized` for a tampered or
+        expired token.
+        """
+        return identity.current_shopper(self._customer_loader)
+
+
+def _bind_key(app: Flask) -> str | None:
+    """Point JourneyKit's metadata at ``JOURNEYKIT_BIND_KEY`` for Flask-SQLAlchemy's session routing.
+
+    The metadata is shared by every app in the process, so all of them must
+    agree on the bind; a clash is refused rather than silently misrouted.
+    """
+    bind_key = app.config["JOURNEYKIT_BIND_KEY"]
+    current = metadata.info.get("bind_key", bind_key)
+    if current != bind_key:
+        raise RuntimeError(
+            f"JOURNEYKIT_BIND_KEY is {bind_key!r} here but {current!r} in another app of this "
+            "process; every app in one process must use the same bind for JourneyKit."
+        )
+    metadata.info["bind_key"] = bind_key
+    return bind_key

@@ -1,0 +1,34 @@
+"""Reading and validating JSON request bodies with marshmallow schemas."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import marshmallow
+from flask import request
+
+from .errors import BadRequest, ValidationError
+
+
+def load_json(schema: marshmallow.Schema, *, allow_text_plain: bool = False) -> Any:
+    """Parse the request body as JSON and validate it with ``schema``.
+
+    Malformed JSON answers 400; a body of the wrong shape answers 422 with the
+    offending fields.  ``allow_text_plain`` accepts ``text/plain`` bodies, which
+    is what ``navigator.sendBeacon`` sends for a string.
+    """
+    mimetype = request.mimetype
+    if not (request.is_json or (allow_text_plain and mimetype == "text/plain")):
+        raise BadRequest(
+            "Send a JSON body with Content-Type: application/json.", error_code="json_required"
+        )
+    try:
+        data = json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise BadRequest("The request body is not valid JSON.", error_code="invalid_json")
+    try:
+        return schema.load(data)
+    except marshmallow.ValidationError as exc:
+        fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ValidationError("Some fields are not valid.", fields=fields)

@@ -1,0 +1,61 @@
+"""marshmallow schemas of the JSON API, declared once for validation and output."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+EVENT_NAME = validate.Regexp(
+    r"^[a-z][a-z0-9_.:-]{0,63}$", error="Use 1 to 64 lower-case letters, digits, _ . : or -."
+)
+#: At most this many events in one ``POST /api/v1/events``.
+MAX_EVENTS_PER_BATCH = 50
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(keys=fields.String())
+
+
+class ErrorSchema(Schema):
+    """The one error shape of the JSON API."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class EventSchema(Schema):
+    """One journey event sent by a storefront."""
+
+    name = fields.String(required=True, validate=EVENT_NAME)
+    product_id = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
+    properties = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), load_default=dict)
+
+
+class EventBatchSchema(Schema):
+    """A batch of events, as the embed script sends them (``navigator.sendBeacon``-friendly)."""
+
+    events = fields.List(
+        fields.Nested(EventSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_EVENTS_PER_BATCH),
+    )
+
+
+class CustomerSchema(Schema):
+    """A customer as the admin API shows it."""
+
+    id = fields.String(attribute="shop_customer_id")
+    email = fields.String()
+    name = fields.String()
+    stripe_customer_id = fields.String()
+    stage = fields.Function(lambda customer: customer.stage.value)
+    stage_changed_at = fields.DateTime()
+    created_at = fields.DateTime()
+
+
+class LoyaltySchema(Schema):
+    """``GET /api/v1/me/loyalty``."""
+
+    balance = fields.Integer(required=True)
+    tier = fields.String(required=True)
+    history = fields.List(fields.Dict(), required=True)

@@ -1,0 +1,91 @@
+"""The blueprint tree under ``JOURNEYKIT_URL_PREFIX`` and its request hooks.
+
+``journeykit`` (pages: admin, widgets, embed script) holds ``journeykit.api``
+(the JSON API at ``/api/v1``), whose every error answers in the JSON shape.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.routing import RequestRedirect
+
+from . import api, config, errors
+from .identity import TOKEN_HEADER, VISITOR_HEADER
+from .money import format_money
+
+#: Paths under the prefix whose answers, errors included, are always JSON.
+JSON_PATHS = ("/api/",)
+_CORS_HEADERS = ", ".join(["Content-Type", "Authorization", TOKEN_HEADER, VISITOR_HEADER])
+
+
+def create_blueprint() -> Blueprint:
+    """A fresh blueprint tree (one per app, since blueprints keep per-registration state)."""
+    from journeykit.widgets import create_blueprint as create_widgets_blueprint  # noqa: PLC0415
+
+    from . import admin_pages  # noqa: PLC0415
+
+    root = Blueprint("journeykit", __name__, template_folder="templates")
+    api_bp = api.create_blueprint()
+    install_json_errors(api_bp)
+    root.register_blueprint(api_bp, url_prefix="/api/v1")
+    root.register_blueprint(create_widgets_blueprint())
+    root.register_blueprint(admin_pages.create_blueprint(), url_prefix="/admin")
+    root.add_app_template_global(format_money, "journeykit_money")
+    root.before_request(_limit_body_size)
+    root.after_request(_add_cors_headers)
+    return root
+
+
+def install_json_errors(bp: Blueprint) -> None:
+    """Answer every error raised in ``bp``'s views with the JSON error shape.
+
+    Handlers are registered per status code as well as per class: Flask looks
+    up code-specific handlers first, so a shop's own ``@app.errorhandler(404)``
+    would otherwise answer our API's 404s with its HTML page.
+    """
+    for status in default_exceptions:
+        bp.register_error_handler(status, errors.http_error_response)
+    bp.register_error_handler(HTTPException, errors.http_error_response)
+    bp.register_error_handler(Exception, errors.unexpected_error_response)
+
+
+def register_app_hooks(app: Flask) -> None:
+    """Answer routing errors (404, 405) under the JSON paths in JSON too.
+
+    Routing fails before any blueprint is chosen, so blueprint error handlers
+    never see it; an app-wide ``before_request`` runs first and answers only
+    for JourneyKit's own JSON paths, leaving the shop's pages alone.
+    """
+
+    @app.before_request
+    def _json_routing_errors() -> Response | None:
+        exc = request.routing_exception
+        if exc is None or isinstance(exc, RequestRedirect) or not _is_json_path(request.path):
+            return None
+        return errors.http_error_response(exc)  # type: ignore[arg-type]
+
+
+def _is_json_path(path: str) -> bool:
+    prefix = current_app.config["JOURNEYKIT_URL_PREFIX"].rstrip("/")
+    return any(path.startswith(prefix + sub) for sub in JSON_PATHS)
+
+
+def _limit_body_size() -> None:
+    """Cap request bodies (``JOURNEYKIT_MAX_CONTENT_LENGTH``): larger ones answer 413.
+
+    Set per request, so the shop's own ``MAX_CONTENT_LENGTH`` stays its own.
+    """
+    request.max_content_length = int(current_app.config["JOURNEYKIT_MAX_CONTENT_LENGTH"])
+
+
+def _add_cors_headers(response: Response) -> Response:
+    """Let the storefront origins of ``JOURNEYKIT_ALLOWED_ORIGINS``, and only them, call us."""
+    origin = request.headers.get("Origin")
+    response.vary.add("Origin")
+    if origin and origin in config.as_list(current_app.config["JOURNEYKIT_ALLOWED_ORIGINS"]):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = _CORS_HEADERS
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response

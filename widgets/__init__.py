@@ -1,0 +1,90 @@
+"""The embeddable widgets: server-rendered fragments, the Jinja global and ``embed.js``.
+
+Each widget kind renders ``journeykit/widgets/<kind>.html`` (override it in the
+shop's own ``templates/`` folder).  The same fragment is served at
+``{prefix}/widgets/<kind>`` for the embed script and other sites.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request, send_from_directory, url_for
+from markupsafe import Markup
+
+from journeykit.errors import NotFound
+
+#: The widget kinds, as INTERFACE.md names them.
+KINDS = ("reviews", "rating", "testimonials", "referral", "loyalty")
+#: ``embed.js`` is served with long-lived caching under a versioned URL.
+EMBED_MAX_AGE = 365 * 24 * 3600
+
+
+def render_widget(kind: str, product: str | None = None) -> Markup:
+    """One widget's HTML fragment (``product`` for reviews and rating)."""
+    if kind not in KINDS:
+        raise NotFound(f"No widget called {kind!r}; try one of {', '.join(KINDS)}.", error_code="unknown_widget")
+    return Markup(render_template(f"journeykit/widgets/{kind}.html", kind=kind, product=product))
+
+
+class TemplateGlobal:
+    """The ``journeykit`` object in the shop's Jinja templates.
+
+    ``{{ journeykit.reviews("sku-1") }}`` and friends render the widgets on the
+    server; ``{{ journeykit.embed_script() }}`` adds the script that enhances them.
+    """
+
+    def reviews(self, product: str) -> Markup:
+        return render_widget("reviews", str(product))
+
+    def rating(self, product: str) -> Markup:
+        return render_widget("rating", str(product))
+
+    def testimonials(self) -> Markup:
+        return render_widget("testimonials")
+
+    def referral(self) -> Markup:
+        return render_widget("referral")
+
+    def loyalty(self) -> Markup:
+        return render_widget("loyalty")
+
+    def embed_script(self, customer_token: str | None = None) -> Markup:
+        """The ``<script>`` tag that loads ``embed.js``, with an optional customer token."""
+        src = url_for("journeykit.widgets.embed_js", v=_version())
+        token = Markup(' data-customer-token="{}"').format(customer_token) if customer_token else ""
+        return Markup('<script src="{}" async{}></script>').format(src, token)
+
+
+def widget_fragment(kind: str) -> Response:
+    product = request.args.get("product")
+    if kind in ("reviews", "rating") and not product:
+        raise NotFound("Name the product: ?product=<your product id>.", error_code="product_required")
+    return Response(render_widget(kind, product), mimetype="text/html")
+
+
+def embed_js() -> Response:
+    static = current_app.blueprints["journeykit.widgets"].static_folder
+    response = send_from_directory(static, "journeykit/embed.js", max_age=EMBED_MAX_AGE)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _version() -> str:
+    from journeykit import __version__  # noqa: PLC0415 - the package imports this module
+
+    return __version__
+
+
+def create_blueprint() -> Blueprint:
+    bp = Blueprint(
+        "widgets",
+        __name__,
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/static",
+    )
+    bp.add_url_rule("/embed.js", view_func=embed_js, endpoint="embed_js")
+    bp.add_url_rule("/widgets/<kind>", view_func=widget_fragment, endpoint="fragment")
+    bp.add_app_template_global(TemplateGlobal(), "journeykit")
+    return bp
