@@ -1,0 +1,146 @@
+"""Test harness: bare shops on SQLite and on a real PostgreSQL the harness starts itself.
+
+Every database test runs twice, ``[sqlite]`` and ``[postgresql]``.  Without
+PostgreSQL installed the second run is skipped with the reason; with
+``--require-postgres`` (CI) it fails instead, so CI never passes untested.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from typing import Any, Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from journeykit import JourneyKit
+from journeykit import migrate as jk_migrate
+from journeykit.db import metadata as journeykit_metadata
+
+from . import postgres
+
+pytest_plugins = ["journeykit.pytest_plugin"]
+
+ADMIN_KEY = "test-admin-key-0123456789"
+_db_names = itertools.count(1)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-postgres",
+        action="store_true",
+        default=os.environ.get("JOURNEYKIT_REQUIRE_POSTGRES") == "1",
+        help="fail, instead of skipping, the PostgreSQL tests when no server can be started",
+    )
+
+
+def _unavailable(config: pytest.Config, reason: str) -> None:
+    if config.getoption("--require-postgres"):
+        pytest.fail(f"PostgreSQL is required (--require-postgres) but {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL tests skipped: {reason} (install Debian's postgresql package)")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(pytestconfig: pytest.Config) -> Iterator[str]:
+    """A PostgreSQL server URL: ``JOURNEYKIT_TEST_POSTGRES`` if set, else a throwaway cluster."""
+    given = os.environ.get("JOURNEYKIT_TEST_POSTGRES")
+    if given:
+        yield given
+        return
+    bin_dir = postgres.find_bin_dir()
+    if bin_dir is None:
+        _unavailable(pytestconfig, "no PostgreSQL server binaries (initdb) were found")
+    with postgres.throwaway_cluster(bin_dir) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh, empty database for one test, on each backend in turn."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/shop.sqlite3"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"shop_{os.getpid()}_{next(_db_names)}"
+    url = postgres.create_database(server, name)
+    yield url
+    postgres.drop_database(server, name)
+
+
+def make_shop(database_url: str, config: dict[str, Any] | None = None, **journey_kwargs: Any) -> tuple[Flask, SQLAlchemy, JourneyKit]:
+    """A bare shop: a Flask app, its own ``db`` with a model of its own, and JourneyKit."""
+    journeykit_metadata.info.pop("bind_key", None)
+    app = Flask("shop")
+    app.config.update(
+        TESTING=True,
+        SECRET_KEY="shop-secret",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        JOURNEYKIT_ADMIN_API_KEYS=[ADMIN_KEY],
+        JOURNEYKIT_STRIPE_WEBHOOK_SECRET="whsec_test_secret",
+        **(config or {}),
+    )
+
+    class ShopBase(DeclarativeBase):  # a registry per shop, as in separate processes
+        pass
+
+    db = SQLAlchemy(app, model_class=ShopBase)
+
+    class Product(db.Model):  # type: ignore[name-defined]
+        __tablename__ = "products"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+    app.extensions["shop_models"] = {"Product": Product}
+    journey = JourneyKit(app, db=db, **journey_kwargs)
+    return app, db, journey
+
+
+@pytest.fixture
+def shop_factory(database_url: str) -> Iterator[Callable[..., tuple[Flask, SQLAlchemy, JourneyKit]]]:
+    """``shop_factory(config={...})`` → ``(app, db, journey)``, with all tables in place."""
+    made: list[SQLAlchemy] = []
+
+    def factory(config: dict[str, Any] | None = None, *, migrate: bool = True, **kwargs: Any):
+        app, db, journey = make_shop(database_url, config, **kwargs)
+        with app.app_context():
+            db.create_all()
+            if migrate:
+                jk_migrate.upgrade()
+        made.append((app, db))
+        return app, db, journey
+
+    yield factory
+    for app, db in made:
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture
+def shop(shop_factory) -> tuple[Flask, SQLAlchemy, JourneyKit]:
+    return shop_factory()
+
+
+@pytest.fixture
+def app(shop) -> Flask:
+    """The bare shop's app (pytest-flask's ``client`` uses it)."""
+    return shop[0]
+
+
+@pytest.fixture
+def journey(shop) -> JourneyKit:
+    return shop[2]
+
+
+@pytest.fixture
+def db(shop) -> SQLAlchemy:
+    return shop[1]
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_KEY}"}
