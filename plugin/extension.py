@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
-from . import config, identity
+from . import checkout, config, identity
 from .admin_access import AdminGuard
 from .db import metadata
 from .identity import CustomerLoader, Shopper
@@ -115,6 +115,29 @@ class JourneyKit:
         the script sends it back as the ``X-JourneyKit-Customer`` header.
         """
         return identity.make_token(current_app._get_current_object(), customer_id, email, name)  # type: ignore[attr-defined]
+
+    def checkout_params(
+        self,
+        *,
+        customer_id: Any = None,
+        email: str | None = None,
+        products: Iterable[str] = (),
+        visitor_id: str | None = None,
+        referral_code: str | None = None,
+    ) -> dict[str, Any]:
+        """Keyword arguments to merge into ``stripe.checkout.Session.create(...)``.
+
+        They carry the shop's customer id (``client_reference_id``) and the
+        metadata ``journeykit_visitor``, ``journeykit_products`` and
+        ``journeykit_referral`` that tie the purchase back to the journey.
+        """
+        return checkout.checkout_params(
+            customer_id=customer_id,
+            email=email,
+            products=products,
+            visitor_id=visitor_id,
+            referral_code=referral_code,
+        )
 
     def current_shopper(self) -> Shopper | None:
         """The identified shopper of the current request, or ``None``.

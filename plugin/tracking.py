@@ -38,6 +38,7 @@ def record_event(
     product_id: str | None = None,
     properties: dict[str, Any] | None = None,
     source: str = "server",
+    dedupe_key: str | None = None,
 ) -> JourneyEvent:
     """Append one event to the log (the caller commits)."""
     if visitor_id is not None:
@@ -51,6 +52,7 @@ def record_event(
         product_id=product_id,
         properties=properties or {},
         source=source,
+        dedupe_key=dedupe_key,
         occurred_at=utcnow(),
     )
     session().add(event)

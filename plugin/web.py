@@ -15,12 +15,13 @@ from .identity import TOKEN_HEADER, VISITOR_HEADER
 from .money import format_money
 
 #: Paths under the prefix whose answers, errors included, are always JSON.
-JSON_PATHS = ("/api/",)
+JSON_PATHS = ("/api/", "/stripe/")
 _CORS_HEADERS = ", ".join(["Content-Type", "Authorization", TOKEN_HEADER, VISITOR_HEADER])
 
 
 def create_blueprint() -> Blueprint:
     """A fresh blueprint tree (one per app, since blueprints keep per-registration state)."""
+    from journeykit.hooks.stripe_webhook import create_blueprint as create_stripe_blueprint  # noqa: PLC0415
     from journeykit.widgets import create_blueprint as create_widgets_blueprint  # noqa: PLC0415
 
     from . import admin_pages  # noqa: PLC0415
@@ -29,6 +30,9 @@ def create_blueprint() -> Blueprint:
     api_bp = api.create_blueprint()
     install_json_errors(api_bp)
     root.register_blueprint(api_bp, url_prefix="/api/v1")
+    stripe_bp = create_stripe_blueprint()
+    install_json_errors(stripe_bp)
+    root.register_blueprint(stripe_bp, url_prefix="/stripe")
     root.register_blueprint(create_widgets_blueprint())
     root.register_blueprint(admin_pages.create_blueprint(), url_prefix="/admin")
     root.add_app_template_global(format_money, "journeykit_money")

@@ -1,0 +1,55 @@
+"""The Stripe event store: every verified event, with what became of it.
+
+Revision ID: 2996398c3515
+Revises: fbb6ecd091bd
+Create Date: 2026-11-22 18:07:53.777957
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = '2996398c3515'
+down_revision: Union[str, Sequence[str], None] = 'fbb6ecd091bd'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Create the Stripe event store."""
+    op.create_table('journeykit_stripe_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('event_id', sa.String(length=255), nullable=False),
+    sa.Column('type', sa.String(length=100), nullable=False),
+    sa.Column('livemode', sa.Boolean(), nullable=False),
+    sa.Column('created', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('object_ref', sa.String(length=255), nullable=True),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('received', 'processed', 'ignored', 'deferred', 'failed', name='stripe_event_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_journeykit_stripe_events')),
+    sa.UniqueConstraint('event_id', name=op.f('uq_journeykit_stripe_events_event_id'))
+    )
+    with op.batch_alter_table('journeykit_stripe_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_journeykit_stripe_events_created'), ['created'], unique=False)
+        batch_op.create_index(batch_op.f('ix_journeykit_stripe_events_object_ref'), ['object_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_journeykit_stripe_events_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_journeykit_stripe_events_type'), ['type'], unique=False)
+
+
+
+def downgrade() -> None:
+    """Drop the Stripe event store."""
+    with op.batch_alter_table('journeykit_stripe_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_type'))
+        batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_status'))
+        batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_object_ref'))
+        batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_created'))
+
+    op.drop_table('journeykit_stripe_events')

@@ -1,0 +1,220 @@
+"""Turning Stripe's statements about a checkout into the state of an order.
+
+Every function here applies *state*, not deltas, so that any arrival order
+and any duplication of Stripe's events ends in the same order:
+
+* a session's payment status only moves up ``expired < pending < failed < paid``;
+* the refunded amount is Stripe's cumulative ``amount_refunded``, never a sum;
+* a closed dispute (won or lost) is never reopened by a late ``created``.
+
+The effects of a change (the journey event, the stage, signals) happen on the
+transition only, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import signals
+from .customers import ensure_customer, normalize_email
+from .db import insert_ignoring_conflicts, session, utcnow
+from .models import Customer, DisputeStatus, Order, OrderItem, OrderStatus
+from .progress import advance
+from .stages import Stage
+from .tracking import ensure_visitor, record_event
+
+_STATUS_RANK = {OrderStatus.EXPIRED: 0, OrderStatus.PENDING: 1, OrderStatus.FAILED: 2, OrderStatus.PAID: 3}
+_SESSION_EVENTS = {
+    "checkout.session.completed": None,  # paid or pending, by payment_status
+    "checkout.session.async_payment_succeeded": OrderStatus.PAID,
+    "checkout.session.async_payment_failed": OrderStatus.FAILED,
+    "checkout.session.expired": OrderStatus.EXPIRED,
+}
+
+#: What :func:`apply_event` answers.
+PROCESSED, DEFERRED, IGNORED = "processed", "deferred", "ignored"
+
+
+def apply_event(event: dict[str, Any]) -> str:
+    """Apply one verified Stripe event; ``deferred`` when it names an unknown payment."""
+    kind, obj = event["type"], event["data"]["object"]
+    if kind in _SESSION_EVENTS:
+        apply_session(obj, kind)
+        return PROCESSED
+    if kind == "charge.refunded":
+        return apply_refund(obj)
+    if kind in ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"):
+        return apply_dispute(obj)
+    return IGNORED
+
+
+def object_ref(event: dict[str, Any]) -> str | None:
+    """The payment intent an event is about (what deferred events wait for)."""
+    obj = event.get("data", {}).get("object", {})
+    ref = obj.get("payment_intent") if isinstance(obj, dict) else None
+    return ref if isinstance(ref, str) else None
+
+
+def apply_session(obj: dict[str, Any], kind: str) -> Order:
+    """Create or update the order of a checkout session."""
+    target = _SESSION_EVENTS[kind] or (
+        OrderStatus.PENDING if obj.get("payment_status") == "unpaid" else OrderStatus.PAID
+    )
+    order = _order_for_session(obj)
+    if order.payment_intent_id is None and obj.get("payment_intent"):
+        order.payment_intent_id = obj["payment_intent"]
+    if order.customer_id is None:
+        order.customer = _match_customer(obj, create=target is not OrderStatus.EXPIRED)
+    if _STATUS_RANK[target] <= _STATUS_RANK[order.status]:
+        return order
+    order.status = target
+    if target is OrderStatus.PAID:
+        _record_purchase(order)
+    elif target is OrderStatus.EXPIRED:
+        _record_abandoned_checkout(order)
+    return order
+
+
+def _order_for_session(obj: dict[str, Any]) -> Order:
+    """The session's order, locked for this transaction (created if new).
+
+    Two events about one new session may arrive at the same moment: the
+    insert that loses does nothing, and both then lock the one row.
+    """
+    metadata = obj.get("metadata") or {}
+    values = {
+        "checkout_session_id": obj["id"],
+        "status": OrderStatus.EXPIRED,  # the lowest rank: the caller raises it
+        "amount_total": int(obj.get("amount_total") or 0),
+        "currency": (obj.get("currency") or "usd").lower(),
+        "livemode": bool(obj.get("livemode")),
+        "visitor_id": metadata.get("journeykit_visitor") or None,
+        "referral_code": metadata.get("journeykit_referral") or None,
+    }
+    session().execute(insert_ignoring_conflicts(Order.__table__, values, on=["checkout_session_id"]))
+    query = sa.select(Order).where(Order.checkout_session_id == obj["id"]).with_for_update()
+    order = session().scalars(query.execution_options(populate_existing=True)).one()
+    if not order.items:
+        order.items = [OrderItem(product_id=product) for product in _products(metadata)]
+    return order
+
+
+def _products(metadata: dict[str, Any]) -> list[str]:
+    raw = metadata.get("journeykit_products") or ""
+    seen: dict[str, None] = {}
+    for product in raw.split(","):
+        if product.strip():
+            seen.setdefault(product.strip(), None)
+    return list(seen)
+
+
+def _match_customer(obj: dict[str, Any], *, create: bool) -> Customer | None:
+    """The buyer: ``client_reference_id``, else the Stripe customer, else the e-mail."""
+    details = obj.get("customer_details") or {}
+    email = normalize_email(details.get("email") or obj.get("customer_email"))
+    name = details.get("name")
+    stripe_customer = obj.get("customer") if isinstance(obj.get("customer"), str) else None
+    if obj.get("client_reference_id"):
+        customer = ensure_customer(obj["client_reference_id"], email=email, name=name)
+    else:
+        customer = _find_by(Customer.stripe_customer_id, stripe_customer) or _find_by(Customer.email, email)
+        if customer is None and create and email:
+            customer = Customer(email=email, name=name)
+            session().add(customer)
+    if customer is not None and stripe_customer and customer.stripe_customer_id is None:
+        if _find_by(Customer.stripe_customer_id, stripe_customer) is None:
+            customer.stripe_customer_id = stripe_customer
+    return customer
+
+
+def _find_by(column: Any, value: str | None) -> Customer | None:
+    if not value:
+        return None
+    return session().scalars(sa.select(Customer).where(column == value).order_by(Customer.id)).first()
+
+
+def _record_purchase(order: Order) -> None:
+    order.paid_at = utcnow()
+    session().flush()
+    customer = order.customer
+    if order.visitor_id:
+        ensure_visitor(order.visitor_id, customer)
+    record_event(
+        "purchase",
+        customer=customer,
+        visitor_id=order.visitor_id,
+        properties={"order": order.checkout_session_id, "amount": order.amount_total, "currency": order.currency},
+        source="stripe",
+        dedupe_key=f"purchase:{order.checkout_session_id}",
+    )
+    if customer is not None:
+        paid = session().scalar(
+            sa.select(sa.func.count()).where(Order.customer_id == customer.id, Order.status == OrderStatus.PAID)
+        )
+        advance(customer, Stage.RETENTION if paid >= 2 else Stage.PURCHASE, visitor_id=order.visitor_id)
+    signals.queue(signals.purchase_recorded, order=order, customer=customer)
+
+
+def _record_abandoned_checkout(order: Order) -> None:
+    record_event(
+        "checkout_expired",
+        customer=order.customer,
+        visitor_id=order.visitor_id,
+        properties={"order": order.checkout_session_id},
+        source="stripe",
+        dedupe_key=f"expired:{order.checkout_session_id}",
+    )
+    if order.customer is not None:
+        advance(order.customer, Stage.CONSIDERATION, visitor_id=order.visitor_id)
+
+
+def _order_for_payment(payment_intent: str | None) -> Order | None:
+    if not payment_intent:
+        return None
+    query = sa.select(Order).where(Order.payment_intent_id == payment_intent).with_for_update()
+    return session().scalars(query).first()
+
+
+def apply_refund(charge: dict[str, Any]) -> str:
+    """Set the order's refunded amount to Stripe's cumulative figure, if that is more."""
+    order = _order_for_payment(charge.get("payment_intent"))
+    if order is None:
+        return DEFERRED
+    refunded = min(int(charge.get("amount_refunded") or 0), order.amount_total)
+    if refunded <= order.amount_refunded:
+        return PROCESSED
+    amount = refunded - order.amount_refunded
+    order.amount_refunded = refunded
+    record_event(
+        "refund",
+        customer=order.customer,
+        properties={"order": order.checkout_session_id, "amount": amount, "total_refunded": refunded},
+        source="stripe",
+        dedupe_key=f"refund:{order.checkout_session_id}:{refunded}",
+    )
+    signals.queue(signals.refund_recorded, order=order, amount=amount, total_refunded=refunded)
+    return PROCESSED
+
+
+_DISPUTE_CLOSED = {"won": DisputeStatus.WON, "lost": DisputeStatus.LOST, "warning_closed": DisputeStatus.WON}
+
+
+def apply_dispute(dispute: dict[str, Any]) -> str:
+    """Hold the order while disputed; a closed dispute is final (won releases, lost reverses)."""
+    order = _order_for_payment(dispute.get("payment_intent"))
+    if order is None:
+        return DEFERRED
+    status = _DISPUTE_CLOSED.get(dispute.get("status", ""), DisputeStatus.OPEN)
+    if order.dispute_status in (DisputeStatus.WON, DisputeStatus.LOST) or order.dispute_status == status:
+        return PROCESSED
+    order.dispute_status = status
+    record_event(
+        f"dispute_{status.value}",
+        customer=order.customer,
+        properties={"order": order.checkout_session_id, "amount": int(dispute.get("amount") or 0)},
+        source="stripe",
+        dedupe_key=f"dispute:{order.checkout_session_id}:{status.value}",
+    )
+    return PROCESSED

@@ -1,0 +1,59 @@
+"""Blinker signals a shop can subscribe to (``from journeykit import signals``).
+
+Each is sent by the Flask app (``sender=current_app``) after the change it
+reports has been committed, never from inside a transaction that may still
+roll back; receivers take ``(sender, **extra)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blinker import Namespace, NamedSignal
+from flask import current_app
+
+from .db import session
+
+_signals = Namespace()
+
+#: A person moved to a later stage. Keyword arguments: ``customer_id`` (the
+#: shop's id, or ``None``), ``visitor_id``, ``old`` and ``new`` (:class:`~journeykit.Stage`).
+stage_changed = _signals.signal("stage-changed")
+#: An order was paid for the first time. Keyword arguments: ``order`` (an
+#: :class:`~journeykit.models.Order`) and ``customer`` (or ``None``).
+purchase_recorded = _signals.signal("purchase-recorded")
+#: More of an order was refunded (or lost in a dispute). Keyword arguments:
+#: ``order``, ``amount`` (this refund, minor units) and ``total_refunded``.
+refund_recorded = _signals.signal("refund-recorded")
+#: A shopper submitted a review. Keyword argument: ``review``.
+review_submitted = _signals.signal("review-submitted")
+#: A review became visible on the storefront. Keyword argument: ``review``.
+review_published = _signals.signal("review-published")
+#: A loyalty balance changed. Keyword arguments: ``customer_id``, ``delta``, ``balance``.
+points_changed = _signals.signal("points-changed")
+#: A referred friend's purchase counted for the referrer. Keyword arguments: ``code``, ``order``.
+referral_converted = _signals.signal("referral-converted")
+
+_PENDING = "journeykit_pending_signals"
+
+
+def queue(signal: NamedSignal, **extra: Any) -> None:
+    """Send ``signal`` once the current transaction commits through :func:`commit`."""
+    session().info.setdefault(_PENDING, []).append((signal, extra))
+
+
+def commit() -> None:
+    """Commit the shared session, then send the signals queued in that transaction."""
+    db_session = session()
+    db_session.commit()
+    pending = db_session.info.pop(_PENDING, [])
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for signal, extra in pending:
+        signal.send(app, **extra)
+
+
+def rollback() -> None:
+    """Roll back the shared session and forget the signals queued in it."""
+    db_session = session()
+    db_session.rollback()
+    db_session.info.pop(_PENDING, None)
