@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from journeykit import purchases, signals
-from journeykit.db import insert_ignoring_conflicts, session, utcnow
+from journeykit.db import insert_if_absent, session, utcnow
 from journeykit.models import StripeEvent, StripeEventStatus
 
 log = logging.getLogger("journeykit.stripe")
@@ -46,7 +46,7 @@ def store(event: dict[str, Any], payload: bytes) -> None:
         "attempts": 0,
         "received_at": utcnow(),
     }
-    session().execute(insert_ignoring_conflicts(StripeEvent.__table__, values, on=["event_id"]))
+    insert_if_absent(StripeEvent.__table__, values, on=["event_id"])
     session().commit()
 
 

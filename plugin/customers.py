@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .db import insert_ignoring_conflicts, session, utcnow
+from .db import insert_if_absent, session, utcnow
 from .models import Customer
 from .stages import Stage
 
@@ -36,7 +36,7 @@ def ensure_customer(shop_customer_id: str, *, email: str | None = None, name: st
         "updated_at": now,
     }
     table = Customer.__table__
-    session().execute(insert_ignoring_conflicts(table, values, on=["shop_customer_id"]))
+    insert_if_absent(table, values, on=["shop_customer_id"])
     customer = session().scalars(
         sa.select(Customer).where(Customer.shop_customer_id == shop_customer_id)
     ).one()

@@ -86,17 +86,25 @@ def engine() -> sa.Engine:
     return state.db.engines[state.bind_key]
 
 
-def insert_ignoring_conflicts(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> sa.Executable:
-    """``INSERT … ON CONFLICT (on) DO NOTHING`` for SQLite and PostgreSQL.
+def insert_if_absent(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> bool:
+    """``INSERT … ON CONFLICT (on) DO NOTHING`` on SQLite and PostgreSQL; ``True`` if it inserted.
 
     Used where two requests may create the same row at once: the loser's
     insert does nothing instead of failing, and both then read the one row.
+    (``RETURNING`` tells reliably whether a row was written: PostgreSQL's
+    driver gives no row count for such inserts.)
     """
     dialect = session().get_bind(clause=table).dialect.name
     module = {"postgresql": postgresql, "sqlite": sqlite}.get(dialect)
     if module is None:
         raise NotImplementedError(f"JourneyKit supports SQLite and PostgreSQL, not {dialect}")
-    return module.insert(table).values(**values).on_conflict_do_nothing(index_elements=on)
+    statement = (
+        module.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=on)
+        .returning(*table.primary_key.columns)
+    )
+    return session().execute(statement).first() is not None
 
 
 def is_journeykit_object(name: str | None, type_: str, obj: Any) -> bool:

@@ -44,10 +44,12 @@ class APIError(JourneyKitError, http.HTTPException):
 
 
 class BadRequest(APIError, http.BadRequest):
+    code = 400  # APIError's 400 comes first in the MRO, so each class names its own
     error_code = "bad_request"
 
 
 class Unauthorized(APIError, http.Unauthorized):
+    code = 401
     error_code = "unauthorized"
 
     def get_headers(self, environ=None, scope=None):  # type: ignore[override]
@@ -55,22 +57,27 @@ class Unauthorized(APIError, http.Unauthorized):
 
 
 class Forbidden(APIError, http.Forbidden):
+    code = 403
     error_code = "forbidden"
 
 
 class NotFound(APIError, http.NotFound):
+    code = 404
     error_code = "not_found"
 
 
 class Conflict(APIError, http.Conflict):
+    code = 409
     error_code = "conflict"
 
 
 class ValidationError(APIError, http.UnprocessableEntity):
+    code = 422
     error_code = "validation_error"
 
 
 class ServiceUnavailable(APIError, http.ServiceUnavailable):
+    code = 503
     error_code = "unavailable"
 
 

@@ -13,13 +13,13 @@ transition only, inside the caller's transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
 from . import signals
 from .customers import ensure_customer, normalize_email
-from .db import insert_ignoring_conflicts, session, utcnow
+from .db import insert_if_absent, session, utcnow
 from .models import Customer, DisputeStatus, Order, OrderItem, OrderStatus
 from .progress import advance
 from .stages import Stage
@@ -62,12 +62,12 @@ def apply_session(obj: dict[str, Any], kind: str) -> Order:
     target = _SESSION_EVENTS[kind] or (
         OrderStatus.PENDING if obj.get("payment_status") == "unpaid" else OrderStatus.PAID
     )
-    order = _order_for_session(obj)
+    order, created = _order_for_session(obj)
     if order.payment_intent_id is None and obj.get("payment_intent"):
         order.payment_intent_id = obj["payment_intent"]
     if order.customer_id is None:
         order.customer = _match_customer(obj, create=target is not OrderStatus.EXPIRED)
-    if _STATUS_RANK[target] <= _STATUS_RANK[order.status]:
+    if not created and _STATUS_RANK[target] <= _STATUS_RANK[order.status]:
         return order
     order.status = target
     if target is OrderStatus.PAID:
@@ -77,8 +77,8 @@ def apply_session(obj: dict[str, Any], kind: str) -> Order:
     return order
 
 
-def _order_for_session(obj: dict[str, Any]) -> Order:
-    """The session's order, locked for this transaction (created if new).
+def _order_for_session(obj: dict[str, Any]) -> tuple[Order, bool]:
+    """The session's order, locked for this transaction, and whether this call created it.
 
     Two events about one new session may arrive at the same moment: the
     insert that loses does nothing, and both then lock the one row.
@@ -93,12 +93,12 @@ def _order_for_session(obj: dict[str, Any]) -> Order:
         "visitor_id": metadata.get("journeykit_visitor") or None,
         "referral_code": metadata.get("journeykit_referral") or None,
     }
-    session().execute(insert_ignoring_conflicts(Order.__table__, values, on=["checkout_session_id"]))
+    created = insert_if_absent(Order.__table__, values, on=["checkout_session_id"])
     query = sa.select(Order).where(Order.checkout_session_id == obj["id"]).with_for_update()
     order = session().scalars(query.execution_options(populate_existing=True)).one()
     if not order.items:
         order.items = [OrderItem(product_id=product) for product in _products(metadata)]
-    return order
+    return order, created
 
 
 def _products(metadata: dict[str, Any]) -> list[str]:
@@ -177,24 +177,31 @@ def _order_for_payment(payment_intent: str | None) -> Order | None:
     return session().scalars(query).first()
 
 
+def reversed_amount(order: Order) -> int:
+    """How much of the order no longer counts: the refunds, or all of it after a lost dispute."""
+    if order.dispute_status is DisputeStatus.LOST:
+        return order.amount_total
+    return order.amount_refunded
+
+
+#: Called inside the transaction that reverses part of an order, as
+#: ``handler(order, before, after)`` with the reversed amounts in minor units.
+#: Loyalty and referrals take back their rewards in proportion (after / total).
+reversal_handlers: list[Callable[[Order, int, int], None]] = []
+#: Called as ``handler(order, held)`` when a dispute opens (held) or is won (released).
+hold_handlers: list[Callable[[Order, bool], None]] = []
+
+
 def apply_refund(charge: dict[str, Any]) -> str:
     """Set the order's refunded amount to Stripe's cumulative figure, if that is more."""
     order = _order_for_payment(charge.get("payment_intent"))
     if order is None:
         return DEFERRED
     refunded = min(int(charge.get("amount_refunded") or 0), order.amount_total)
-    if refunded <= order.amount_refunded:
-        return PROCESSED
-    amount = refunded - order.amount_refunded
-    order.amount_refunded = refunded
-    record_event(
-        "refund",
-        customer=order.customer,
-        properties={"order": order.checkout_session_id, "amount": amount, "total_refunded": refunded},
-        source="stripe",
-        dedupe_key=f"refund:{order.checkout_session_id}:{refunded}",
-    )
-    signals.queue(signals.refund_recorded, order=order, amount=amount, total_refunded=refunded)
+    if refunded > order.amount_refunded:
+        before = reversed_amount(order)
+        order.amount_refunded = refunded
+        _reversed(order, before, "refund")
     return PROCESSED
 
 
@@ -209,6 +216,8 @@ def apply_dispute(dispute: dict[str, Any]) -> str:
     status = _DISPUTE_CLOSED.get(dispute.get("status", ""), DisputeStatus.OPEN)
     if order.dispute_status in (DisputeStatus.WON, DisputeStatus.LOST) or order.dispute_status == status:
         return PROCESSED
+    before = reversed_amount(order)
+    was_held = order.dispute_status is DisputeStatus.OPEN
     order.dispute_status = status
     record_event(
         f"dispute_{status.value}",
@@ -217,4 +226,25 @@ def apply_dispute(dispute: dict[str, Any]) -> str:
         source="stripe",
         dedupe_key=f"dispute:{order.checkout_session_id}:{status.value}",
     )
+    if (status is DisputeStatus.OPEN) != was_held:
+        for handler in hold_handlers:
+            handler(order, status is DisputeStatus.OPEN)
+    _reversed(order, before, "dispute_lost")
     return PROCESSED
+
+
+def _reversed(order: Order, before: int, cause: str) -> None:
+    """Log, hook and signal the part of the order newly reversed (if any)."""
+    after = reversed_amount(order)
+    if after <= before:
+        return
+    record_event(
+        "refund",
+        customer=order.customer,
+        properties={"order": order.checkout_session_id, "amount": after - before, "total_refunded": after, "cause": cause},
+        source="stripe",
+        dedupe_key=f"refund:{order.checkout_session_id}:{after}",
+    )
+    for handler in reversal_handlers:
+        handler(order, before, after)
+    signals.queue(signals.refund_recorded, order=order, amount=after - before, total_refunded=after)

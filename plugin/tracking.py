@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .customers import ensure_customer
-from .db import insert_ignoring_conflicts, session, utcnow
+from .db import insert_if_absent, session, utcnow
 from .identity import Shopper
 from .models import Customer, JourneyEvent, Visitor
 
@@ -20,7 +20,7 @@ def ensure_visitor(visitor_id: str, customer: Customer | None = None) -> Visitor
     """
     now = utcnow()
     values = {"id": visitor_id, "first_seen_at": now, "last_seen_at": now}
-    session().execute(insert_ignoring_conflicts(Visitor.__table__, values, on=["id"]))
+    insert_if_absent(Visitor.__table__, values, on=["id"])
     visitor = session().get(Visitor, visitor_id, populate_existing=True)
     assert visitor is not None
     visitor.last_seen_at = now
