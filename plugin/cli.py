@@ -7,11 +7,14 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from journeykit.hooks.stripe_cli import stripe_group
+
 from . import migrate
 
 journeykit_group = AppGroup("journeykit", help="JourneyKit: customer-journey widgets and metrics.")
 db_group = AppGroup("db", help="JourneyKit's own tables (the shop's migrations are never touched).")
 journeykit_group.add_command(db_group)
+journeykit_group.add_command(stripe_group)
 
 
 @db_group.command("upgrade")

@@ -18,6 +18,8 @@ SECRET_KEY = None
 STRIPE_WEBHOOK_SECRET = None
 #: Stripe API key, for line items and promotion codes.
 STRIPE_API_KEY = None
+#: Where the stripe library sends API calls (``None``: Stripe's own); for proxies and test fakes.
+STRIPE_API_BASE = None
 #: Storefront origins allowed to call the API cross-origin.
 ALLOWED_ORIGINS: list[str] = []
 #: Bearer keys for the admin API.
@@ -38,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_SECRET_KEY": SECRET_KEY,
     "JOURNEYKIT_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
     "JOURNEYKIT_STRIPE_API_KEY": STRIPE_API_KEY,
+    "JOURNEYKIT_STRIPE_API_BASE": STRIPE_API_BASE,
     "JOURNEYKIT_ALLOWED_ORIGINS": ALLOWED_ORIGINS,
     "JOURNEYKIT_ADMIN_API_KEYS": ADMIN_API_KEYS,
     "JOURNEYKIT_BIND_KEY": BIND_KEY,

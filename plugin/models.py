@@ -116,6 +116,9 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(sa.String(3))
     dispute_status: Mapped[DisputeStatus | None] = mapped_column(_enum(DisputeStatus, "dispute_status"))
     livemode: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: The session's metadata named no products: they are fetched from Stripe's
+    #: line items later, off the webhook's path (``flask journeykit stripe line-items``).
+    products_pending: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -92,6 +92,7 @@ def _order_for_session(obj: dict[str, Any]) -> tuple[Order, bool]:
         "livemode": bool(obj.get("livemode")),
         "visitor_id": metadata.get("journeykit_visitor") or None,
         "referral_code": metadata.get("journeykit_referral") or None,
+        "products_pending": not _products(metadata),
     }
     created = insert_if_absent(Order.__table__, values, on=["checkout_session_id"])
     query = sa.select(Order).where(Order.checkout_session_id == obj["id"]).with_for_update()

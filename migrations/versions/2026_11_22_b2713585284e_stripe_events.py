@@ -1,8 +1,8 @@
-"""The Stripe event store: every verified event, with what became of it.
+"""The Stripe event store, and orders whose products are still to be fetched from Stripe.
 
-Revision ID: 2996398c3515
+Revision ID: b2713585284e
 Revises: fbb6ecd091bd
-Create Date: 2026-11-22 18:07:53.777957
+Create Date: 2026-11-22 18:17:38.009070
 
 """
 from typing import Sequence, Union
@@ -12,14 +12,14 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision: str = '2996398c3515'
+revision: str = 'b2713585284e'
 down_revision: Union[str, Sequence[str], None] = 'fbb6ecd091bd'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    """Create the Stripe event store."""
+    """Create the Stripe event store; flag orders whose products Stripe must tell."""
     op.create_table('journeykit_stripe_events',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('event_id', sa.String(length=255), nullable=False),
@@ -42,10 +42,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_journeykit_stripe_events_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_journeykit_stripe_events_type'), ['type'], unique=False)
 
+    with op.batch_alter_table('journeykit_orders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('products_pending', sa.Boolean(), server_default=sa.false(), nullable=False))
+
 
 
 def downgrade() -> None:
-    """Drop the Stripe event store."""
+    """Drop the Stripe event store and the flag."""
+    with op.batch_alter_table('journeykit_orders', schema=None) as batch_op:
+        batch_op.drop_column('products_pending')
+
     with op.batch_alter_table('journeykit_stripe_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_type'))
         batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_status'))
