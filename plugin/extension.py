@@ -73,6 +73,7 @@ class JourneyKit:
 
         app.register_blueprint(web.create_blueprint(), url_prefix=app.config["JOURNEYKIT_URL_PREFIX"])
         web.register_app_hooks(app)
+        web.exempt_from_shop_csrf(app)
         app.cli.add_command(cli.journeykit_group)
         exclude_from_shop_migrations(app)
 

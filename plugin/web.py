@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, appcontext_pushed, current_app, request
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
@@ -37,6 +37,7 @@ def create_blueprint() -> Blueprint:
     root.register_blueprint(admin_pages.create_blueprint(), url_prefix="/admin")
     root.add_app_template_global(format_money, "journeykit_money")
     root.before_request(_limit_body_size)
+    api_bp.before_request(_refuse_foreign_origins)
     root.after_request(_add_cors_headers)
     return root
 
@@ -81,6 +82,44 @@ def _limit_body_size() -> None:
     Set per request, so the shop's own ``MAX_CONTENT_LENGTH`` stays its own.
     """
     request.max_content_length = int(current_app.config["JOURNEYKIT_MAX_CONTENT_LENGTH"])
+
+
+def _refuse_foreign_origins() -> None:
+    """JourneyKit's own CSRF defence for the JSON API.
+
+    A browser names the page's origin on every cross-site POST: one that is
+    neither the shop itself nor in ``JOURNEYKIT_ALLOWED_ORIGINS`` may be a
+    forged request riding on the shopper's cookies (the customer loader), so
+    it is refused.  This is why the API can be exempt from a shop's
+    Flask-WTF CSRF protection, which would refuse the embed script's calls.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    origin = request.headers.get("Origin")
+    if origin is None or origin == request.host_url.rstrip("/"):
+        return
+    if origin not in config.as_list(current_app.config["JOURNEYKIT_ALLOWED_ORIGINS"]):
+        raise errors.Forbidden(f"Requests from {origin} are not allowed.", error_code="origin_not_allowed")
+
+
+def exempt_from_shop_csrf(app: Flask) -> None:
+    """Exempt JourneyKit's JSON endpoints from a shop's Flask-WTF ``CSRFProtect``.
+
+    Stripe cannot send a CSRF token, and the API has its own defence (above).
+    CSRFProtect may be set up after JourneyKit, so this runs when the first
+    app context is pushed, before any request's ``before_request``.
+    """
+
+    def exempt(sender: Flask, **extra: object) -> None:
+        csrf = sender.extensions.get("csrf")
+        if csrf is None or getattr(csrf, "_journeykit_exempt", False):
+            return
+        for endpoint, view in sender.view_functions.items():
+            if endpoint.startswith(("journeykit.api.", "journeykit.stripe.")):
+                csrf.exempt(f"{view.__module__}.{view.__name__}")
+        csrf._journeykit_exempt = True
+
+    appcontext_pushed.connect(exempt, app, weak=False)
 
 
 def _add_cors_headers(response: Response) -> Response:

@@ -75,12 +75,14 @@ def make_shop(database_url: str, config: dict[str, Any] | None = None, **journey
     journeykit_metadata.info.pop("bind_key", None)
     app = Flask("shop")
     app.config.update(
-        TESTING=True,
-        SECRET_KEY="shop-secret",
-        SQLALCHEMY_DATABASE_URI=database_url,
-        JOURNEYKIT_ADMIN_API_KEYS=[ADMIN_KEY],
-        JOURNEYKIT_STRIPE_WEBHOOK_SECRET="whsec_test_secret",
-        **(config or {}),
+        {
+            "TESTING": True,
+            "SECRET_KEY": "shop-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "JOURNEYKIT_ADMIN_API_KEYS": [ADMIN_KEY],
+            "JOURNEYKIT_STRIPE_WEBHOOK_SECRET": "whsec_test_secret",
+            **(config or {}),
+        }
     )
 
     class ShopBase(DeclarativeBase):  # a registry per shop, as in separate processes

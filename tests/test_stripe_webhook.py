@@ -38,3 +38,94 @@ def test_bad_signature_is_refused_and_nothing_stored(client, db, stripe_events):
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_signature"
     assert _count(db, StripeEvent) == 0 and _count(db, Order) == 0
+
+
+def test_no_secret_configured_answers_503(shop_factory, stripe_events):
+    app, _, _ = shop_factory({"JOURNEYKIT_STRIPE_WEBHOOK_SECRET": None})
+    from journeykit.testing import deliver
+
+    response = deliver(app.test_client(), stripe_events.checkout_completed(), secret="whsec_any")
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "webhook_not_configured"
+    assert "JOURNEYKIT_STRIPE_WEBHOOK_SECRET" in response.json["error"]["message"]
+
+
+def test_rotated_secrets_are_all_accepted(shop_factory, stripe_events):
+    app, _, _ = shop_factory({"JOURNEYKIT_STRIPE_WEBHOOK_SECRET": "whsec_old, whsec_new"})
+    from journeykit.testing import deliver
+
+    client = app.test_client()
+    assert deliver(client, stripe_events.checkout_completed(), secret="whsec_old").status_code == 200
+    assert deliver(client, stripe_events.checkout_completed(), secret="whsec_new").status_code == 200
+    assert deliver(client, stripe_events.checkout_completed(), secret="whsec_other").status_code == 400
+
+
+def test_stale_signature_is_refused(client, db, stripe_events, deliver_stripe_event):
+    import time
+
+    response = deliver_stripe_event(stripe_events.checkout_completed(), timestamp=int(time.time()) - 301)
+    assert response.status_code == 400
+    assert _count(db, StripeEvent) == 0
+
+
+def test_missing_signature_and_forged_bodies_are_refused(client, db, stripe_events):
+    from journeykit.testing import encode, signature_header
+
+    body = encode(stripe_events.checkout_completed())
+    assert client.post(WEBHOOK, data=body, content_type="application/json").status_code == 400
+    tampered = body.replace(b"2500", b"9999")
+    header = signature_header(body, "whsec_test_secret")
+    response = client.post(WEBHOOK, data=tampered, headers={"Stripe-Signature": header}, content_type="application/json")
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_signature"
+    for junk in (b"not json", b"[1, 2]", b'{"id": "evt_1"}', b"\xff\xfe"):
+        headers = {"Stripe-Signature": signature_header(junk, "whsec_test_secret")}
+        response = client.post(WEBHOOK, data=junk, headers=headers, content_type="application/json")
+        assert response.status_code == 400, junk
+        assert set(response.json["error"]) == {"code", "message", "fields"}
+    assert _count(db, StripeEvent) == 0 and _count(db, Order) == 0
+
+
+def test_oversize_body_is_413(client, db, stripe_events):
+    from journeykit.testing import encode, signature_header
+
+    event = stripe_events.checkout_completed()
+    event["data"]["object"]["metadata"]["padding"] = "x" * (600 * 1024)
+    body = encode(event)
+    headers = {"Stripe-Signature": signature_header(body, "whsec_test_secret")}
+    response = client.post(WEBHOOK, data=body, headers=headers, content_type="application/json")
+    assert response.status_code == 413 and response.json["error"]["code"] == "payload_too_large"
+    assert _count(db, StripeEvent) == 0
+
+
+def test_trailing_slash_is_served_without_redirect(client, db, stripe_events):
+    from journeykit.testing import deliver
+
+    response = deliver(client, stripe_events.checkout_completed(), secret="whsec_test_secret", path=WEBHOOK + "/")
+    assert response.status_code == 200
+    assert client.get(WEBHOOK).status_code == 405
+    assert client.get(WEBHOOK).json["error"]["code"] == "method_not_allowed"
+
+
+def test_shop_csrf_protection_does_not_block_stripe(shop_factory, stripe_events):
+    from flask_wtf.csrf import CSRFProtect
+
+    app, db, _ = shop_factory({"TESTING": False})
+    CSRFProtect(app)  # set up after JourneyKit, as shops often do
+
+    @app.post("/shop-form")
+    def shop_form():
+        return "ok"
+
+    from journeykit.testing import deliver
+
+    client = app.test_client()
+    assert client.post("/shop-form").status_code == 400  # the shop's own forms stay protected
+    assert deliver(client, stripe_events.checkout_completed(), secret="whsec_test_secret").status_code == 200
+
+
+def test_cross_site_posts_riding_on_cookies_are_refused(client, db):
+    headers = {"Origin": "https://evil.example", "X-JourneyKit-Visitor": "v" * 22}
+    response = client.post("/journeykit/api/v1/events", json={"events": [{"name": "page_viewed"}]}, headers=headers)
+    assert response.status_code == 403 and response.json["error"]["code"] == "origin_not_allowed"
+    headers["Origin"] = "http://localhost"
+    assert client.post("/journeykit/api/v1/events", json={"events": [{"name": "page_viewed"}]}, headers=headers).status_code == 202
