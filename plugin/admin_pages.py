@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 
+from journeykit.hooks import stripe_admin
+
 from .admin_access import admin_required
 from .db import session
 from .models import Customer, Order, OrderStatus
@@ -28,4 +30,5 @@ def overview() -> str:
 def create_blueprint() -> Blueprint:
     bp = Blueprint("admin", __name__)
     bp.add_url_rule("/", view_func=overview, endpoint="overview")
+    stripe_admin.register_pages(bp)
     return bp

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
+
+from journeykit.hooks import stripe_admin
 
 from . import schemas
 from .admin_access import admin_required
@@ -13,7 +15,7 @@ from .db import session
 from .errors import NotFound, Unauthorized, ValidationError
 from .identity import Shopper, current_visitor_id
 from .models import Customer
-from .requests_json import load_json
+from .inputs import int_arg, load_json
 from .tracking import customer_for, find_customer, record_event
 
 _customer_schema = schemas.CustomerSchema()
@@ -68,8 +70,8 @@ def post_events() -> tuple[dict[str, Any], int]:
 @admin_required
 def admin_customers() -> dict[str, Any]:
     """Customers, newest first, a page at a time (``?limit=`` up to 200, ``?before=<cursor>``)."""
-    limit = _int_arg("limit", default=50, low=1, high=200)
-    before = _int_arg("before", default=None, low=1, high=2**63 - 1)
+    limit = int_arg("limit", default=50, low=1, high=200)
+    before = int_arg("before", default=None, low=1, high=2**63 - 1)
     query = sa.select(Customer).order_by(Customer.id.desc()).limit(limit + 1)
     if before is not None:
         query = query.where(Customer.id < before)
@@ -90,21 +92,11 @@ def admin_customer(customer_id: str) -> dict[str, Any]:
     return _customer_schema.dump(customer)
 
 
-def _int_arg(name: str, *, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationError(
-            f"{name} must be a whole number from {low} to {high}.", fields={name: ["Not a valid value."]}
-        )
-    return int(raw)
-
-
 def create_blueprint() -> Blueprint:
     bp = Blueprint("api", __name__)
     bp.add_url_rule("/me/loyalty", view_func=me_loyalty, methods=["GET"])
     bp.add_url_rule("/events", view_func=post_events, methods=["POST"])
     bp.add_url_rule("/admin/customers", view_func=admin_customers, methods=["GET"])
     bp.add_url_rule("/admin/customers/<path:customer_id>", view_func=admin_customer, methods=["GET"])
+    stripe_admin.register_api(bp)
     return bp

@@ -1,4 +1,4 @@
-"""Reading and validating JSON request bodies with marshmallow schemas."""
+"""Reading and validating request input: JSON bodies (with marshmallow) and query arguments."""
 
 from __future__ import annotations
 
@@ -32,3 +32,15 @@ def load_json(schema: marshmallow.Schema, *, allow_text_plain: bool = False) -> 
     except marshmallow.ValidationError as exc:
         fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise ValidationError("Some fields are not valid.", fields=fields)
+
+
+def int_arg(name: str, *, default: int | None, low: int, high: int) -> int | None:
+    """A whole-number query argument within [low, high]; anything else is a 422."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError(
+            f"{name} must be a whole number from {low} to {high}.", fields={name: ["Not a valid value."]}
+        )
+    return int(raw)
