@@ -44,7 +44,11 @@ def receive() -> Response:
     event = _verified_event(payload, request.headers.get("Stripe-Signature", ""), secrets)
     stripe_store.store(event, payload)
     reason = _ignore_reason(event)
-    outcome = stripe_store.apply(event["id"], ignore_reason=reason)
+    try:
+        outcome = stripe_store.apply(event["id"], ignore_reason=reason)
+    except Exception:
+        log.exception("stripe event %s %s: failed; Stripe will retry", event["id"], event.get("type"))
+        raise
     log.info(
         "stripe event %s %s: %s%s (%.1f ms)",
         event["id"], event.get("type"), outcome, f" ({reason})" if reason else "",

@@ -184,3 +184,29 @@ def test_any_order_and_duplication_ends_in_the_same_state(app, db, ending, order
 
 
 _stories = (f"S{n}" for n in itertools.count())
+
+
+def test_zero_decimal_amounts_stay_in_yen(db, deliver_stripe_event, stripe_events, client, admin_headers):
+    deliver_stripe_event(stripe_events.checkout_completed(amount_total=4980, currency="jpy"))
+    order = _order(db)
+    assert (order.amount_total, order.currency) == (4980, "jpy")
+    page = client.get("/journeykit/admin/", headers=admin_headers).get_data(as_text=True)
+    assert "4,980 JPY" in page
+
+
+def test_reversal_and_hold_hooks_see_each_change_once(db, deliver_stripe_event):
+    from journeykit import purchases
+
+    calls: list[tuple] = []
+    reversal = lambda order, before, after: calls.append(("reversed", before, after))  # noqa: E731
+    hold = lambda order, held: calls.append(("held", held))  # noqa: E731
+    purchases.reversal_handlers.append(reversal)
+    purchases.hold_handlers.append(hold)
+    try:
+        family = linked_family()
+        for role in ("async_succeeded", "refund_partial", "dispute_created", "refund_partial", "dispute_won", "refund_full"):
+            deliver_stripe_event(family[role])
+    finally:
+        purchases.reversal_handlers.remove(reversal)
+        purchases.hold_handlers.remove(hold)
+    assert calls == [("reversed", 0, 400), ("held", True), ("held", False), ("reversed", 400, 999)]
