@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
@@ -117,28 +117,9 @@ class JourneyKit:
         """
         return identity.make_token(current_app._get_current_object(), customer_id, email, name)  # type: ignore[attr-defined]
 
-    def checkout_params(
-        self,
-        *,
-        customer_id: Any = None,
-        email: str | None = None,
-        products: Iterable[str] = (),
-        visitor_id: str | None = None,
-        referral_code: str | None = None,
-    ) -> dict[str, Any]:
-        """Keyword arguments to merge into ``stripe.checkout.Session.create(...)``.
-
-        They carry the shop's customer id (``client_reference_id``) and the
-        metadata ``journeykit_visitor``, ``journeykit_products`` and
-        ``journeykit_referral`` that tie the purchase back to the journey.
-        """
-        return checkout.checkout_params(
-            customer_id=customer_id,
-            email=email,
-            products=products,
-            visitor_id=visitor_id,
-            referral_code=referral_code,
-        )
+    #: Keyword arguments to merge into ``stripe.checkout.Session.create(...)``
+    #: (see :func:`journeykit.checkout.checkout_params`).
+    checkout_params = staticmethod(checkout.checkout_params)
 
     def current_shopper(self) -> Shopper | None:
         """The identified shopper of the current request, or ``None``.
