@@ -10,7 +10,6 @@ failure rolls the effects back and marks the event ``failed`` for a retry.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from typing import Any, Iterable
@@ -39,7 +38,7 @@ def store(event: dict[str, Any], payload: bytes) -> None:
         "event_id": event["id"],
         "type": str(event.get("type", ""))[:100],
         "livemode": bool(event.get("livemode")),
-        "created": dt.datetime.fromtimestamp(int(event.get("created") or 0), dt.timezone.utc),
+        "created": purchases.stripe_time(event.get("created")),
         "object_ref": purchases.object_ref(event),
         "payload": payload.decode("utf-8"),
         "status": StripeEventStatus.RECEIVED,

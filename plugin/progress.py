@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from . import signals
 from .db import utcnow
 from .models import Customer
@@ -9,7 +11,7 @@ from .stages import Stage
 from .tracking import record_event
 
 
-def advance(customer: Customer, stage: Stage, *, visitor_id: str | None = None) -> bool:
+def advance(customer: Customer, stage: Stage, *, visitor_id: str | None = None, at: dt.datetime | None = None) -> bool:
     """Move ``customer`` to ``stage`` if that is further along; stages never go back.
 
     Logs a ``stage_changed`` event and queues the signal; returns whether the
@@ -19,10 +21,11 @@ def advance(customer: Customer, stage: Stage, *, visitor_id: str | None = None) 
     if stage <= old:
         return False
     customer.stage = stage
-    customer.stage_changed_at = utcnow()
+    customer.stage_changed_at = at or utcnow()
     record_event(
         "stage_changed",
         customer=customer,
+        at=customer.stage_changed_at,
         properties={"from": old.value, "to": stage.value},
     )
     signals.queue(

@@ -13,6 +13,7 @@ transition only, inside the caller's transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Callable
 
 import sqlalchemy as sa
@@ -38,16 +39,27 @@ PROCESSED, DEFERRED, IGNORED = "processed", "deferred", "ignored"
 
 
 def apply_event(event: dict[str, Any]) -> str:
-    """Apply one verified Stripe event; ``deferred`` when it names an unknown payment."""
-    kind, obj = event["type"], event["data"]["object"]
+    """Apply one verified Stripe event; ``deferred`` when it names an unknown payment.
+
+    Effects are dated by the event (when Stripe says it happened), not by its
+    delivery, which may come days later.
+    """
+    kind, obj, at = event["type"], event["data"]["object"], stripe_time(event.get("created"))
     if kind in _SESSION_EVENTS:
-        apply_session(obj, kind)
+        apply_session(obj, kind, at=at)
         return PROCESSED
     if kind == "charge.refunded":
-        return apply_refund(obj)
+        return apply_refund(obj, at=at)
     if kind in ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"):
-        return apply_dispute(obj)
+        return apply_dispute(obj, at=at)
     return IGNORED
+
+
+def stripe_time(timestamp: Any) -> dt.datetime:
+    """A Stripe ``created`` (Unix seconds) as an aware UTC datetime; now if absent."""
+    if isinstance(timestamp, int) and timestamp > 0:
+        return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
+    return utcnow()
 
 
 def object_ref(event: dict[str, Any]) -> str | None:
@@ -57,7 +69,7 @@ def object_ref(event: dict[str, Any]) -> str | None:
     return ref if isinstance(ref, str) else None
 
 
-def apply_session(obj: dict[str, Any], kind: str) -> Order:
+def apply_session(obj: dict[str, Any], kind: str, *, at: dt.datetime) -> Order:
     """Create or update the order of a checkout session."""
     target = _SESSION_EVENTS[kind] or (
         OrderStatus.PENDING if obj.get("payment_status") == "unpaid" else OrderStatus.PAID
@@ -71,9 +83,9 @@ def apply_session(obj: dict[str, Any], kind: str) -> Order:
         return order
     order.status = target
     if target is OrderStatus.PAID:
-        _record_purchase(order)
+        _record_purchase(order, at)
     elif target is OrderStatus.EXPIRED:
-        _record_abandoned_checkout(order)
+        _record_abandoned_checkout(order, at)
     return order
 
 
@@ -93,6 +105,7 @@ def _order_for_session(obj: dict[str, Any]) -> tuple[Order, bool]:
         "visitor_id": metadata.get("journeykit_visitor") or None,
         "referral_code": metadata.get("journeykit_referral") or None,
         "products_pending": not _products(metadata),
+        "created_at": stripe_time(obj.get("created")),
     }
     created = insert_if_absent(Order.__table__, values, on=["checkout_session_id"])
     query = sa.select(Order).where(Order.checkout_session_id == obj["id"]).with_for_update()
@@ -136,8 +149,8 @@ def _find_by(column: Any, value: str | None) -> Customer | None:
     return session().scalars(sa.select(Customer).where(column == value).order_by(Customer.id)).first()
 
 
-def _record_purchase(order: Order) -> None:
-    order.paid_at = utcnow()
+def _record_purchase(order: Order, at: dt.datetime) -> None:
+    order.paid_at = at
     session().flush()
     customer = order.customer
     if order.visitor_id:
@@ -149,16 +162,17 @@ def _record_purchase(order: Order) -> None:
         properties={"order": order.checkout_session_id, "amount": order.amount_total, "currency": order.currency},
         source="stripe",
         dedupe_key=f"purchase:{order.checkout_session_id}",
+        at=at,
     )
     if customer is not None:
         paid = session().scalar(
             sa.select(sa.func.count()).where(Order.customer_id == customer.id, Order.status == OrderStatus.PAID)
         )
-        advance(customer, Stage.RETENTION if paid >= 2 else Stage.PURCHASE, visitor_id=order.visitor_id)
+        advance(customer, Stage.RETENTION if paid >= 2 else Stage.PURCHASE, visitor_id=order.visitor_id, at=at)
     signals.queue(signals.purchase_recorded, order=order, customer=customer)
 
 
-def _record_abandoned_checkout(order: Order) -> None:
+def _record_abandoned_checkout(order: Order, at: dt.datetime) -> None:
     record_event(
         "checkout_expired",
         customer=order.customer,
@@ -166,9 +180,10 @@ def _record_abandoned_checkout(order: Order) -> None:
         properties={"order": order.checkout_session_id},
         source="stripe",
         dedupe_key=f"expired:{order.checkout_session_id}",
+        at=at,
     )
     if order.customer is not None:
-        advance(order.customer, Stage.CONSIDERATION, visitor_id=order.visitor_id)
+        advance(order.customer, Stage.CONSIDERATION, visitor_id=order.visitor_id, at=at)
 
 
 def _order_for_payment(payment_intent: str | None) -> Order | None:
@@ -193,7 +208,7 @@ reversal_handlers: list[Callable[[Order, int, int], None]] = []
 hold_handlers: list[Callable[[Order, bool], None]] = []
 
 
-def apply_refund(charge: dict[str, Any]) -> str:
+def apply_refund(charge: dict[str, Any], *, at: dt.datetime) -> str:
     """Set the order's refunded amount to Stripe's cumulative figure, if that is more."""
     order = _order_for_payment(charge.get("payment_intent"))
     if order is None:
@@ -202,14 +217,14 @@ def apply_refund(charge: dict[str, Any]) -> str:
     if refunded > order.amount_refunded:
         before = reversed_amount(order)
         order.amount_refunded = refunded
-        _reversed(order, before, "refund")
+        _reversed(order, before, "refund", at)
     return PROCESSED
 
 
 _DISPUTE_CLOSED = {"won": DisputeStatus.WON, "lost": DisputeStatus.LOST, "warning_closed": DisputeStatus.WON}
 
 
-def apply_dispute(dispute: dict[str, Any]) -> str:
+def apply_dispute(dispute: dict[str, Any], *, at: dt.datetime) -> str:
     """Hold the order while disputed; a closed dispute is final (won releases, lost reverses)."""
     order = _order_for_payment(dispute.get("payment_intent"))
     if order is None:
@@ -226,15 +241,16 @@ def apply_dispute(dispute: dict[str, Any]) -> str:
         properties={"order": order.checkout_session_id, "amount": int(dispute.get("amount") or 0)},
         source="stripe",
         dedupe_key=f"dispute:{order.checkout_session_id}:{status.value}",
+        at=at,
     )
     if (status is DisputeStatus.OPEN) != was_held:
         for handler in hold_handlers:
             handler(order, status is DisputeStatus.OPEN)
-    _reversed(order, before, "dispute_lost")
+    _reversed(order, before, "dispute_lost", at)
     return PROCESSED
 
 
-def _reversed(order: Order, before: int, cause: str) -> None:
+def _reversed(order: Order, before: int, cause: str, at: dt.datetime) -> None:
     """Log, hook and signal the part of the order newly reversed (if any)."""
     after = reversed_amount(order)
     if after <= before:
@@ -245,6 +261,7 @@ def _reversed(order: Order, before: int, cause: str) -> None:
         properties={"order": order.checkout_session_id, "amount": after - before, "total_refunded": after, "cause": cause},
         source="stripe",
         dedupe_key=f"refund:{order.checkout_session_id}:{after}",
+        at=at,
     )
     for handler in reversal_handlers:
         handler(order, before, after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,8 +40,9 @@ def record_event(
     properties: dict[str, Any] | None = None,
     source: str = "server",
     dedupe_key: str | None = None,
+    at: dt.datetime | None = None,
 ) -> JourneyEvent:
-    """Append one event to the log (the caller commits)."""
+    """Append one event to the log (the caller commits); ``at`` defaults to now."""
     if visitor_id is not None:
         visitor = ensure_visitor(visitor_id, customer)
         if customer is None and visitor.customer_id is not None:
@@ -53,7 +55,7 @@ def record_event(
         properties=properties or {},
         source=source,
         dedupe_key=dedupe_key,
-        occurred_at=utcnow(),
+        occurred_at=at or utcnow(),
     )
     session().add(event)
     return event

@@ -77,7 +77,7 @@ def test_replay_reapplies_failed_events(shop, monkeypatch):
     app, db, _ = shop
     from journeykit import purchases
 
-    def broken(order):
+    def broken(order, at):
         raise RuntimeError("the database hiccuped")
 
     event = StripeEvents().checkout_completed(customer_id="c")

@@ -1,0 +1,1 @@
+"""Example shops that mount JourneyKit (not part of the installed package)."""

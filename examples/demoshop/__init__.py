@@ -1,0 +1,121 @@
+"""A small storefront that mounts JourneyKit the way a real shop would.
+
+Run it with ``scripts/demo`` (or ``flask --app examples.demoshop run``); reseed
+with ``flask --app examples.demoshop seed --fresh``.
+
+Configuration from the environment (all optional):
+
+* ``SECRET_KEY``: signs the shop's session and JourneyKit's customer tokens;
+* ``DEMOSHOP_DATABASE_URL``: the database (default: SQLite in the instance folder);
+* ``STRIPE_SECRET_KEY`` and ``STRIPE_WEBHOOK_SECRET``: Stripe test keys; with
+  both, checkout goes through real Stripe Checkout, else the offline demo pays.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from journeykit import JourneyKit
+
+from . import payments, seed, web
+from .models import db
+from .views import bp
+
+#: Only for a demo on your own machine: set SECRET_KEY for anything else.
+DEV_SECRET_KEY = "demoshop-dev-secret-not-for-production"
+
+
+def default_config() -> dict[str, Any]:
+    """The demo's settings, read from the environment."""
+    stripe_key = os.environ.get("STRIPE_SECRET_KEY") or None
+    whsec = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+    if not (stripe_key and whsec):  # offline: no Stripe account, a fixed demo secret
+        stripe_key, whsec = None, payments.OFFLINE_WEBHOOK_SECRET
+    # A relative SQLite path lands in the app's instance folder.
+    database = os.environ.get("DEMOSHOP_DATABASE_URL") or "sqlite:///demoshop.sqlite3"
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or DEV_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": database,
+        "JOURNEYKIT_STRIPE_WEBHOOK_SECRET": whsec,
+        "JOURNEYKIT_STRIPE_API_KEY": stripe_key,
+        "DEMOSHOP_STRIPE_SECRET_KEY": stripe_key,
+        "DEMOSHOP_NAME": "Hearth & Field",
+        #: Create tables, migrate JourneyKit's and seed an empty shop when the app starts.
+        "DEMOSHOP_SETUP_ON_START": True,
+    }
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The demo shop; ``config`` overrides the environment-based defaults."""
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent / "instance"))
+    app.config.from_mapping(default_config())
+    app.config.update(config or {})
+    if bool(os.environ.get("STRIPE_SECRET_KEY")) != bool(os.environ.get("STRIPE_WEBHOOK_SECRET")):
+        app.logger.warning(
+            "Set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for real Stripe; "
+            "using the offline demo."
+        )
+
+    db.init_app(app)
+    journey = JourneyKit(app, db=db)
+
+    @journey.customer_loader
+    def signed_in_customer() -> tuple[int, str] | None:
+        customer = web.current_customer()
+        return (customer.id, customer.email) if customer else None
+
+    @journey.admin_guard
+    def shop_owner_only() -> bool:
+        customer = web.current_customer()
+        return customer is not None and customer.is_owner
+
+    app.register_blueprint(bp)
+    web.install(app)
+    app.add_template_filter(format_price, "price")
+    app.register_error_handler(400, _error_page)
+    app.register_error_handler(403, _error_page)
+    app.register_error_handler(404, _error_page)
+    app.cli.add_command(seed_command)
+
+    if app.config["DEMOSHOP_SETUP_ON_START"]:
+        report = seed.prepare(app)
+        if report is not None:
+            click.echo(report.summary(), err=True)
+    return app
+
+
+def _error_page(error: HTTPException) -> tuple[str, int] | HTTPException | BaseResponse:
+    """The shop's own error page; JourneyKit's pages keep their own answers."""
+    if error.code == 403 and web.current_customer() is None:
+        # JourneyKit's admin refused a visitor who is not signed in: the owner may sign in first.
+        return redirect(url_for("shop.signin", next=request.path))
+    if (request.blueprint or "").startswith("journeykit") and error.code != 403:
+        return error
+    return render_template("shop/error.html", error=error), error.code or 500
+
+
+def format_price(cents: int) -> str:
+    """``1850`` → ``$18.50`` (integer arithmetic only)."""
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+@click.command("seed")
+@click.option(
+    "--fresh", is_flag=True, help="Drop all demo data (the shop's and JourneyKit's) and seed again."
+)
+def seed_command(fresh: bool) -> None:
+    """Create the tables, migrate JourneyKit's and fill an empty shop with demo data."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    report = seed.reset(app) if fresh else seed.prepare(app)
+    if report is not None:
+        click.echo(report.summary())
+    with app.app_context():
+        click.echo(seed.status())

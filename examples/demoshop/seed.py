@@ -1,0 +1,187 @@
+"""Demo data: a catalogue, customers, weeks of past purchases, visits and reviews.
+
+Everything that reaches JourneyKit goes through its public doors, as in a real
+shop: purchases as signed Stripe events to its webhook (the same path as the
+pay button), page views to ``POST /api/v1/events``, reviews to the reviews API.
+The random choices use a fixed seed, so every fresh demo looks the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from journeykit import migrate as journeykit_migrate
+from journeykit import models as jk  # JourneyKit's tables, read for the status line only
+
+from . import catalog, payments
+from .cart import CartLine, place_order
+from .models import Customer, Order, Product, db, utcnow
+
+#: How far back the past purchases go.
+HISTORY = dt.timedelta(days=42)
+#: Anonymous visitors who browse but never buy (the top of the funnel).
+BROWSERS = 18
+
+
+@dataclass
+class SeedReport:
+    products: int = 0
+    customers: int = 0
+    orders: int = 0
+    events: int = 0
+    reviews: int = 0
+    #: Why JourneyKit did not take some of the data (e.g. an endpoint it does not have yet).
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"Seeded the demo shop: {self.products} products, {self.customers} customers, "
+            f"{self.orders} past orders, {self.events} journey events, {self.reviews} reviews."
+        )
+        return "\n".join([text, *(f"  note: {problem}" for problem in self.problems)])
+
+
+def prepare(app: Flask, *, seed_if_empty: bool = True) -> SeedReport | None:
+    """Create the shop's tables, migrate JourneyKit's, and seed an empty shop.
+
+    Returns the seed report, or ``None`` when the shop already had products.
+    """
+    with app.app_context():
+        db.create_all()
+        journeykit_migrate.upgrade()
+        if not seed_if_empty or db.session.scalar(sa.select(sa.func.count()).select_from(Product)):
+            return None
+        return seed()
+
+
+def reset(app: Flask) -> SeedReport:
+    """Drop the shop's and JourneyKit's tables and seed again from scratch."""
+    with app.app_context():
+        db.drop_all()
+        journeykit_migrate.downgrade("base")
+    report = prepare(app)
+    assert report is not None
+    return report
+
+
+def seed(rng: random.Random | None = None) -> SeedReport:
+    """Fill an empty shop (call inside an app context)."""
+    rng = rng or random.Random(2026)
+    report = SeedReport()
+    products = [Product(**item._asdict()) for item in catalog.PRODUCTS]
+    customers = [Customer(**person._asdict()) for person in catalog.CUSTOMERS]
+    db.session.add_all(products + customers)
+    db.session.commit()
+    report.products, report.customers = len(products), len(customers)
+
+    buyers = [customer for customer in customers if not customer.is_owner]
+    visitors = {customer.id: secrets.token_urlsafe(16) for customer in buyers}
+    for visitor in [*visitors.values(), *(secrets.token_urlsafe(16) for _ in range(BROWSERS))]:
+        report.events += _browse(visitor, rng.sample(products, rng.randint(1, 4)), report)
+
+    for customer, when in _purchase_times(buyers, rng):
+        picked = rng.sample(products, rng.choice([1, 1, 2, 2, 3]))
+        lines = [CartLine(product, rng.choice([1, 1, 1, 2])) for product in picked]
+        order = place_order(lines, customer=customer, email=customer.email, name=customer.name)
+        order.created_at = when
+        try:
+            payments.complete_offline(order, visitor_id=visitors[customer.id], when=when)
+        except payments.PaymentError as exc:
+            _note(report, f"past purchases were not recorded by JourneyKit: {exc}")
+            payments.mark_paid(order, when)  # the shop's own history stands regardless
+        report.orders += 1
+
+    report.reviews = _review(report)
+    return report
+
+
+def status() -> str:
+    """What the shop and JourneyKit hold, in one line (call inside an app context)."""
+
+    def count(model: type, *where: sa.ColumnElement[bool]) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
+
+    return (
+        f"Demo data: {count(Product)} products, {count(Customer)} customers, "
+        f"{count(Order, Order.status == 'paid')} paid orders; JourneyKit knows "
+        f"{count(jk.Customer)} customers and "
+        f"{count(jk.Order, jk.Order.status == jk.OrderStatus.PAID)} paid orders."
+    )
+
+
+def _purchase_times(
+    buyers: list[Customer], rng: random.Random
+) -> list[tuple[Customer, dt.datetime]]:
+    """Who bought when: most buyers once, some twice or three times, in time order."""
+    now = utcnow()
+    purchases = []
+    for customer in buyers:
+        for _ in range(rng.choice([1, 1, 2, 2, 3])):
+            purchases.append((customer, now - HISTORY * rng.random() - dt.timedelta(hours=1)))
+    return sorted(purchases, key=lambda pair: pair[1])
+
+
+def _browse(visitor: str, products: list[Product], report: SeedReport) -> int:
+    """An anonymous visit: the home page and some product pages, sent as the storefront would."""
+    events = [{"name": "page_viewed", "properties": {"path": "/"}}]
+    events += [{"name": "product_viewed", "product_id": product.sku} for product in products]
+    response = current_app.test_client().post(
+        _api("/events"), json={"events": events}, headers={"X-JourneyKit-Visitor": visitor}
+    )
+    if response.status_code != 202:
+        _note(report, f"journey events were refused ({response.status_code})")
+        return 0
+    return len(events)
+
+
+def _review(report: SeedReport) -> int:
+    """Reviews from buyers of each product, through the reviews API (when JourneyKit has it)."""
+    journey = current_app.extensions["journeykit"].journey
+    client = current_app.test_client()
+    written = 0
+    for sku, reviews in catalog.REVIEWS.items():
+        buyers = db.session.scalars(
+            sa.select(Customer)
+            .join(Order, Order.customer_id == Customer.id)
+            .where(Order.status == "paid", Order.lines.any(product_id=_product_id(sku)))
+            .distinct()
+            .order_by(Customer.id)
+        ).all()
+        for customer, review in zip(buyers, reviews, strict=False):
+            token = journey.customer_token(customer.id, email=customer.email, name=customer.name)
+            response = client.post(
+                _api(f"/products/{sku}/reviews"),
+                json={"rating": review.rating, "title": review.title, "body": review.body},
+                headers={"X-JourneyKit-Customer": token},
+            )
+            if response.status_code == 404:
+                _note(report, "reviews were skipped: this JourneyKit has no reviews API yet")
+                return written
+            if response.status_code != 201:
+                _note(
+                    report,
+                    f"a review was refused ({response.status_code}: "
+                    f"{response.get_data(as_text=True)[:200]})",
+                )
+                continue
+            written += 1
+    return written
+
+
+def _product_id(sku: str) -> int:
+    return db.session.scalars(sa.select(Product.id).where(Product.sku == sku)).one()
+
+
+def _api(path: str) -> str:
+    return current_app.config["JOURNEYKIT_URL_PREFIX"].rstrip("/") + "/api/v1" + path
+
+
+def _note(report: SeedReport, problem: str) -> None:
+    if problem not in report.problems:
+        report.problems.append(problem)

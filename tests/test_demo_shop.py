@@ -1,0 +1,335 @@
+"""The demo shop (examples/demoshop): first start, pages, cart and both checkout paths.
+
+One seeded shop serves the module (seeding sends ~20 signed webhook deliveries);
+each test works with its own customer or guest, so the tests do not depend on
+one another's orders.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import sqlalchemy as sa
+import stripe
+from flask import Flask
+from flask.testing import FlaskClient
+from markupsafe import escape
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from examples.demoshop import create_app
+from examples.demoshop import models as shop
+from examples.demoshop.catalog import CUSTOMERS, PRODUCTS
+from journeykit import models as jk
+from journeykit.db import metadata as journeykit_metadata
+from journeykit.testing import StripeEvents, deliver
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The demo shop on a fresh SQLite database, set up and seeded as on first start."""
+    journeykit_metadata.info.pop("bind_key", None)  # another test's shop may have set a bind
+    path = tmp_path_factory.mktemp("demoshop") / "demo.sqlite3"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    yield app
+    with app.app_context():
+        shop.db.session.remove()
+        shop.db.engine.dispose()
+
+
+def _query(app: Flask, statement: Any) -> list[Any]:
+    with app.app_context():
+        return list(shop.db.session.scalars(statement))
+
+
+def _customer(app: Flask, email: str) -> shop.Customer:
+    return _query(app, sa.select(shop.Customer).where(shop.Customer.email == email))[0]
+
+
+def _csrf(client: FlaskClient, path: str = "/") -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert match, "the page has no form token"
+    return match.group(1)
+
+
+def _sign_in(client: FlaskClient, customer: shop.Customer) -> str:
+    token = _csrf(client, "/signin")
+    response = client.post("/signin", data={"customer_id": customer.id, "csrf_token": token})
+    assert response.status_code == 302
+    return _csrf(client, "/account")
+
+
+def _order_id(response: Any) -> int:
+    match = re.search(r"/orders/(\d+)/complete", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return int(match.group(1))
+
+
+def test_first_start_seeds_shop_and_journeykit_through_the_webhook(demo: Flask) -> None:
+    with demo.app_context():
+        tables = set(sa.inspect(shop.db.engine).get_table_names())
+        session = shop.db.session
+
+        def count(model: type, *where: Any) -> int:
+            return session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+        shop_paid = count(shop.Order, shop.Order.status == "paid")
+        journeykit_paid = count(jk.Order, jk.Order.status == jk.OrderStatus.PAID)
+        joined_visitors = count(jk.Visitor, jk.Visitor.customer_id.is_not(None))
+        events = count(jk.JourneyEvent, jk.JourneyEvent.name == "product_viewed")
+        products, customers = count(shop.Product), count(shop.Customer)
+
+    # The shop's own tables, unprefixed, beside JourneyKit's.
+    assert {"products", "customers", "orders", "order_lines"} <= tables
+    assert {"journeykit_customers", "journeykit_orders", "journeykit_journey_events"} <= tables
+    assert 8 <= products <= 12 and customers == len(CUSTOMERS)
+    # Every past purchase went through JourneyKit's webhook; each buyer's visits joined them.
+    assert shop_paid >= len(CUSTOMERS) - 1
+    assert journeykit_paid == shop_paid
+    assert joined_visitors == len(CUSTOMERS) - 1
+    assert events > 0
+
+    # A second start on the same database keeps the data as it is.
+    again = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": demo.config["SQLALCHEMY_DATABASE_URI"]}
+    )
+    with again.app_context():
+        assert (
+            shop.db.session.scalar(sa.select(sa.func.count()).select_from(shop.Order)) == shop_paid
+        )
+        shop.db.engine.dispose()
+
+
+def test_home_and_product_pages_show_the_widgets(demo: Flask) -> None:
+    client = demo.test_client()
+    home = client.get("/").get_data(as_text=True)
+    for product in PRODUCTS:
+        assert str(escape(product.name)) in home
+        assert (
+            f'<journeykit-rating class="journeykit journeykit-rating" product="{product.sku}"'
+            in home
+        )
+    assert "$18.00" in home
+    assert "<journeykit-testimonials" in home
+    assert re.search(r'<script src="/journeykit/embed\.js\?v=[^"]+" async', home)
+
+    page = client.get("/products/board-walnut")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Walnut Serving Board" in text and "$54.00" in text
+    assert 'journeykit-reviews" product="board-walnut"' in text
+    assert 'journeykit-rating" product="board-walnut"' in text
+
+    image = client.get("/images/board-walnut.svg")
+    assert image.mimetype == "image/svg+xml" and image.data.startswith(b"<svg")
+
+    missing = client.get("/products/no-such-thing")
+    assert missing.status_code == 404 and "Hearth &amp; Field" in missing.get_data(as_text=True)
+
+
+def test_offline_checkout_records_a_paid_order_in_journeykit(demo: Flask) -> None:
+    client = demo.test_client()
+    buyer = _customer(demo, "ethan.brooks@example.com")
+    token = _sign_in(client, buyer)
+    client.post(
+        "/cart", data={"sku": "mug-stoneware", "quantity": "2", "add": "1", "csrf_token": token}
+    )
+    client.post(
+        "/cart", data={"sku": "notebook-a5", "quantity": "1", "add": "1", "csrf_token": token}
+    )
+    assert "$50.50" in client.get("/cart").get_data(as_text=True)
+    assert "Pay $50.50" in client.get("/checkout").get_data(as_text=True)
+
+    paid = client.post("/checkout", data={"csrf_token": token})
+    assert paid.status_code == 302
+    order_id = _order_id(paid)
+    complete = client.get(f"/orders/{order_id}/complete").get_data(as_text=True)
+    assert "Thank you, Ethan!" in complete and "<journeykit-loyalty" in complete
+    assert "Your cart is empty" in client.get("/cart").get_data(as_text=True)
+
+    visitor = client.get_cookie("journeykit_visitor").value
+    with demo.app_context():
+        order = shop.db.session.get(shop.Order, order_id)
+        assert order.status == "paid" and order.total_cents == 5050
+        # Needs JourneyKit's webhook: the pay button delivered a signed checkout.session.completed.
+        recorded = shop.db.session.scalars(
+            sa.select(jk.Order).where(jk.Order.checkout_session_id == order.stripe_session_id)
+        ).one()
+        assert recorded.status == jk.OrderStatus.PAID
+        assert recorded.amount_total == 5050
+        assert recorded.customer.shop_customer_id == str(buyer.id)
+        assert sorted(recorded.product_ids) == ["mug-stoneware", "notebook-a5"]
+        assert shop.db.session.get(jk.Visitor, visitor).customer_id == recorded.customer_id
+
+
+def test_guest_checkout_checks_the_form_and_matches_the_buyer_by_email(demo: Flask) -> None:
+    client = demo.test_client()
+    token = _csrf(client, "/products/tote-canvas")
+    client.post(
+        "/cart", data={"sku": "tote-canvas", "quantity": "1", "add": "1", "csrf_token": token}
+    )
+    refused = client.post(
+        "/checkout", data={"csrf_token": token, "name": "", "email": "not-an-address"}
+    )
+    assert refused.status_code == 400
+    assert "Enter an e-mail address" in refused.get_data(as_text=True)
+    assert not _query(demo, sa.select(shop.Order).where(shop.Order.email == "not-an-address"))
+
+    paid = client.post(
+        "/checkout", data={"csrf_token": token, "name": "Rosa Park", "email": "rosa@example.net"}
+    )
+    order_id = _order_id(paid)
+    assert "Thank you, Rosa!" in client.get(f"/orders/{order_id}/complete").get_data(as_text=True)
+    recorded = _query(
+        demo, sa.select(jk.Order).join(jk.Customer).where(jk.Customer.email == "rosa@example.net")
+    )
+    assert [order.amount_total for order in recorded] == [2200]
+
+    # Nobody else sees the order.
+    assert demo.test_client().get(f"/orders/{order_id}/complete").status_code == 404
+
+
+def test_forms_without_the_session_token_are_refused(demo: Flask) -> None:
+    client = demo.test_client()
+    _csrf(client, "/products/mug-stoneware")
+    refused = client.post("/cart", data={"sku": "mug-stoneware", "quantity": "1", "add": "1"})
+    assert refused.status_code == 400
+    forged = client.post(
+        "/cart", data={"sku": "mug-stoneware", "quantity": "1", "add": "1", "csrf_token": "x" * 32}
+    )
+    assert forged.status_code == 400
+    assert "Your cart is empty" in client.get("/cart").get_data(as_text=True)
+    assert client.get("/checkout").headers["Location"] == "/cart"
+
+
+def test_refused_payment_keeps_the_order_pending_and_the_cart(demo: Flask) -> None:
+    client = demo.test_client()
+    token = _sign_in(client, _customer(demo, "priya.sharma@example.org"))
+    client.post(
+        "/cart", data={"sku": "candle-cedar", "quantity": "1", "add": "1", "csrf_token": token}
+    )
+    # The pay button now delivers its event where no webhook listens (it answers 404).
+    demo.config["JOURNEYKIT_URL_PREFIX"] = "/nowhere"
+    try:
+        refused = client.post("/checkout", data={"csrf_token": token}, follow_redirects=True)
+    finally:
+        demo.config["JOURNEYKIT_URL_PREFIX"] = "/journeykit"
+    assert "The payment could not be confirmed" in refused.get_data(as_text=True)
+    assert "Cedar &amp; Fig Soy Candle" in client.get("/cart").get_data(as_text=True)
+    latest = _query(
+        demo,
+        sa.select(shop.Order.status)
+        .where(shop.Order.email == "priya.sharma@example.org")
+        .order_by(shop.Order.id.desc()),
+    )[0]
+    assert latest == "pending"
+
+
+def test_journeykit_admin_is_for_the_shop_owner_only(demo: Flask) -> None:
+    client = demo.test_client()
+    anonymous = client.get("/journeykit/admin/")
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/signin?next=/journeykit/admin/"
+    _sign_in(client, _customer(demo, "sofia.rossi@example.com"))
+    refused = client.get("/journeykit/admin/")
+    assert refused.status_code == 403 and "may not use JourneyKit" in refused.get_data(as_text=True)
+    _sign_in(client, _customer(demo, CUSTOMERS[0].email))
+    admin = client.get("/journeykit/admin/")
+    assert admin.status_code == 200
+    assert "sofia.rossi@example.com" in admin.get_data(as_text=True)
+
+
+class FakeStripe:
+    """Stripe's Checkout Sessions API on loopback: records what the shop asked for."""
+
+    def __init__(self) -> None:
+        self.created: list[dict[str, list[str]]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if request.method == "POST" and request.path == "/v1/checkout/sessions":
+            self.created.append(parse_qs(request.get_data(as_text=True)))
+            body = {
+                "id": f"cs_test_fake{len(self.created)}",
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.com/c/pay/cs_test_fake{len(self.created)}",
+                "payment_status": "unpaid",
+            }
+        elif request.method == "GET" and request.path.startswith("/v1/checkout/sessions/"):
+            body = {
+                "id": request.path.rsplit("/", 1)[1],
+                "object": "checkout.session",
+                "payment_status": "paid",
+            }
+        else:
+            body, status = {"error": {"message": "not faked"}}, 404
+            return Response(json.dumps(body), status, mimetype="application/json")(
+                environ, start_response
+            )
+        return Response(json.dumps(body), mimetype="application/json")(environ, start_response)
+
+
+@pytest.fixture
+def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
+    fake = FakeStripe()
+    server = make_server("127.0.0.1", 0, fake, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(stripe, "api_base", f"http://127.0.0.1:{server.server_port}")
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+def test_with_stripe_keys_checkout_goes_to_stripe_with_journeykit_params(
+    demo: Flask, fake_stripe: FakeStripe
+) -> None:
+    client = demo.test_client()
+    buyer = _customer(demo, "ingrid.larsen@example.org")
+    token = _sign_in(client, buyer)
+    client.post(
+        "/cart", data={"sku": "bottle-steel", "quantity": "2", "add": "1", "csrf_token": token}
+    )
+    demo.config["DEMOSHOP_STRIPE_SECRET_KEY"] = "sk_test_demo"
+    try:
+        to_stripe = client.post("/checkout", data={"csrf_token": token})
+        assert to_stripe.headers["Location"] == "https://checkout.stripe.com/c/pay/cs_test_fake1"
+        sent = fake_stripe.created[0]
+        assert sent["client_reference_id"] == [str(buyer.id)]
+        assert sent["metadata[journeykit_products]"] == ["bottle-steel"]
+        assert sent["metadata[journeykit_visitor]"] == [
+            client.get_cookie("journeykit_visitor").value
+        ]
+        assert sent["line_items[0][quantity]"] == ["2"] and sent[
+            "line_items[0][price_data][unit_amount]"
+        ] == ["3500"]
+        success_url = sent["success_url"][0]
+        assert success_url.endswith("?session_id={CHECKOUT_SESSION_ID}")
+
+        # Stripe tells JourneyKit, then sends the buyer back to the shop.
+        event = StripeEvents().checkout_completed(
+            session_id="cs_test_fake1",
+            customer_id=str(buyer.id),
+            email=buyer.email,
+            products=["bottle-steel"],
+            amount_total=7000,
+        )
+        assert (
+            deliver(
+                demo.test_client(), event, secret=demo.config["JOURNEYKIT_STRIPE_WEBHOOK_SECRET"]
+            ).status_code
+            == 200
+        )
+        back = client.get(
+            success_url.replace("http://localhost", "").replace(
+                "{CHECKOUT_SESSION_ID}", "cs_test_fake1"
+            )
+        )
+        assert "Thank you, Ingrid!" in back.get_data(as_text=True)
+    finally:
+        demo.config["DEMOSHOP_STRIPE_SECRET_KEY"] = None
