@@ -14,13 +14,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 LINE_ITEMS = re.compile(r"^/v1/checkout/sessions/([^/]+)/line_items$")
+SESSION = re.compile(r"^/v1/checkout/sessions/([^/]+)$")
 
 
 class FakeStripe:
-    """``line_items[session_id]`` and ``events`` are what the fake answers; ``requests`` what it was asked."""
+    """``line_items[session_id]``, ``events`` and ``sessions`` are what the fake answers;
+    ``requests`` what it was asked, ``created`` the forms of the sessions it created."""
 
     def __init__(self) -> None:
         self.line_items: dict[str, list[dict[str, Any]]] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.created: list[dict[str, list[str]]] = []
         self.events: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -40,6 +44,9 @@ class FakeStripe:
             if match.group(1) not in self.line_items:
                 return 404, {"error": {"type": "invalid_request_error", "message": "No such checkout session"}}
             return 200, _page(path, self.line_items[match.group(1)])
+        match = SESSION.match(path)
+        if match and match.group(1) in self.sessions:
+            return 200, self.sessions[match.group(1)]
         if path == "/v1/events":
             low = int(query.get("created[gte]", ["0"])[0])
             high = int(query.get("created[lte]", [str(2**40)])[0])
@@ -47,17 +54,35 @@ class FakeStripe:
             return 200, _page(path, sorted(found, key=lambda e: -e["created"]))
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({path})"}}
 
+    def create_session(self, form: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        """``POST /v1/checkout/sessions``: remember the form, answer an open session (paid once retrieved)."""
+        self.created.append(form)
+        session_id = f"cs_test_fake{len(self.created)}"
+        self.sessions[session_id] = {"id": session_id, "object": "checkout.session", "payment_status": "paid"}
+        url = f"https://checkout.stripe.com/c/pay/{session_id}"
+        return 200, {"id": session_id, "object": "checkout.session", "url": url, "payment_status": "unpaid"}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 parts = urlsplit(self.path)
-                fake.requests.append(("GET", parts.path))
+                self._reply(lambda: fake.answer(parts.path, parse_qs(parts.query)))
+
+            def do_POST(self) -> None:  # noqa: N802
+                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+                if urlsplit(self.path).path == "/v1/checkout/sessions":
+                    self._reply(lambda: fake.create_session(form))
+                else:
+                    self._reply(lambda: (404, {"error": {"type": "invalid_request_error", "message": "not faked"}}))
+
+            def _reply(self, answer: Any) -> None:
+                fake.requests.append((self.command, urlsplit(self.path).path))
                 if not self.headers.get("Authorization", "").startswith("Bearer sk_"):
                     status, body = 401, {"error": {"type": "invalid_request_error", "message": "No API key"}}
                 else:
-                    status, body = fake.answer(parts.path, parse_qs(parts.query))
+                    status, body = answer()
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -7,12 +7,9 @@ one another's orders.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +17,6 @@ import stripe
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 from examples.demoshop import create_app
 from examples.demoshop import models as shop
@@ -29,6 +24,8 @@ from examples.demoshop.catalog import CUSTOMERS, PRODUCTS
 from journeykit import models as jk
 from journeykit.db import metadata as journeykit_metadata
 from journeykit.testing import StripeEvents, deliver
+
+from .fake_stripe import FakeStripe
 
 
 @pytest.fixture(scope="module")
@@ -245,45 +242,12 @@ def test_journeykit_admin_is_for_the_shop_owner_only(demo: Flask) -> None:
     assert "sofia.rossi@example.com" in admin.get_data(as_text=True)
 
 
-class FakeStripe:
-    """Stripe's Checkout Sessions API on loopback: records what the shop asked for."""
-
-    def __init__(self) -> None:
-        self.created: list[dict[str, list[str]]] = []
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        request = Request(environ)
-        if request.method == "POST" and request.path == "/v1/checkout/sessions":
-            self.created.append(parse_qs(request.get_data(as_text=True)))
-            body = {
-                "id": f"cs_test_fake{len(self.created)}",
-                "object": "checkout.session",
-                "url": f"https://checkout.stripe.com/c/pay/cs_test_fake{len(self.created)}",
-                "payment_status": "unpaid",
-            }
-        elif request.method == "GET" and request.path.startswith("/v1/checkout/sessions/"):
-            body = {
-                "id": request.path.rsplit("/", 1)[1],
-                "object": "checkout.session",
-                "payment_status": "paid",
-            }
-        else:
-            body, status = {"error": {"message": "not faked"}}, 404
-            return Response(json.dumps(body), status, mimetype="application/json")(
-                environ, start_response
-            )
-        return Response(json.dumps(body), mimetype="application/json")(environ, start_response)
-
-
 @pytest.fixture
 def fake_stripe(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStripe]:
     fake = FakeStripe()
-    server = make_server("127.0.0.1", 0, fake, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setattr(stripe, "api_base", f"http://127.0.0.1:{server.server_port}")
+    monkeypatch.setattr(stripe, "api_base", fake.url)
     yield fake
-    server.shutdown()
-    server.server_close()
+    fake.close()
 
 
 def test_with_stripe_keys_checkout_goes_to_stripe_with_journeykit_params(
