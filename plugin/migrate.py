@@ -16,6 +16,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+import sqlalchemy as sa
 from flask import Flask, appcontext_pushed
 
 from .db import VERSION_TABLE, UTCDateTime, engine, is_journeykit_object, metadata
@@ -78,9 +79,15 @@ def upgrade(revision: str = "head", *, sql_output: io.TextIOBase | None = None) 
 
 
 def downgrade(revision: str) -> None:
-    """Take JourneyKit's tables back to ``revision`` (``base`` drops them all)."""
+    """Take JourneyKit's tables back to ``revision``.
+
+    ``base`` removes JourneyKit from the database: every table, and Alembic's
+    version table too, which Alembic itself would leave behind.
+    """
     with _alembic() as cfg:
         command.downgrade(cfg, revision)
+        if revision == "base":
+            sa.Table(VERSION_TABLE, sa.MetaData()).drop(cfg.attributes["connection"], checkfirst=True)
 
 
 def current_revision() -> str | None:

@@ -70,8 +70,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
     postgres.drop_database(server, name)
 
 
-def make_shop(database_url: str, config: dict[str, Any] | None = None, **journey_kwargs: Any) -> tuple[Flask, SQLAlchemy, JourneyKit]:
-    """A bare shop: a Flask app, its own ``db`` with a model of its own, and JourneyKit."""
+def make_shop(
+    database_url: str,
+    config: dict[str, Any] | None = None,
+    *,
+    before_journeykit: Callable[[Flask, SQLAlchemy], None] | None = None,
+    **journey_kwargs: Any,
+) -> tuple[Flask, SQLAlchemy, JourneyKit]:
+    """A bare shop: a Flask app, its own ``db`` with a model of its own, and JourneyKit.
+
+    ``before_journeykit(app, db)`` sets up other extensions first (e.g. Flask-Migrate).
+    """
     journeykit_metadata.info.pop("bind_key", None)
     app = Flask("shop")
     app.config.update(
@@ -96,6 +105,8 @@ def make_shop(database_url: str, config: dict[str, Any] | None = None, **journey
         name: Mapped[str]
 
     app.extensions["shop_models"] = {"Product": Product}
+    if before_journeykit is not None:
+        before_journeykit(app, db)
     journey = JourneyKit(app, db=db, **journey_kwargs)
     return app, db, journey
 

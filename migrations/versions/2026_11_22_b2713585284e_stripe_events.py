@@ -42,10 +42,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_journeykit_stripe_events_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_journeykit_stripe_events_type'), ['type'], unique=False)
 
-    with op.batch_alter_table('journeykit_orders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('products_pending', sa.Boolean(), server_default=sa.false(), nullable=False))
-
-
+    # A plain ADD COLUMN (with a default) works on SQLite too, and in --sql mode.
+    op.add_column('journeykit_orders', sa.Column('products_pending', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 def downgrade() -> None:
     """Drop the Stripe event store and the flag."""
