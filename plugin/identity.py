@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from . import config
@@ -73,11 +73,13 @@ def read_token(app: Flask, token: str) -> Shopper:
 def current_shopper(loader: CustomerLoader | None) -> Shopper | None:
     """The shopper of this request: from the token header, else from the shop's loader.
 
-    Cached on ``g`` for the rest of the request.
+    Cached for the rest of the request (in its WSGI environ: ``g`` lives as
+    long as the app context, which several requests may share in tests).
     """
-    if "journeykit_shopper" not in g:
-        g.journeykit_shopper = _find_shopper(loader)
-    return g.journeykit_shopper
+    key = "journeykit.shopper"
+    if key not in request.environ:
+        request.environ[key] = _find_shopper(loader)
+    return request.environ[key]
 
 
 def _find_shopper(loader: CustomerLoader | None) -> Shopper | None:
