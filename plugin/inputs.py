@@ -27,6 +27,8 @@ def load_json(schema: marshmallow.Schema, *, allow_text_plain: bool = False) -> 
         data = json.loads(request.get_data(cache=True) or b"null")
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise BadRequest("The request body is not valid JSON.", error_code="invalid_json")
+    if _has_nul(data):
+        raise BadRequest("Text may not contain NUL characters.", error_code="invalid_characters")
     try:
         return schema.load(data)
     except marshmallow.ValidationError as exc:
@@ -44,3 +46,20 @@ def int_arg(name: str, *, default: int | None, low: int, high: int) -> int | Non
             f"{name} must be a whole number from {low} to {high}.", fields={name: ["Not a valid value."]}
         )
     return int(raw)
+
+
+def refuse_nul_in_url() -> None:
+    """400 for a NUL in the path or query: no database stores it, and no honest client sends it."""
+    values = [*(request.view_args or {}).values(), *request.args.keys(), *request.args.values()]
+    if _has_nul(values):
+        raise BadRequest("The URL may not contain NUL characters.", error_code="invalid_characters")
+
+
+def _has_nul(data: Any) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_has_nul(key) or _has_nul(value) for key, value in data.items())
+    if isinstance(data, list):
+        return any(_has_nul(item) for item in data)
+    return False

@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, appcontext_pushed, current_app, re
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
-from . import api, config, errors
+from . import api, config, errors, inputs
 from .identity import TOKEN_HEADER, VISITOR_HEADER
 from .money import format_money
 
@@ -38,6 +38,7 @@ def create_blueprint() -> Blueprint:
     root.add_app_template_global(format_money, "journeykit_money")
     root.before_request(_limit_body_size)
     api_bp.before_request(_refuse_foreign_origins)
+    api_bp.before_request(inputs.refuse_nul_in_url)
     root.after_request(_add_cors_headers)
     return root
 
