@@ -9,6 +9,7 @@ shop's tables.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,6 +70,23 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
         return value.astimezone(dt.timezone.utc)
+
+
+#: JSON that is ``jsonb`` on PostgreSQL (indexable, compact) and JSON text elsewhere.
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def value_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    """A portable enum column: a short string plus a CHECK constraint, stored by value."""
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
 
 
 #: A 64-bit integer primary key that SQLite still auto-increments.

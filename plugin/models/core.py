@@ -13,28 +13,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base, BigIntPK, UTCDateTime, utcnow
-from .errors import JourneyKitError
-from .stages import Stage
+from ..db import Base, BigIntPK, JSONType, UTCDateTime, utcnow, value_enum
+from ..errors import JourneyKitError
+from ..stages import Stage
 
-#: JSON that is ``jsonb`` on PostgreSQL (indexable, compact) and JSON text elsewhere.
-JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-
-def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
-    """A portable enum column: a short string plus a CHECK constraint, stored by value."""
-    return sa.Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=16,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
 
 
 class OrderStatus(str, enum.Enum):
@@ -64,7 +48,7 @@ class Customer(Base):
     email: Mapped[str | None] = mapped_column(sa.String(320), index=True)
     name: Mapped[str | None] = mapped_column(sa.String(200))
     stripe_customer_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
-    stage: Mapped[Stage] = mapped_column(_enum(Stage, "stage"), default=Stage.AWARENESS)
+    stage: Mapped[Stage] = mapped_column(value_enum(Stage, "stage"), default=Stage.AWARENESS)
     stage_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -107,14 +91,14 @@ class Order(Base):
     )
     visitor_id: Mapped[str | None] = mapped_column(sa.String(64))
     referral_code: Mapped[str | None] = mapped_column(sa.String(64))
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"))
+    status: Mapped[OrderStatus] = mapped_column(value_enum(OrderStatus, "order_status"))
     #: In the currency's minor unit (cents; yen for JPY).
     amount_total: Mapped[int] = mapped_column(sa.BigInteger)
     #: Stripe's cumulative ``amount_refunded``: state, not a sum of deltas.
     amount_refunded: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     #: ISO 4217, lower case as Stripe sends it.
     currency: Mapped[str] = mapped_column(sa.String(3))
-    dispute_status: Mapped[DisputeStatus | None] = mapped_column(_enum(DisputeStatus, "dispute_status"))
+    dispute_status: Mapped[DisputeStatus | None] = mapped_column(value_enum(DisputeStatus, "dispute_status"))
     livemode: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     #: The session's metadata named no products: they are fetched from Stripe's
     #: line items later, off the webhook's path (``flask journeykit stripe line-items``).
@@ -177,39 +161,3 @@ class JourneyEvent(Base):
 @event.listens_for(JourneyEvent, "before_delete")
 def _refuse_rewriting_history(mapper: Any, connection: Any, target: JourneyEvent) -> None:
     raise JourneyKitError("The journey event log is append-only: events are never changed or deleted")
-
-
-class StripeEventStatus(str, enum.Enum):
-    """What became of a verified Stripe event."""
-
-    RECEIVED = "received"  # stored, not yet applied (or being applied right now)
-    PROCESSED = "processed"
-    IGNORED = "ignored"  # a type JourneyKit does not use, or the wrong livemode
-    DEFERRED = "deferred"  # names a payment JourneyKit has not seen yet; applied when it lands
-    FAILED = "failed"  # applying raised; Stripe retries, or `flask journeykit stripe replay`
-
-
-class StripeEvent(Base):
-    """Every verified Stripe event, stored before it is acknowledged.
-
-    Unique on Stripe's event id, so a second delivery of one event finds the
-    first and changes nothing.
-    """
-
-    __tablename__ = "journeykit_stripe_events"
-
-    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    event_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    type: Mapped[str] = mapped_column(sa.String(100), index=True)
-    livemode: Mapped[bool] = mapped_column(sa.Boolean)
-    #: When Stripe created the event.
-    created: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-    #: The payment intent (or session) the event is about, to find deferred events.
-    object_ref: Mapped[str | None] = mapped_column(sa.String(255), index=True)
-    #: The verified body, exactly as received.
-    payload: Mapped[str] = mapped_column(sa.Text)
-    status: Mapped[StripeEventStatus] = mapped_column(_enum(StripeEventStatus, "stripe_event_status"), index=True)
-    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
