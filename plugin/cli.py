@@ -9,12 +9,15 @@ from flask.cli import AppGroup
 
 from journeykit.hooks.stripe_cli import stripe_group
 
-from . import migrate
+from . import migrate, reviews
+from .signals import commit
 
 journeykit_group = AppGroup("journeykit", help="JourneyKit: customer-journey widgets and metrics.")
 db_group = AppGroup("db", help="JourneyKit's own tables (the shop's migrations are never touched).")
 journeykit_group.add_command(db_group)
 journeykit_group.add_command(stripe_group)
+reviews_group = AppGroup("reviews", help="Reviews: scheduled moderation tasks.")
+journeykit_group.add_command(reviews_group)
 
 
 @db_group.command("upgrade")
@@ -58,3 +61,11 @@ def db_check() -> None:
 def db_revision(message: str, empty: bool) -> None:
     """Write a new migration (for JourneyKit's own developers)."""
     migrate.revision(message, autogenerate=not empty)
+
+
+@reviews_group.command("publish-due")
+def reviews_publish_due() -> None:
+    """Publish the reviews nobody moderated within JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS."""
+    published = reviews.publish_due()
+    commit()
+    click.echo(f"{published} pending review(s) published.")

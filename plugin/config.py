@@ -35,6 +35,16 @@ MAX_CONTENT_LENGTH = 64 * 1024
 #: Cookie that keeps an anonymous visitor's id on the shop's own origin.
 VISITOR_COOKIE = "journeykit_visitor"
 
+#: Which new reviews publish without moderation: ``verified_positive`` (a verified
+#: buyer's 4–5 stars without links), ``all`` or ``none``.
+REVIEWS_AUTO_PUBLISH = "verified_positive"
+#: Publish pending reviews nobody moderated after this many days (``None``: never).
+REVIEWS_PUBLISH_AFTER_DAYS = None
+#: A review with more links than this is refused; any link sends it to moderation.
+REVIEWS_MAX_LINKS = 2
+#: Words that get a review refused outright (case-insensitive, whole words).
+REVIEWS_BLOCKED_WORDS: list[str] = []
+
 DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_URL_PREFIX": URL_PREFIX,
     "JOURNEYKIT_SECRET_KEY": SECRET_KEY,
@@ -48,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_CUSTOMER_TOKEN_MAX_AGE": CUSTOMER_TOKEN_MAX_AGE,
     "JOURNEYKIT_MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
     "JOURNEYKIT_VISITOR_COOKIE": VISITOR_COOKIE,
+    "JOURNEYKIT_REVIEWS_AUTO_PUBLISH": REVIEWS_AUTO_PUBLISH,
+    "JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS": REVIEWS_PUBLISH_AFTER_DAYS,
+    "JOURNEYKIT_REVIEWS_MAX_LINKS": REVIEWS_MAX_LINKS,
+    "JOURNEYKIT_REVIEWS_BLOCKED_WORDS": REVIEWS_BLOCKED_WORDS,
 }
 
 

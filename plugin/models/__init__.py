@@ -4,6 +4,7 @@ Importing this package registers every table (Alembic's ``env.py`` relies on it)
 """
 
 from .core import Customer, DisputeStatus, JourneyEvent, Order, OrderItem, OrderStatus, Visitor
+from .reviews import ProductRating, RejectionReason, Review, ReviewStatus, ReviewVote
 from .stripe_events import StripeEvent, StripeEventStatus
 
 __all__ = [
@@ -13,6 +14,11 @@ __all__ = [
     "Order",
     "OrderItem",
     "OrderStatus",
+    "ProductRating",
+    "RejectionReason",
+    "Review",
+    "ReviewStatus",
+    "ReviewVote",
     "StripeEvent",
     "StripeEventStatus",
     "Visitor",

@@ -1,0 +1,115 @@
+"""Reviews of products, their helpful votes, and each product's rating aggregate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import Base, BigIntPK, UTCDateTime, utcnow, value_enum
+from .core import Customer, Order
+
+
+class ReviewStatus(str, enum.Enum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+
+
+class RejectionReason(str, enum.Enum):
+    """The only grounds on which a review may be kept off the storefront.
+
+    These follow what consumer-protection rules on reviews allow (e.g. the EU
+    Omnibus directive, the US FTC rule on consumer reviews): a review is never
+    rejected for being negative.
+    """
+
+    SPAM = "spam"
+    OFF_TOPIC = "off_topic"
+    ABUSIVE = "abusive"  # hateful, harassing, obscene or threatening
+    PERSONAL_DATA = "personal_data"  # names, addresses, phone numbers of others
+    NOT_A_CUSTOMER = "not_a_customer"  # the author never had the product
+    CONFLICT_OF_INTEREST = "conflict"  # written by staff, a competitor or for pay
+    ILLEGAL = "illegal"  # unlawful content or infringing material
+
+
+class Review(Base):
+    """One shopper's review of one product (an edit updates it in place)."""
+
+    __tablename__ = "journeykit_reviews"
+    __table_args__ = (
+        sa.UniqueConstraint("product_id", "customer_id"),
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        sa.Index("ix_journeykit_reviews_listing", "product_id", "status", "published_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    product_id: Mapped[str] = mapped_column(sa.String(255))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("journeykit_customers.id", ondelete="CASCADE"), index=True)
+    rating: Mapped[int] = mapped_column(sa.SmallInteger)
+    title: Mapped[str] = mapped_column(sa.String(150), default="")
+    body: Mapped[str] = mapped_column(sa.Text)
+    #: The name shown with the review, as the author chose it.
+    author: Mapped[str] = mapped_column(sa.String(80))
+    status: Mapped[ReviewStatus] = mapped_column(value_enum(ReviewStatus, "review_status"), default=ReviewStatus.PENDING)
+    rejection_reason: Mapped[RejectionReason | None] = mapped_column(value_enum(RejectionReason, "rejection_reason"))
+    #: Set by JourneyKit only, from a paid order with the product that was not reversed.
+    verified_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("journeykit_orders.id", ondelete="SET NULL"))
+    #: Written in return for a reward (points, a discount): shown as such.
+    incentivised: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: Where an imported review came from (``judgeme``, ``yotpo``); never verified.
+    imported_from: Mapped[str | None] = mapped_column(sa.String(32))
+    reply: Mapped[str | None] = mapped_column(sa.Text)
+    replied_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    pinned: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    featured: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    helpful_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    customer: Mapped[Customer] = relationship()
+    verified_order: Mapped[Order | None] = relationship()
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_order_id is not None
+
+
+class ReviewVote(Base):
+    """A "helpful" vote: one per voter (visitor or customer) and review."""
+
+    __tablename__ = "journeykit_review_votes"
+    __table_args__ = (sa.UniqueConstraint("review_id", "voter"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("journeykit_reviews.id", ondelete="CASCADE"))
+    #: ``v:<visitor id>`` or ``c:<customer id>``.
+    voter: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProductRating(Base):
+    """A product's published ratings, kept current on every change (never recounted per request)."""
+
+    __tablename__ = "journeykit_product_ratings"
+
+    product_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    stars_1: Mapped[int] = mapped_column(sa.Integer, default=0)
+    stars_2: Mapped[int] = mapped_column(sa.Integer, default=0)
+    stars_3: Mapped[int] = mapped_column(sa.Integer, default=0)
+    stars_4: Mapped[int] = mapped_column(sa.Integer, default=0)
+    stars_5: Mapped[int] = mapped_column(sa.Integer, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def average(self) -> float | None:
+        return round(self.total / self.count, 2) if self.count else None
+
+    @property
+    def histogram(self) -> dict[str, int]:
+        return {str(stars): getattr(self, f"stars_{stars}") for stars in range(1, 6)}

@@ -1,0 +1,220 @@
+"""The reviews JSON API: reading, writing and voting (storefront) and moderating (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, request
+from marshmallow import Schema, fields, validate
+
+from . import paging, review_policy, reviews
+from .admin_access import admin_required
+from .db import session
+from .errors import Unauthorized, ValidationError
+from .identity import current_visitor_id
+from .inputs import int_arg, load_json
+from .models import RejectionReason, Review, ReviewStatus
+from .signals import commit
+from .tracking import customer_for
+
+PRODUCT_ID = validate.Length(min=1, max=255)
+
+
+class ReviewSchema(Schema):
+    """A review as the storefront shows it (INTERFACE.md's page of reviews)."""
+
+    id = fields.Integer()
+    product_id = fields.String()
+    rating = fields.Integer()
+    title = fields.String()
+    body = fields.String()
+    author = fields.String()
+    verified = fields.Boolean()
+    incentivised = fields.Boolean()
+    imported = fields.Function(lambda review: review.imported_from is not None)
+    helpful = fields.Integer(attribute="helpful_count")
+    pinned = fields.Boolean()
+    featured = fields.Boolean()
+    created_at = fields.DateTime()
+    published_at = fields.DateTime()
+    reply = fields.String(allow_none=True)
+
+
+class AdminReviewSchema(ReviewSchema):
+    status = fields.Function(lambda review: review.status.value)
+    rejection_reason = fields.Function(lambda review: review.rejection_reason.value if review.rejection_reason else None)
+    customer_id = fields.Function(lambda review: review.customer.shop_customer_id)
+
+
+class SubmitSchema(Schema):
+    rating = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    title = fields.String(load_default="", validate=validate.Length(max=150))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    author = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    #: The honeypot: hidden from people by the form, filled in by bots.
+    website = fields.String(load_default="")
+
+
+class RejectSchema(Schema):
+    reason = fields.Enum(RejectionReason, by_value=True, required=True)
+
+
+class ReplySchema(Schema):
+    body = fields.String(required=True, allow_none=True, validate=validate.Length(max=5000))
+
+
+class BulkSchema(Schema):
+    ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=200))
+    action = fields.String(required=True, validate=validate.OneOf(["publish", "reject"]))
+    reason = fields.Enum(RejectionReason, by_value=True, load_default=None)
+
+
+_public, _admin = ReviewSchema(), AdminReviewSchema()
+_submit, _reject, _reply, _bulk = SubmitSchema(), RejectSchema(), ReplySchema(), BulkSchema()
+
+SORTS: dict[str, list[paging.Key]] = {
+    "newest": [(Review.pinned, True), (Review.published_at, True), (Review.id, True)],
+    "highest": [(Review.pinned, True), (Review.rating, True), (Review.published_at, True), (Review.id, True)],
+    "lowest": [(Review.pinned, True), (Review.rating, False), (Review.published_at, True), (Review.id, True)],
+    "helpful": [(Review.pinned, True), (Review.helpful_count, True), (Review.published_at, True), (Review.id, True)],
+}
+
+
+def list_reviews(product_id: str) -> dict[str, Any]:
+    """Published reviews of a product: ``?sort=newest|highest|lowest|helpful&rating=5&limit=10&cursor=…``."""
+    sort = request.args.get("sort", "newest")
+    if sort not in SORTS:
+        raise ValidationError(f"sort must be one of {', '.join(SORTS)}.", fields={"sort": ["Not a valid sort."]})
+    query = sa.select(Review).where(Review.product_id == product_id, Review.status == ReviewStatus.PUBLISHED)
+    stars = int_arg("rating", default=None, low=1, high=5)
+    if stars is not None:
+        query = query.where(Review.rating == stars)
+    limit = int_arg("limit", default=10, low=1, high=50)
+    items, cursor = paging.page(query, SORTS[sort], limit=limit, cursor=request.args.get("cursor"), scalars=session().scalars)
+    return {"items": _public.dump(items, many=True), "next": cursor}
+
+
+def product_rating(product_id: str) -> dict[str, Any]:
+    return reviews.rating(product_id)
+
+
+def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
+    """A shopper writes (or edits) their review; 201 when new, 200 for an edit."""
+    data = load_json(_submit)
+    if data.pop("website"):
+        raise ValidationError("The review could not be accepted.", error_code="rejected_as_spam")
+    shopper = current_app.extensions["journeykit"].journey.current_shopper()
+    if shopper is None:
+        raise Unauthorized("Sign in to write a review.", error_code="customer_required")
+    customer = customer_for(shopper)
+    data["author"] = data["author"] or shopper.name or "A customer"
+    review, created = reviews.submit(customer, product_id, data)
+    commit()
+    return {**_public.dump(review), "status": review.status.value}, 201 if created else 200
+
+
+def vote_helpful(review_id: int) -> dict[str, Any]:
+    """One "helpful" vote per visitor (or customer) and review."""
+    review = reviews.get(review_id, published_only=True)
+    shopper = current_app.extensions["journeykit"].journey.current_shopper()
+    visitor = current_visitor_id()
+    if shopper is None and visitor is None:
+        raise ValidationError("Name the visitor (X-JourneyKit-Visitor) to vote.", error_code="anonymous_vote")
+    voter = f"c:{shopper.customer_id}" if shopper else f"v:{visitor}"
+    count = reviews.vote_helpful(review, voter)
+    commit()
+    return {"id": review.id, "helpful": count}
+
+
+def policy() -> dict[str, Any]:
+    """How reviews are collected and verified, from the live settings (for the public notice)."""
+    return review_policy.describe(current_app.config)
+
+
+@admin_required
+def admin_list() -> dict[str, Any]:
+    """``?status=pending|published|rejected&product=…``, newest first."""
+    query = sa.select(Review)
+    status = request.args.get("status")
+    if status is not None:
+        try:
+            query = query.where(Review.status == ReviewStatus(status))
+        except ValueError:
+            raise ValidationError("status must be pending, published or rejected.", fields={"status": ["Not a valid status."]})
+    if request.args.get("product"):
+        query = query.where(Review.product_id == request.args["product"])
+    limit = int_arg("limit", default=50, low=1, high=200)
+    keys: list[paging.Key] = [(Review.id, True)]
+    items, cursor = paging.page(query, keys, limit=limit, cursor=request.args.get("cursor"), scalars=session().scalars)
+    return {"items": _admin.dump(items, many=True), "next": cursor}
+
+
+def _admin_change(review_id: int, change: Any) -> dict[str, Any]:
+    review = reviews.get(review_id)
+    change(review)
+    commit()
+    return _admin.dump(review)
+
+
+@admin_required
+def admin_publish(review_id: int) -> dict[str, Any]:
+    return _admin_change(review_id, reviews.publish)
+
+
+@admin_required
+def admin_reject(review_id: int) -> dict[str, Any]:
+    reason = load_json(_reject)["reason"]
+    return _admin_change(review_id, lambda review: reviews.reject(review, reason))
+
+
+@admin_required
+def admin_reply(review_id: int) -> dict[str, Any]:
+    """The owner's public reply (``{"body": null}`` removes it)."""
+    body = load_json(_reply)["body"]
+    return _admin_change(review_id, lambda review: reviews.set_reply(review, body))
+
+
+@admin_required
+def admin_flag(review_id: int, flag: str) -> dict[str, Any]:
+    """Pin (shown first) or feature (chosen for testimonials and carousels)."""
+    value = load_json(_FLAGS[flag])[flag]
+    return _admin_change(review_id, lambda review: setattr(review, flag, value))
+
+
+_FLAGS = {
+    name: Schema.from_dict({name: fields.Boolean(required=True, truthy={True}, falsy={False})})()
+    for name in ("pinned", "featured")
+}
+
+
+@admin_required
+def admin_bulk() -> dict[str, Any]:
+    """Publish or reject many reviews at once: ``{"ids": [...], "action": "reject", "reason": "spam"}``."""
+    data = load_json(_bulk)
+    if data["action"] == "reject" and data["reason"] is None:
+        raise ValidationError("Rejecting needs a reason.", fields={"reason": ["Missing data for required field."]})
+    found = list(session().scalars(sa.select(Review).where(Review.id.in_(data["ids"])).order_by(Review.id)))
+    missing = sorted(set(data["ids"]) - {review.id for review in found})
+    if missing:
+        raise ValidationError(f"No reviews with ids {missing}.", error_code="review_not_found", fields={"ids": missing})
+    for review in found:
+        reviews.publish(review) if data["action"] == "publish" else reviews.reject(review, data["reason"])
+    commit()
+    return {"items": _admin.dump(found, many=True)}
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/products/<path:product_id>/reviews", view_func=list_reviews, methods=["GET"])
+    bp.add_url_rule("/products/<path:product_id>/reviews", view_func=submit_review, methods=["POST"])
+    bp.add_url_rule("/products/<path:product_id>/rating", view_func=product_rating, methods=["GET"])
+    bp.add_url_rule("/reviews/<int:review_id>/helpful", view_func=vote_helpful, methods=["POST"])
+    bp.add_url_rule("/reviews/policy", view_func=policy, methods=["GET"])
+    bp.add_url_rule("/admin/reviews", view_func=admin_list, methods=["GET"])
+    bp.add_url_rule("/admin/reviews/bulk", view_func=admin_bulk, methods=["POST"])
+    bp.add_url_rule("/admin/reviews/<int:review_id>/publish", view_func=admin_publish, methods=["POST"])
+    bp.add_url_rule("/admin/reviews/<int:review_id>/reject", view_func=admin_reject, methods=["POST"])
+    bp.add_url_rule("/admin/reviews/<int:review_id>/reply", view_func=admin_reply, methods=["POST"])
+    for flag, path in (("pinned", "pin"), ("featured", "feature")):
+        bp.add_url_rule(f"/admin/reviews/<int:review_id>/{path}", endpoint=f"admin_{path}", view_func=admin_flag,
+                        defaults={"flag": flag}, methods=["POST"])
