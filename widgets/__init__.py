@@ -14,17 +14,27 @@ from markupsafe import Markup
 
 from journeykit.errors import NotFound
 
+from . import reviews as reviews_widget
+
 #: The widget kinds, as INTERFACE.md names them.
 KINDS = ("reviews", "rating", "testimonials", "referral", "loyalty")
 #: ``embed.js`` is served with long-lived caching under a versioned URL.
 EMBED_MAX_AGE = 365 * 24 * 3600
 
 
-def render_widget(kind: str, product: str | None = None) -> Markup:
+def render_widget(kind: str, product: str | None = None, **options: Any) -> Markup:
     """One widget's HTML fragment (``product`` for reviews and rating)."""
     if kind not in KINDS:
         raise NotFound(f"No widget called {kind!r}; try one of {', '.join(KINDS)}.", error_code="unknown_widget")
-    return Markup(render_template(f"journeykit/widgets/{kind}.html", kind=kind, product=product))
+    context = _CONTEXTS[kind](product, **options) if kind in _CONTEXTS else {}
+    return Markup(render_template(f"journeykit/widgets/{kind}.html", kind=kind, product=product, **context))
+
+
+#: Data for the widgets that show some; the others are placeholders until their issue.
+_CONTEXTS = {
+    "reviews": lambda product, name=None: reviews_widget.reviews_context(product, name),
+    "rating": lambda product, name=None: reviews_widget.rating_context(product),
+}
 
 
 class TemplateGlobal:
@@ -34,10 +44,12 @@ class TemplateGlobal:
     server; ``{{ journeykit.embed_script() }}`` adds the script that enhances them.
     """
 
-    def reviews(self, product: str) -> Markup:
-        return render_widget("reviews", str(product))
+    def reviews(self, product: str, name: str | None = None) -> Markup:
+        """Published reviews with their summary and schema.org JSON-LD (pass the product's ``name``)."""
+        return render_widget("reviews", str(product), name=name)
 
     def rating(self, product: str) -> Markup:
+        """The star-rating badge: average and count."""
         return render_widget("rating", str(product))
 
     def testimonials(self) -> Markup:
@@ -60,7 +72,8 @@ def widget_fragment(kind: str) -> Response:
     product = request.args.get("product")
     if kind in ("reviews", "rating") and not product:
         raise NotFound("Name the product: ?product=<your product id>.", error_code="product_required")
-    return Response(render_widget(kind, product), mimetype="text/html")
+    options = {"name": request.args.get("name")} if kind == "reviews" else {}
+    return Response(render_widget(kind, product, **options), mimetype="text/html")
 
 
 def embed_js() -> Response:
