@@ -16,6 +16,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 import sqlalchemy as sa
 from flask import Flask, appcontext_pushed
 
@@ -88,6 +89,13 @@ def downgrade(revision: str) -> None:
         command.downgrade(cfg, revision)
         if revision == "base":
             sa.Table(VERSION_TABLE, sa.MetaData()).drop(cfg.attributes["connection"], checkfirst=True)
+
+
+def head_revision() -> str:
+    """The newest revision JourneyKit ships."""
+    cfg = Config()
+    cfg.set_main_option("script_location", SCRIPT_LOCATION)
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def current_revision() -> str | None:
