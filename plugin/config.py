@@ -45,6 +45,12 @@ REVIEWS_MAX_LINKS = 2
 #: Words that get a review refused outright (case-insensitive, whole words).
 REVIEWS_BLOCKED_WORDS: list[str] = []
 
+#: How many reviews one shopper, and one network address, may submit (``limits`` syntax).
+REVIEWS_RATE_LIMIT = "10 per hour"
+#: Where rate-limit counters live: ``memory://`` (one process), ``redis://…`` or ``memcached://…``
+#: for several workers (see the ``limits`` library's storage URIs).
+RATELIMIT_STORAGE_URI = "memory://"
+
 DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_URL_PREFIX": URL_PREFIX,
     "JOURNEYKIT_SECRET_KEY": SECRET_KEY,
@@ -62,6 +68,8 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS": REVIEWS_PUBLISH_AFTER_DAYS,
     "JOURNEYKIT_REVIEWS_MAX_LINKS": REVIEWS_MAX_LINKS,
     "JOURNEYKIT_REVIEWS_BLOCKED_WORDS": REVIEWS_BLOCKED_WORDS,
+    "JOURNEYKIT_REVIEWS_RATE_LIMIT": REVIEWS_RATE_LIMIT,
+    "JOURNEYKIT_RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE_URI,
 }
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
-from . import paging, review_policy, reviews
+from . import paging, rate_limits, review_policy, reviews
 from .admin_access import admin_required
 from .db import session
 from .errors import Unauthorized, ValidationError
@@ -107,6 +107,7 @@ def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
     shopper = current_app.extensions["journeykit"].journey.current_shopper()
     if shopper is None:
         raise Unauthorized("Sign in to write a review.", error_code="customer_required")
+    rate_limits.hit("review", "JOURNEYKIT_REVIEWS_RATE_LIMIT", f"shopper:{shopper.customer_id}", f"address:{rate_limits.client_address()}")
     customer = customer_for(shopper)
     data["author"] = data["author"] or shopper.name or "A customer"
     review, created = reviews.submit(customer, product_id, data)

@@ -185,3 +185,19 @@ def test_reviews_nobody_moderated_publish_after_the_configured_days(shop_factory
 
         commit()
     assert client.get(f"{PRODUCT}/rating").json["count"] == 1
+
+
+def test_submissions_are_rate_limited_per_shopper_and_per_address(shop_factory):
+    app, _, journey = shop_factory({"JOURNEYKIT_REVIEWS_RATE_LIMIT": "2 per hour", "JOURNEYKIT_URL_PREFIX": "/jk-rl"})
+    client = app.test_client()
+    with app.test_request_context():
+        ana, ben = ({"X-JourneyKit-Customer": journey.customer_token(name)} for name in ("rl-ana", "rl-ben"))
+    url = "/jk-rl/api/v1/products/sku-{}/reviews"
+    assert [client.post(url.format(n), json=_review(), headers=ana).status_code for n in (1, 2)] == [201, 201]
+    refused = client.post(url.format(3), json=_review(), headers=ana)
+    assert refused.status_code == 429 and refused.json["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
+    # Another shopper from the same address is refused too: the address has spent its two.
+    assert client.post(url.format(4), json=_review(), headers=ben).status_code == 429
+    other_address = client.post(url.format(4), json=_review(), headers=ben, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert other_address.status_code == 201
