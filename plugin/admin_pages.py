@@ -9,7 +9,7 @@ from journeykit.hooks import stripe_admin
 
 from .admin_access import admin_required
 from .db import session
-from .models import Customer, Order, OrderStatus
+from .models import Customer, Order, OrderStatus, RejectionReason, Review, ReviewStatus
 from .stages import Stage
 
 
@@ -27,8 +27,21 @@ def overview() -> str:
     return render_template("journeykit/admin/overview.html", stages=stages, orders=orders, revenue=paid)
 
 
+@admin_required
+def review_queue() -> str:
+    """The moderation queue: pending reviews, oldest first, with the allowed rejection reasons."""
+    pending = session().scalars(
+        sa.select(Review).where(Review.status == ReviewStatus.PENDING).order_by(Review.created_at, Review.id).limit(100)
+    ).all()
+    recent = session().scalars(
+        sa.select(Review).where(Review.status != ReviewStatus.PENDING).order_by(Review.updated_at.desc()).limit(20)
+    ).all()
+    return render_template("journeykit/admin/reviews.html", pending=pending, recent=recent, reasons=list(RejectionReason))
+
+
 def create_blueprint() -> Blueprint:
     bp = Blueprint("admin", __name__)
     bp.add_url_rule("/", view_func=overview, endpoint="overview")
+    bp.add_url_rule("/reviews", view_func=review_queue, endpoint="reviews")
     stripe_admin.register_pages(bp)
     return bp
