@@ -9,7 +9,7 @@ from flask import Blueprint, current_app
 
 from journeykit.hooks import stripe_admin
 
-from . import reviews_api, schemas
+from . import review_exchange, reviews_api, schemas
 from .admin_access import admin_required
 from .db import session
 from .errors import NotFound, Unauthorized, ValidationError
@@ -100,4 +100,5 @@ def create_blueprint() -> Blueprint:
     bp.add_url_rule("/admin/customers/<path:customer_id>", view_func=admin_customer, methods=["GET"])
     stripe_admin.register_api(bp)
     reviews_api.register(bp)
+    review_exchange.register(bp)
     return bp

@@ -9,14 +9,15 @@ from flask.cli import AppGroup
 
 from journeykit.hooks.stripe_cli import stripe_group
 
-from . import migrate, reviews
+from . import migrate, review_exchange, reviews
+from .errors import ValidationError
 from .signals import commit
 
 journeykit_group = AppGroup("journeykit", help="JourneyKit: customer-journey widgets and metrics.")
 db_group = AppGroup("db", help="JourneyKit's own tables (the shop's migrations are never touched).")
 journeykit_group.add_command(db_group)
 journeykit_group.add_command(stripe_group)
-reviews_group = AppGroup("reviews", help="Reviews: scheduled moderation tasks.")
+reviews_group = AppGroup("reviews", help="Reviews: scheduled moderation tasks, CSV export and import.")
 journeykit_group.add_command(reviews_group)
 
 
@@ -69,3 +70,28 @@ def reviews_publish_due() -> None:
     published = reviews.publish_due()
     commit()
     click.echo(f"{published} pending review(s) published.")
+
+
+@reviews_group.command("export")
+@click.argument("file", type=click.File("w", encoding="utf-8"))
+def reviews_export(file: click.utils.LazyFile) -> None:
+    """Write every review, any status, to FILE as CSV ('-' for standard output)."""
+    for chunk in review_exchange.export_csv():
+        file.write(chunk)
+
+
+@reviews_group.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--format", "fmt", required=True, type=click.Choice(list(review_exchange.FORMATS)),
+              help="Whose export FILE is.")
+def reviews_import(file: click.utils.LazyFile, fmt: str) -> None:
+    """Import reviews from a CSV export (all or nothing; already imported reviews are skipped)."""
+    try:
+        result = review_exchange.import_reviews(file.read(), fmt)
+    except ValidationError as exc:
+        click.echo(exc.description, err=True)
+        for line, problems in exc.fields.items():
+            click.echo(f"  {line}: {'; '.join(problems)}", err=True)
+        raise SystemExit(1) from None
+    commit()
+    click.echo(f"{result['imported']} review(s) imported, {result['skipped']} already there.")

@@ -45,6 +45,9 @@ REVIEWS_MAX_LINKS = 2
 #: Words that get a review refused outright (case-insensitive, whole words).
 REVIEWS_BLOCKED_WORDS: list[str] = []
 
+#: The shop's name as the Google product-reviews feed names its publisher (``None``: the request's host).
+SHOP_NAME = None
+
 #: How many reviews one shopper, and one network address, may submit (``limits`` syntax).
 REVIEWS_RATE_LIMIT = "10 per hour"
 #: Where rate-limit counters live: ``memory://`` (one process), ``redis://…`` or ``memcached://…``
@@ -69,6 +72,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_REVIEWS_MAX_LINKS": REVIEWS_MAX_LINKS,
     "JOURNEYKIT_REVIEWS_BLOCKED_WORDS": REVIEWS_BLOCKED_WORDS,
     "JOURNEYKIT_REVIEWS_RATE_LIMIT": REVIEWS_RATE_LIMIT,
+    "JOURNEYKIT_SHOP_NAME": SHOP_NAME,
     "JOURNEYKIT_RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE_URI,
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
@@ -15,6 +15,8 @@ from .identity import CustomerLoader, Shopper
 from .migrate import exclude_from_shop_migrations
 
 EXTENSION_KEY = "journeykit"
+#: Takes the shop's product id; returns ``{"name", "url", "gtin", "mpn", "brand"}`` (any may be left out) or ``None``.
+ProductLoader = Callable[[str], "dict[str, Any] | None"]
 
 
 @dataclass
@@ -41,6 +43,7 @@ class JourneyKit:
         self.db = db
         self._customer_loader: CustomerLoader | None = None
         self._admin_guard: AdminGuard | None = None
+        self._product_loader: ProductLoader | None = None
         if app is not None:
             self.init_app(app)
 
@@ -106,6 +109,17 @@ class JourneyKit:
         """
         self._admin_guard = guard
         return guard
+
+    def product_loader(self, loader: ProductLoader) -> ProductLoader:
+        """Register the function that describes a product by the shop's id.
+
+        It returns a dict with any of ``name``, ``url``, ``gtin``, ``mpn`` and
+        ``brand``, or ``None`` for an unknown product.  The Google
+        product-reviews feed uses it: Google matches reviews to its catalogue
+        by GTIN, or by brand and MPN, far more reliably than by SKU alone.
+        """
+        self._product_loader = loader
+        return loader
 
     # -- identity ---------------------------------------------------------
 
