@@ -9,7 +9,7 @@ from flask import Blueprint, current_app
 
 from journeykit.hooks import stripe_admin
 
-from . import review_exchange, reviews_api, schemas
+from . import review_exchange, reviews_api, schemas, testimonials_api
 from .admin_access import admin_required
 from .db import session
 from .errors import NotFound, Unauthorized, ValidationError
@@ -101,4 +101,5 @@ def create_blueprint() -> Blueprint:
     stripe_admin.register_api(bp)
     reviews_api.register(bp)
     review_exchange.register(bp)
+    testimonials_api.register(bp)
     return bp

@@ -7,6 +7,7 @@ from typing import Any
 
 import marshmallow
 from flask import request
+from marshmallow import fields
 
 from .errors import BadRequest, ValidationError
 
@@ -63,3 +64,12 @@ def _has_nul(data: Any) -> bool:
     if isinstance(data, list):
         return any(_has_nul(item) for item in data)
     return False
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON ``true`` or ``false`` only: not "yes", "on" or 1 (which ``truthy={True}`` lets through, as 1 == True)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

@@ -13,7 +13,7 @@ from .admin_access import admin_required
 from .db import session
 from .errors import Unauthorized, ValidationError
 from .identity import current_visitor_id
-from .inputs import int_arg, load_json
+from .inputs import StrictBoolean, int_arg, load_json
 from .models import RejectionReason, Review, ReviewStatus
 from .signals import commit
 from .tracking import customer_for
@@ -184,7 +184,7 @@ def admin_flag(review_id: int, flag: str) -> dict[str, Any]:
 
 
 _FLAGS = {
-    name: Schema.from_dict({name: fields.Boolean(required=True, truthy={True}, falsy={False})})()
+    name: Schema.from_dict({name: StrictBoolean(required=True)})()
     for name in ("pinned", "featured")
 }
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import enum
-import functools
 
 
-@functools.total_ordering
 class Stage(str, enum.Enum):
     """A stage of the customer journey.
 
@@ -26,10 +24,19 @@ class Stage(str, enum.Enum):
         """Position in the journey, from 0 (awareness) to 4 (advocacy)."""
         return _ORDER.index(self)
 
+    # Each comparison is spelled out: ``functools.total_ordering`` keeps ``str``'s own
+    # ``<=``, ``>`` and ``>=``, which would compare the names alphabetically.
     def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Stage):
-            return NotImplemented
-        return self.rank < other.rank
+        return self.rank < other.rank if isinstance(other, Stage) else NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        return self.rank <= other.rank if isinstance(other, Stage) else NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        return self.rank > other.rank if isinstance(other, Stage) else NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        return self.rank >= other.rank if isinstance(other, Stage) else NotImplemented
 
     def __str__(self) -> str:
         return self.value

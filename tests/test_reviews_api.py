@@ -38,6 +38,8 @@ def test_a_verified_buyers_good_review_publishes_at_once(client, buyer):
     }
     page = client.get(f"{PRODUCT}/reviews").json
     assert [item["title"] for item in page["items"]] == ["Lovely"] and page["next"] is None
+    customers = client.get("/journeykit/api/v1/admin/customers", headers={"Authorization": "Bearer test-admin-key-0123456789"})
+    assert customers.json["items"][0]["stage"] == "advocacy"  # a published review makes an advocate
     assert set(page["items"][0]) >= {"id", "rating", "title", "body", "author", "verified", "created_at", "reply"}
 
 
@@ -103,7 +105,9 @@ def test_reply_pin_feature_and_bulk(client, shopper, admin_headers):
     items = client.get(f"{PRODUCT}/reviews?sort=highest").json["items"]
     assert [item["rating"] for item in items] == [1, 3, 2]  # pinned first, then highest
     assert items[0]["reply"] == "Sorry! A replacement is on its way."
-    assert client.post(f"{ADMIN}/{ids[0]}/feature", json={"featured": "yes"}, headers=admin_headers).status_code == 422
+    for not_a_boolean in ("yes", 1, None):
+        response = client.post(f"{ADMIN}/{ids[0]}/feature", json={"featured": not_a_boolean}, headers=admin_headers)
+        assert response.status_code == 422
 
 
 def test_sorting_filtering_and_cursor_paging(client, shopper, admin_headers):

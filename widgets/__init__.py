@@ -15,6 +15,7 @@ from markupsafe import Markup
 from journeykit.errors import NotFound
 
 from . import reviews as reviews_widget
+from . import testimonials as testimonials_widget
 
 #: The widget kinds, as INTERFACE.md names them.
 KINDS = ("reviews", "rating", "testimonials", "referral", "loyalty")
@@ -34,6 +35,7 @@ def render_widget(kind: str, product: str | None = None, **options: Any) -> Mark
 _CONTEXTS = {
     "reviews": lambda product, name=None: reviews_widget.reviews_context(product, name),
     "rating": lambda product, name=None: reviews_widget.rating_context(product),
+    "testimonials": lambda product, tag=None, limit=6: testimonials_widget.testimonials_context(tag, limit),
 }
 
 
@@ -52,8 +54,9 @@ class TemplateGlobal:
         """The star-rating badge: average and count."""
         return render_widget("rating", str(product))
 
-    def testimonials(self) -> Markup:
-        return render_widget("testimonials")
+    def testimonials(self, tag: str | None = None, limit: int = 6) -> Markup:
+        """The grid of published testimonials, pinned first (only ``tag``'s, if given)."""
+        return render_widget("testimonials", tag=tag, limit=limit)
 
     def referral(self) -> Markup:
         return render_widget("referral")
@@ -72,7 +75,11 @@ def widget_fragment(kind: str) -> Response:
     product = request.args.get("product")
     if kind in ("reviews", "rating") and not product:
         raise NotFound("Name the product: ?product=<your product id>.", error_code="product_required")
-    options = {"name": request.args.get("name")} if kind == "reviews" else {}
+    options: dict[str, Any] = {}
+    if kind == "reviews":
+        options["name"] = request.args.get("name")
+    elif kind == "testimonials":
+        options["tag"] = request.args.get("tag")
     return Response(render_widget(kind, product, **options), mimetype="text/html")
 
 

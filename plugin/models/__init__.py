@@ -6,6 +6,7 @@ Importing this package registers every table (Alembic's ``env.py`` relies on it)
 from .core import Customer, DisputeStatus, JourneyEvent, Order, OrderItem, OrderStatus, Visitor
 from .reviews import ProductRating, RejectionReason, Review, ReviewStatus, ReviewVote
 from .stripe_events import StripeEvent, StripeEventStatus
+from .testimonials import Testimonial, TestimonialStatus, TestimonialTag
 
 __all__ = [
     "Customer",
@@ -21,5 +22,8 @@ __all__ = [
     "ReviewVote",
     "StripeEvent",
     "StripeEventStatus",
+    "Testimonial",
+    "TestimonialStatus",
+    "TestimonialTag",
     "Visitor",
 ]

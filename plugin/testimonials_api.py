@@ -1,0 +1,152 @@
+"""The testimonials JSON API: the collection form and the wall (storefront), curation (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, request
+from marshmallow import Schema, fields, validate
+
+from . import paging, reviews, testimonials
+from .admin_access import admin_required
+from .db import session
+from .errors import ValidationError
+from .inputs import StrictBoolean, int_arg, load_json
+from .models import Testimonial, TestimonialStatus
+from .signals import commit
+from .tracking import customer_for
+
+#: Tags are short slugs, so they read well in URLs (``?tag=b2b``) and match exactly.
+TAG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="A tag is 1 to 32 lowercase letters, digits, '-' or '_'.")
+NOT_BLANK = validate.Regexp(r"\s*\S", error="May not be blank.")  # Regexp anchors at the start
+
+
+class TestimonialSchema(Schema):
+    """A testimonial as the wall shows it."""
+
+    id = fields.Integer()
+    body = fields.String()
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    company = fields.String(allow_none=True)
+    tags = fields.List(fields.String())
+    featured = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class AdminTestimonialSchema(TestimonialSchema):
+    status = fields.Function(lambda testimonial: testimonial.status.value)
+    position = fields.Integer(allow_none=True)
+    consent_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+    source_review_id = fields.Integer(allow_none=True)
+    customer_id = fields.Function(lambda t: t.customer.shop_customer_id if t.customer else None)
+
+
+class CollectSchema(Schema):
+    body = fields.String(required=True, validate=[validate.Length(min=1, max=2000), NOT_BLANK])
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=80), NOT_BLANK])
+    role = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    company = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    consent = StrictBoolean(required=True, validate=validate.Equal(True, error="Consent is needed to show it."))
+    #: The honeypot: hidden from people by the form, filled in by bots.
+    website = fields.String(load_default="")
+
+
+class CurateSchema(Schema):
+    featured = StrictBoolean()
+    position = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 100_000))
+    tags = fields.List(fields.String(validate=TAG), validate=validate.Length(max=20))
+
+
+_public, _admin, _collect, _curate = TestimonialSchema(), AdminTestimonialSchema(), CollectSchema(), CurateSchema()
+
+
+def collect() -> tuple[dict[str, Any], int]:
+    """The collection form: stored pending, by an identified shopper or anonymously (collected by link)."""
+    data = load_json(_collect)
+    if data.pop("website"):
+        raise ValidationError("The testimonial could not be accepted.", error_code="rejected_as_spam")
+    customer = customer_for(current_app.extensions["journeykit"].journey.current_shopper())
+    testimonial = testimonials.collect(data, customer)
+    commit()
+    return {**_public.dump(testimonial), "status": testimonial.status.value}, 201
+
+
+def wall() -> dict[str, Any]:
+    """Published testimonials, pinned first: ``?tag=…&featured=1&limit=12&cursor=…``."""
+    tag = request.args.get("tag")
+    if tag is not None and TAG.regex.match(tag) is None:
+        raise ValidationError("Not a valid tag.", fields={"tag": [TAG.error]})
+    featured = int_arg("featured", default=0, low=0, high=1)
+    limit = int_arg("limit", default=12, low=1, high=50)
+    query = testimonials.wall_query(tag=tag, featured_only=bool(featured))
+    items, cursor = paging.page(query, testimonials.WALL_ORDER, limit=limit, cursor=request.args.get("cursor"),
+                                scalars=session().scalars)
+    return {"items": _public.dump(items, many=True), "next": cursor}
+
+
+@admin_required
+def admin_list() -> dict[str, Any]:
+    """``?status=pending|published|rejected``, newest first."""
+    query = sa.select(Testimonial)
+    status = request.args.get("status")
+    if status is not None:
+        try:
+            query = query.where(Testimonial.status == TestimonialStatus(status))
+        except ValueError:
+            raise ValidationError("status must be pending, published or rejected.", fields={"status": ["Not a valid status."]})
+    limit = int_arg("limit", default=50, low=1, high=200)
+    keys: list[paging.Key] = [(Testimonial.id, True)]
+    items, cursor = paging.page(query, keys, limit=limit, cursor=request.args.get("cursor"), scalars=session().scalars)
+    return {"items": _admin.dump(items, many=True), "next": cursor}
+
+
+def _admin_change(testimonial_id: int, change: Any) -> dict[str, Any]:
+    testimonial = testimonials.get(testimonial_id)
+    change(testimonial)
+    commit()
+    return _admin.dump(testimonial)
+
+
+@admin_required
+def admin_publish(testimonial_id: int) -> dict[str, Any]:
+    return _admin_change(testimonial_id, testimonials.publish)
+
+
+@admin_required
+def admin_reject(testimonial_id: int) -> dict[str, Any]:
+    return _admin_change(testimonial_id, testimonials.reject)
+
+
+@admin_required
+def admin_curate(testimonial_id: int) -> dict[str, Any]:
+    """``{"featured": true, "position": 1, "tags": ["b2b"]}``, any of them; ``"position": null`` unpins."""
+    changes = load_json(_curate)
+    if not changes:
+        raise ValidationError("Send featured, position or tags.", error_code="nothing_to_change")
+    return _admin_change(testimonial_id, lambda testimonial: testimonials.curate(testimonial, changes))
+
+
+@admin_required
+def admin_promote(review_id: int) -> tuple[dict[str, Any], int]:
+    """Turn a published review into a published testimonial (once per review)."""
+    testimonial = testimonials.promote(reviews.get(review_id))
+    commit()
+    return _admin.dump(testimonial), 201
+
+
+def register(bp: Blueprint) -> None:
+    """Add the routes; endpoints are prefixed ``testimonials_`` (the reviews API has an ``admin_list`` too)."""
+    routes = [
+        ("/testimonials", collect, "POST"),
+        ("/testimonials", wall, "GET"),
+        ("/admin/testimonials", admin_list, "GET"),
+        ("/admin/testimonials/<int:testimonial_id>", admin_curate, "PATCH"),
+        ("/admin/testimonials/<int:testimonial_id>/publish", admin_publish, "POST"),
+        ("/admin/testimonials/<int:testimonial_id>/reject", admin_reject, "POST"),
+        ("/admin/reviews/<int:review_id>/promote", admin_promote, "POST"),
+    ]
+    for rule, view, method in routes:
+        bp.add_url_rule(rule, endpoint=f"testimonials_{view.__name__}", view_func=view, methods=[method])
