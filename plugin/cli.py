@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from journeykit.hooks.stripe_cli import stripe_group
 
-from . import migrate, review_exchange, reviews
+from . import migrate, review_exchange, review_requests, reviews
 from .errors import ValidationError
 from .signals import commit
 
@@ -95,3 +95,11 @@ def reviews_import(file: click.utils.LazyFile, fmt: str) -> None:
         raise SystemExit(1) from None
     commit()
     click.echo(f"{result['imported']} review(s) imported, {result['skipped']} already there.")
+
+
+@reviews_group.command("send-requests")
+def reviews_send_requests() -> None:
+    """Send review_request_due for paid orders older than JOURNEYKIT_REVIEW_REQUEST_DAYS (once each)."""
+    sent = review_requests.send_due()
+    commit()
+    click.echo(f"{sent} review request(s) sent.")

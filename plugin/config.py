@@ -54,6 +54,9 @@ REVIEWS_RATE_LIMIT = "10 per hour"
 #: for several workers (see the ``limits`` library's storage URIs).
 RATELIMIT_STORAGE_URI = "memory://"
 
+#: Days after a purchase before its buyer is asked for reviews (``None``: never ask).
+REVIEW_REQUEST_DAYS = 7
+
 DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_URL_PREFIX": URL_PREFIX,
     "JOURNEYKIT_SECRET_KEY": SECRET_KEY,
@@ -74,6 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_REVIEWS_RATE_LIMIT": REVIEWS_RATE_LIMIT,
     "JOURNEYKIT_SHOP_NAME": SHOP_NAME,
     "JOURNEYKIT_RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE_URI,
+    "JOURNEYKIT_REVIEW_REQUEST_DAYS": REVIEW_REQUEST_DAYS,
 }
 
 

@@ -29,6 +29,10 @@ refund_recorded = _signals.signal("refund-recorded")
 review_submitted = _signals.signal("review-submitted")
 #: A review became visible on the storefront. Keyword argument: ``review``.
 review_published = _signals.signal("review-published")
+#: A paid order is old enough to ask its buyer for reviews (``JOURNEYKIT_REVIEW_REQUEST_DAYS``).
+#: Keyword arguments: ``order``, ``customer``, ``products`` (product ids) and ``url`` (a signed
+#: one-click link to a review form for them). Send the e-mail your own way.
+review_request_due = _signals.signal("review-request-due")
 #: A loyalty balance changed. Keyword arguments: ``customer_id``, ``delta``, ``balance``.
 points_changed = _signals.signal("points-changed")
 #: A referred friend's purchase counted for the referrer. Keyword arguments: ``code``, ``order``.

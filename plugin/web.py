@@ -24,7 +24,7 @@ def create_blueprint() -> Blueprint:
     from journeykit.hooks.stripe_webhook import create_blueprint as create_stripe_blueprint  # noqa: PLC0415
     from journeykit.widgets import create_blueprint as create_widgets_blueprint  # noqa: PLC0415
 
-    from . import admin_pages, review_feed, review_notice  # noqa: PLC0415
+    from . import admin_pages, review_feed, review_notice, review_requests  # noqa: PLC0415
 
     root = Blueprint("journeykit", __name__, template_folder="templates")
     api_bp = api.create_blueprint()
@@ -37,6 +37,7 @@ def create_blueprint() -> Blueprint:
     root.register_blueprint(admin_pages.create_blueprint(), url_prefix="/admin")
     review_feed.register(root)
     root.register_blueprint(review_notice.create_blueprint())
+    root.register_blueprint(review_requests.create_blueprint())
     root.add_app_template_global(format_money, "journeykit_money")
     root.before_request(_limit_body_size)
     api_bp.before_request(_refuse_foreign_origins)

@@ -4,7 +4,7 @@ Importing this package registers every table (Alembic's ``env.py`` relies on it)
 """
 
 from .core import Customer, DisputeStatus, JourneyEvent, Order, OrderItem, OrderStatus, Visitor
-from .reviews import ProductRating, RejectionReason, Review, ReviewStatus, ReviewVote
+from .reviews import ProductRating, RejectionReason, Review, ReviewRequest, ReviewStatus, ReviewVote
 from .stripe_events import StripeEvent, StripeEventStatus
 from .testimonials import Testimonial, TestimonialStatus, TestimonialTag
 
@@ -18,6 +18,7 @@ __all__ = [
     "ProductRating",
     "RejectionReason",
     "Review",
+    "ReviewRequest",
     "ReviewStatus",
     "ReviewVote",
     "StripeEvent",

@@ -113,3 +113,13 @@ class ProductRating(Base):
     @property
     def histogram(self) -> dict[str, int]:
         return {str(stars): getattr(self, f"stars_{stars}") for stars in range(1, 6)}
+
+
+class ReviewRequest(Base):
+    """That an order's buyer was asked for reviews: one request per order, ever."""
+
+    __tablename__ = "journeykit_review_requests"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("journeykit_orders.id", ondelete="CASCADE"), unique=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
