@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -152,6 +153,18 @@ def journey(shop) -> JourneyKit:
 @pytest.fixture
 def db(shop) -> SQLAlchemy:
     return shop[1]
+
+
+#: Debian's Chromium, as ../shared/RECIPES.md runs it here (no sandbox as root, no network chatter).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Playwright drives the system's Chromium (``playwright install`` cannot download one here)."""
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture
