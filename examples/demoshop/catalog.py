@@ -198,3 +198,14 @@ REVIEWS = {
         ),
     ],
 }
+
+
+#: What happy customers said, for the testimonial wall on the home page.
+TESTIMONIALS = [
+    {"body": "Everything arrived beautifully wrapped, without a scrap of plastic. The mugs are now the first thing guests ask about.",
+     "name": "Amara Okafor", "role": "Café owner", "company": "Little Bean, Leeds"},
+    {"body": "I have bought socks from a dozen shops. These are the only ones still going strong after a winter of hiking.",
+     "name": "Hiroshi Tanaka", "role": "Hill walker"},
+    {"body": "Friendly, quick answers to my questions and a candle that makes the whole flat smell of cedar.",
+     "name": "Chloé Martin"},
+]

@@ -18,6 +18,8 @@ from flask import Flask, current_app
 
 from journeykit import migrate as journeykit_migrate
 from journeykit import models as jk  # JourneyKit's tables, read for the status line only
+from journeykit import signals as jk_signals
+from journeykit import testimonials as jk_testimonials
 
 from . import catalog, payments
 from .cart import CartLine, place_order
@@ -36,13 +38,15 @@ class SeedReport:
     orders: int = 0
     events: int = 0
     reviews: int = 0
+    testimonials: int = 0
     #: Why JourneyKit did not take some of the data (e.g. an endpoint it does not have yet).
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (
             f"Seeded the demo shop: {self.products} products, {self.customers} customers, "
-            f"{self.orders} past orders, {self.events} journey events, {self.reviews} reviews."
+            f"{self.orders} past orders, {self.events} journey events, {self.reviews} reviews, "
+            f"{self.testimonials} testimonials."
         )
         return "\n".join([text, *(f"  note: {problem}" for problem in self.problems)])
 
@@ -98,6 +102,7 @@ def seed(rng: random.Random | None = None) -> SeedReport:
         report.orders += 1
 
     report.reviews = _review(report)
+    report.testimonials = _testimonials(report)
     return report
 
 
@@ -172,6 +177,21 @@ def _review(report: SeedReport) -> int:
                 continue
             written += 1
     return written
+
+
+def _testimonials(report: SeedReport) -> int:
+    """Testimonials sent through the collection form, then published by the owner."""
+    client = current_app.test_client()
+    published = 0
+    for testimonial in catalog.TESTIMONIALS:
+        response = client.post(_api("/testimonials"), json={**testimonial, "consent": True})
+        if response.status_code != 201:
+            _note(report, f"a testimonial was refused ({response.status_code})")
+            continue
+        jk_testimonials.publish(jk_testimonials.get(response.json["id"]))
+        published += 1
+    jk_signals.commit()
+    return published
 
 
 def _product_id(sku: str) -> int:
