@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 import marshmallow
 from flask import request
@@ -73,3 +74,18 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def enum_arg(name: str, choices: type[E]) -> E | None:
+    """An optional query argument naming one member of ``choices`` by value; anything else is a 422."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        return choices(raw)
+    except ValueError:
+        allowed = ", ".join(str(choice.value) for choice in choices)
+        raise ValidationError(f"{name} must be one of {allowed}.", fields={name: ["Not a valid choice."]})

@@ -12,8 +12,11 @@ import json
 from typing import Any, Sequence
 
 import sqlalchemy as sa
+from flask import request
 
+from .db import session
 from .errors import BadRequest
+from .inputs import int_arg
 
 #: One sort key: a column and whether it sorts descending.
 Key = tuple[Any, bool]
@@ -83,3 +86,9 @@ def page(query: sa.Select, keys: Sequence[Key], *, limit: int, cursor: str | Non
     rows = list(scalars(query.order_by(*order_by(keys)).limit(limit + 1)))
     shown = rows[:limit]
     return shown, encode(shown[-1], keys) if len(rows) > limit else None
+
+
+def newest_first(query: sa.Select, id_column: Any) -> tuple[list[Any], str | None]:
+    """An admin listing page: newest first by id, ``?limit=`` (up to 200) and ``?cursor=``."""
+    limit = int_arg("limit", default=50, low=1, high=200)
+    return page(query, [(id_column, True)], limit=limit, cursor=request.args.get("cursor"), scalars=session().scalars)

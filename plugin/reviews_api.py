@@ -13,7 +13,7 @@ from .admin_access import admin_required
 from .db import session
 from .errors import Unauthorized, ValidationError
 from .identity import current_visitor_id
-from .inputs import StrictBoolean, int_arg, load_json
+from .inputs import StrictBoolean, enum_arg, int_arg, load_json
 from .models import RejectionReason, Review, ReviewStatus
 from .signals import commit
 from .tracking import customer_for
@@ -137,17 +137,12 @@ def policy() -> dict[str, Any]:
 def admin_list() -> dict[str, Any]:
     """``?status=pending|published|rejected&product=…``, newest first."""
     query = sa.select(Review)
-    status = request.args.get("status")
+    status = enum_arg("status", ReviewStatus)
     if status is not None:
-        try:
-            query = query.where(Review.status == ReviewStatus(status))
-        except ValueError:
-            raise ValidationError("status must be pending, published or rejected.", fields={"status": ["Not a valid status."]})
+        query = query.where(Review.status == status)
     if request.args.get("product"):
         query = query.where(Review.product_id == request.args["product"])
-    limit = int_arg("limit", default=50, low=1, high=200)
-    keys: list[paging.Key] = [(Review.id, True)]
-    items, cursor = paging.page(query, keys, limit=limit, cursor=request.args.get("cursor"), scalars=session().scalars)
+    items, cursor = paging.newest_first(query, Review.id)
     return {"items": _admin.dump(items, many=True), "next": cursor}
 
 

@@ -12,7 +12,7 @@ from . import paging, reviews, testimonials
 from .admin_access import admin_required
 from .db import session
 from .errors import ValidationError
-from .inputs import StrictBoolean, int_arg, load_json
+from .inputs import StrictBoolean, enum_arg, int_arg, load_json
 from .models import Testimonial, TestimonialStatus
 from .signals import commit
 from .tracking import customer_for
@@ -91,15 +91,10 @@ def wall() -> dict[str, Any]:
 def admin_list() -> dict[str, Any]:
     """``?status=pending|published|rejected``, newest first."""
     query = sa.select(Testimonial)
-    status = request.args.get("status")
+    status = enum_arg("status", TestimonialStatus)
     if status is not None:
-        try:
-            query = query.where(Testimonial.status == TestimonialStatus(status))
-        except ValueError:
-            raise ValidationError("status must be pending, published or rejected.", fields={"status": ["Not a valid status."]})
-    limit = int_arg("limit", default=50, low=1, high=200)
-    keys: list[paging.Key] = [(Testimonial.id, True)]
-    items, cursor = paging.page(query, keys, limit=limit, cursor=request.args.get("cursor"), scalars=session().scalars)
+        query = query.where(Testimonial.status == status)
+    items, cursor = paging.newest_first(query, Testimonial.id)
     return {"items": _admin.dump(items, many=True), "next": cursor}
 
 
