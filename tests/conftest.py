@@ -31,6 +31,12 @@ _db_names = itertools.count(1)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
+        "--require-browser",
+        action="store_true",
+        default=os.environ.get("JOURNEYKIT_REQUIRE_BROWSER") == "1",
+        help="fail, instead of skipping, the browser tests when Chromium is not installed",
+    )
+    parser.addoption(
         "--require-postgres",
         action="store_true",
         default=os.environ.get("JOURNEYKIT_REQUIRE_POSTGRES") == "1",
@@ -161,9 +167,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any], pytestconfig: pytest.Config) -> dict[str, Any]:
     """Playwright drives the system's Chromium (``playwright install`` cannot download one here)."""
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    executable = shutil.which("chromium")
+    if executable is None:
+        reason = "Chromium is not installed (apt-get install chromium)"
+        if pytestconfig.getoption("--require-browser"):
+            pytest.fail(f"Browser tests are required (--require-browser) but {reason}", pytrace=False)
+        pytest.skip(f"Browser tests skipped: {reason}")
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
 
 
