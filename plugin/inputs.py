@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import enum
 import json
+import math
+import re
 from typing import Any, TypeVar
 
 import marshmallow
 from flask import request
 from marshmallow import fields
 
-from .errors import BadRequest, ValidationError
+from .errors import BadRequest, NotFound, ValidationError
 
 
 def load_json(schema: marshmallow.Schema, *, allow_text_plain: bool = False) -> Any:
@@ -26,11 +28,19 @@ def load_json(schema: marshmallow.Schema, *, allow_text_plain: bool = False) -> 
             "Send a JSON body with Content-Type: application/json.", error_code="json_required"
         )
     try:
-        data = json.loads(request.get_data(cache=True) or b"null")
+        data = json.loads(
+            request.get_data(cache=True) or b"null", parse_constant=_refuse_constant, parse_float=_finite_float
+        )
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise BadRequest("The request body is not valid JSON.", error_code="invalid_json")
+    if _too_deep(data):
+        raise BadRequest(
+            f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.", error_code="invalid_json"
+        )
     if _has_nul(data):
-        raise BadRequest("Text may not contain NUL characters.", error_code="invalid_characters")
+        raise BadRequest(
+            "Text may not contain NUL characters or lone surrogates.", error_code="invalid_characters"
+        )
     try:
         return schema.load(data)
     except marshmallow.ValidationError as exc:
@@ -43,7 +53,7 @@ def int_arg(name: str, *, default: int | None, low: int, high: int) -> int | Non
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # not "²" or "١"
         raise ValidationError(
             f"{name} must be a whole number from {low} to {high}.", fields={name: ["Not a valid value."]}
         )
@@ -57,13 +67,59 @@ def refuse_nul_in_url() -> None:
         raise BadRequest("The URL may not contain NUL characters.", error_code="invalid_characters")
 
 
-def _has_nul(data: Any) -> bool:
-    if isinstance(data, str):
-        return "\x00" in data
+def refuse_out_of_range_ids() -> None:
+    """404 for an ``<int:…>`` id beyond 64 bits: no row has it, and the databases fail on it (a 500)."""
+    if any(isinstance(value, int) and not -(2**63) <= value < 2**63 for value in (request.view_args or {}).values()):
+        raise NotFound("Nothing has that id.", error_code="not_found")
+
+
+#: Deeper JSON is refused: no honest client nests this far, and checking,
+#: validating and storing it all recurse (a 500 at a few hundred levels).
+MAX_JSON_DEPTH = 32
+#: Neither database stores NUL; a lone surrogate cannot even be encoded as UTF-8.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _refuse_constant(name: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON (Python accepts them; PostgreSQL's jsonb does not)."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, refusing ones too large for it (``1e400`` would become infinity)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _children(data: Any) -> list[Any]:
     if isinstance(data, dict):
-        return any(_has_nul(key) or _has_nul(value) for key, value in data.items())
-    if isinstance(data, list):
-        return any(_has_nul(item) for item in data)
+        return [*data.keys(), *data.values()]
+    return list(data) if isinstance(data, list) else []
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether lists and objects nest deeper than :data:`MAX_JSON_DEPTH` (checked without recursion)."""
+    level, depth = [data], 0
+    while level:
+        level = [child for value in level for child in _children(value) if isinstance(child, (dict, list))]
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
+def _has_nul(data: Any) -> bool:
+    """Whether any string in ``data`` holds a NUL or a lone surrogate (checked without recursion)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _UNSTORABLE.search(value):
+                return True
+        else:
+            stack.extend(_children(value))
     return False
 
 

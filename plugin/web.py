@@ -41,7 +41,8 @@ def create_blueprint() -> Blueprint:
     root.add_app_template_global(format_money, "journeykit_money")
     root.before_request(_limit_body_size)
     api_bp.before_request(_refuse_foreign_origins)
-    api_bp.before_request(inputs.refuse_nul_in_url)
+    root.before_request(inputs.refuse_nul_in_url)  # every route: pages and widgets query the database too
+    root.before_request(inputs.refuse_out_of_range_ids)
     root.after_request(_add_cors_headers)
     return root
 

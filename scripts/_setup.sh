@@ -30,8 +30,17 @@ journeykit_setup() {
     stamp=.venv/.journeykit-install-stamp
     want=$(cat pyproject.toml setup.cfg | sha256sum | cut -d' ' -f1)
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c "import journeykit" 2>/dev/null; then
-        echo "Installing JourneyKit and its test tools into .venv (once; takes a few seconds) ..."
-        .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+        echo "Installing JourneyKit and its test tools into .venv (once; under a minute) ..."
+        journeykit_pip install -q --disable-pip-version-check -e ".[test]" || return 1
         echo "$want" > "$stamp"
     fi
+}
+
+# journeykit_pip ARGS: .venv's pip, minus the harmless "WARNING: Location 'file://…' is ignored"
+# lines that a pip configuration listing absent local indexes prints for every package.
+journeykit_pip() {
+    local out status=0
+    out=$(.venv/bin/python -m pip "$@" 2>&1) || status=$?
+    printf '%s\n' "$out" | grep -v "^WARNING: Location 'file://.*' is ignored: it is neither a file nor a directory\.$" | grep -v '^$' >&2 || true
+    return "$status"
 }

@@ -80,8 +80,17 @@ def keep_loggers() -> Iterator[None]:
         logging.getLogger(name).disabled = disabled
 
 
+def _shop_state(db) -> tuple[str, list[str]]:
+    """The shop's Alembic revision and the names in its ``products`` table."""
+    revision = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
+    names = list(db.session.scalars(sa.text("SELECT name FROM products ORDER BY id")))
+    return revision, names
+
+
 @pytest.mark.parametrize("migrate_first", [True, False], ids=["migrate-before", "migrate-after"])
 def test_shop_with_its_own_flask_migrate_history_keeps_both_untouched(database_url, tmp_path, keep_loggers, migrate_first):
+    """The shop's history, version table and rows survive JourneyKit's upgrade and downgrade, and the
+    shop's own autogenerate never proposes an operation on JourneyKit's tables (in either set-up order)."""
     directory = str(tmp_path / "shop_migrations")
     setup = (lambda app, db: Migrate(app, db, directory=directory)) if migrate_first else None
     app, db, _ = make_shop(database_url, before_journeykit=setup)
@@ -93,19 +102,23 @@ def test_shop_with_its_own_flask_migrate_history_keeps_both_untouched(database_u
             shop_db_init(directory)
             shop_db_migrate(directory, message="shop tables")
             shop_db_upgrade(directory)
-            shop_revision = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
+            db.session.execute(sa.text("INSERT INTO products (name) VALUES ('Mug')"))
+            db.session.commit()
+            before = _shop_state(db)
             shop_files = set(versions.iterdir())
+            assert len(shop_files) == 1 and before[0] is not None
 
             migrate.upgrade()
-            assert db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) == shop_revision
-            assert {"products", "alembic_version", VERSION_TABLE} <= _tables(db)
+            assert _shop_state(db) == before
+            assert _tables(db) == {"products", "alembic_version", VERSION_TABLE, *metadata.tables}
 
-            shop_db_migrate(directory, message="nothing should change")  # autogenerate sees no drop
+            # Without the filter this writes a revision dropping every journeykit_ table.
+            shop_db_migrate(directory, message="nothing should change")
             assert set(versions.iterdir()) == shop_files
 
             migrate.downgrade("base")
             assert _tables(db) == {"products", "alembic_version"}
-            assert db.session.scalar(sa.text("SELECT version_num FROM alembic_version")) == shop_revision
+            assert _shop_state(db) == before
             db.session.remove()
     finally:
         with app.app_context():
@@ -133,29 +146,29 @@ def test_a_filter_the_shop_set_keeps_working(database_url, tmp_path):
 
 def test_bind_key_puts_journeykit_in_its_own_database(journey_bind_shop):
     app, db, journey = journey_bind_shop
+    assert "at revision " + HEAD in _run(app, "upgrade")
     with app.test_request_context():
         token = journey.customer_token("c-1", email="c1@example.com")
     response = app.test_client().get("/journeykit/api/v1/me/loyalty", headers={"X-JourneyKit-Customer": token})
     assert response.status_code == 200, response.json
     with app.app_context():
         assert _tables(db) == {"products"}
-        assert "journeykit_customers" in _tables(db, "journeykit")
+        assert _tables(db, "journeykit") == {*metadata.tables, VERSION_TABLE}
+        assert migrate.pending_changes() == []
         with db.engines["journeykit"].connect() as connection:
-            assert connection.scalar(sa.text("SELECT count(*) FROM journeykit_customers")) == 1
+            assert connection.scalar(sa.text("SELECT shop_customer_id FROM journeykit_customers")) == "c-1"
 
 
 @pytest.fixture
 def journey_bind_shop(tmp_path):
-    from journeykit.db import metadata
-
+    """A shop on one SQLite file whose ``journeykit`` bind is another; only the shop's tables created."""
     config = {
         "SQLALCHEMY_BINDS": {"journeykit": f"sqlite:///{tmp_path}/journeykit.sqlite3"},
         "JOURNEYKIT_BIND_KEY": "journeykit",
     }
     app, db, journey = make_shop(f"sqlite:///{tmp_path}/shop.sqlite3", config)
     with app.app_context():
-        db.create_all(bind_key=[None])
-        migrate.upgrade()
+        db.create_all()
     yield app, db, journey
     with app.app_context():
         db.session.remove()
@@ -165,8 +178,6 @@ def journey_bind_shop(tmp_path):
 
 
 def test_two_apps_disagreeing_on_the_bind_are_refused(tmp_path):
-    from journeykit.db import metadata
-
     make_shop(f"sqlite:///{tmp_path}/a.sqlite3", {"JOURNEYKIT_BIND_KEY": None})
     metadata.info["bind_key"] = None
     with pytest.raises(RuntimeError, match="JOURNEYKIT_BIND_KEY"):

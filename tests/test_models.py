@@ -33,12 +33,20 @@ def test_times_come_back_aware_utc_and_naive_times_are_refused(app, db):
 
 
 def test_money_is_an_exact_64_bit_integer(app, db):
-    db.session.add(_order(amount_total=2**40 + 1, amount_refunded=2**35))
+    db.session.add(_order(amount_total=2**40 + 1, amount_refunded=2**31 + 7))
     db.session.commit()
     db.session.expire_all()
     order = db.session.scalars(sa.select(Order)).one()
-    assert (order.amount_total, order.amount_refunded) == (2**40 + 1, 2**35)
+    assert (order.amount_total, order.amount_refunded) == (2**40 + 1, 2**31 + 7)
     assert isinstance(order.amount_total, int)
+
+
+def test_no_column_holds_money_as_a_float():
+    """Floats round cents away; every amount is a BigInteger in the currency's minor unit."""
+    columns = [column for table in metadata.tables.values() for column in table.columns]
+    amounts = [c for c in columns if any(word in c.name for word in ("amount", "price", "revenue"))]
+    assert {"amount_total", "amount_refunded"} <= {c.name for c in amounts}
+    assert all(isinstance(c.type, sa.BigInteger) for c in amounts), [(c.table.name, c.name, c.type) for c in amounts]
 
 
 def test_one_order_per_checkout_session(app, db):
