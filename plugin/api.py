@@ -9,18 +9,17 @@ from flask import Blueprint, current_app
 
 from journeykit.hooks import stripe_admin
 
-from . import review_exchange, reviews_api, schemas, testimonials_api
+from . import events, review_exchange, reviews_api, schemas, testimonials_api
 from .admin_access import admin_required
 from .db import session
-from .errors import NotFound, Unauthorized, ValidationError
-from .identity import Shopper, current_visitor_id
+from .errors import NotFound, Unauthorized
+from .identity import Shopper
 from .models import Customer
-from .inputs import int_arg, load_json
-from .tracking import customer_for, find_customer, record_event
+from .inputs import int_arg
+from .tracking import customer_for, find_customer
 
 _customer_schema = schemas.CustomerSchema()
 _loyalty_schema = schemas.LoyaltySchema()
-_batch_schema = schemas.EventBatchSchema()
 
 
 def _shopper() -> Shopper | None:
@@ -45,26 +44,8 @@ def me_loyalty() -> dict[str, Any]:
 
 
 def post_events() -> tuple[dict[str, Any], int]:
-    """Append a batch of journey events from the storefront."""
-    batch = load_json(_batch_schema, allow_text_plain=True)
-    customer = customer_for(_shopper())
-    visitor_id = current_visitor_id()
-    if customer is None and visitor_id is None:
-        raise ValidationError(
-            "Name the visitor (X-JourneyKit-Visitor) or the customer (X-JourneyKit-Customer).",
-            error_code="anonymous_event",
-        )
-    for event in batch["events"]:
-        record_event(
-            event["name"],
-            customer=customer,
-            visitor_id=visitor_id,
-            product_id=event["product_id"],
-            properties=event["properties"],
-            source="browser",
-        )
-    session().commit()
-    return {"accepted": len(batch["events"])}, 202
+    """Append a batch of journey events from the storefront (see :mod:`journeykit.events`)."""
+    return events.receive_batch(), 202
 
 
 @admin_required

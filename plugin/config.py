@@ -57,6 +57,11 @@ RATELIMIT_STORAGE_URI = "memory://"
 #: Days after a purchase before its buyer is asked for reviews (``None``: never ask).
 REVIEW_REQUEST_DAYS = 7
 
+#: How many event batches one visitor, and one network address, may send (``limits`` syntax).
+EVENTS_RATE_LIMIT = "120 per minute"
+#: Keep storefront events from user agents that say they are bots (crawlers, link previews, scripts).
+TRACK_BOTS = False
+
 DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_URL_PREFIX": URL_PREFIX,
     "JOURNEYKIT_SECRET_KEY": SECRET_KEY,
@@ -78,6 +83,8 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_SHOP_NAME": SHOP_NAME,
     "JOURNEYKIT_RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE_URI,
     "JOURNEYKIT_REVIEW_REQUEST_DAYS": REVIEW_REQUEST_DAYS,
+    "JOURNEYKIT_EVENTS_RATE_LIMIT": EVENTS_RATE_LIMIT,
+    "JOURNEYKIT_TRACK_BOTS": TRACK_BOTS,
 }
 
 

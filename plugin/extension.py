@@ -8,7 +8,7 @@ from typing import Any, Callable
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
-from . import checkout, config, identity
+from . import checkout, config, events, identity
 from .admin_access import AdminGuard
 from .db import metadata
 from .identity import CustomerLoader, Shopper
@@ -134,6 +134,27 @@ class JourneyKit:
     #: Keyword arguments to merge into ``stripe.checkout.Session.create(...)``
     #: (see :func:`journeykit.checkout.checkout_params`).
     checkout_params = staticmethod(checkout.checkout_params)
+
+    def track(
+        self,
+        event: str,
+        *,
+        customer_id: Any = None,
+        visitor_id: str | None = None,
+        product_id: str | None = None,
+        **props: Any,
+    ) -> None:
+        """Record a journey event from the shop's own code, e.g. ``journey.track("product_viewed", product_id="sku-1")``.
+
+        ``event`` is a standard name (INTERFACE.md: ``page_viewed``, ``product_viewed``,
+        ``checkout_started``…) or the shop's own (those count as awareness); ``props``
+        are stored with it and must be JSON values.  Without ``customer_id`` and
+        ``visitor_id`` the current request's shopper and visitor cookie are used.
+        The event is committed at once, and with it anything pending in the
+        session JourneyKit shares with the shop, so call it after your own
+        changes are complete.  Raises :class:`ValueError` for a malformed event.
+        """
+        events.track(event, customer_id=customer_id, visitor_id=visitor_id, product_id=product_id, **props)
 
     def current_shopper(self) -> Shopper | None:
         """The identified shopper of the current request, or ``None``.

@@ -26,7 +26,9 @@ from .errors import BadRequest, Unauthorized
 TOKEN_HEADER = "X-JourneyKit-Customer"
 VISITOR_HEADER = "X-JourneyKit-Visitor"
 _TOKEN_SALT = "journeykit.customer-token"
-_VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+#: What a visitor id looks like (the embed script makes 22 characters; shops may use their own).
+VISITOR_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+_VISITOR_ID = re.compile(VISITOR_ID_PATTERN)
 
 #: What a customer loader returns: ``(customer_id, email)`` or ``None``.
 LoaderResult = Optional[tuple[Any, Optional[str]]]
@@ -100,6 +102,11 @@ def new_visitor_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+def is_visitor_id(value: str) -> bool:
+    """Whether ``value`` has the shape of a visitor id (16 to 64 URL-safe characters)."""
+    return bool(_VISITOR_ID.match(value))
+
+
 def current_visitor_id() -> str | None:
     """The visitor id sent with this request (header first, then cookie), if any.
 
@@ -108,10 +115,10 @@ def current_visitor_id() -> str | None:
     """
     header = request.headers.get(VISITOR_HEADER)
     if header is not None:
-        if not _VISITOR_ID.match(header):
+        if not is_visitor_id(header):
             raise BadRequest(
                 f"{VISITOR_HEADER} must be 16 to 64 URL-safe characters.", error_code="invalid_visitor_id"
             )
         return header
     cookie = request.cookies.get(current_app.config["JOURNEYKIT_VISITOR_COOKIE"])
-    return cookie if cookie and _VISITOR_ID.match(cookie) else None
+    return cookie if cookie and is_visitor_id(cookie) else None

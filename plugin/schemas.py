@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from .identity import VISITOR_ID_PATTERN
+
 EVENT_NAME = validate.Regexp(
     r"^[a-z][a-z0-9_.:-]{0,63}$", error="Use 1 to 64 lower-case letters, digits, _ . : or -."
 )
@@ -32,7 +34,16 @@ class EventSchema(Schema):
 
 
 class EventBatchSchema(Schema):
-    """A batch of events, as the embed script sends them (``navigator.sendBeacon``-friendly)."""
+    """A batch of events, as the embed script sends them (``navigator.sendBeacon``-friendly).
+
+    A beacon cannot set headers, so the visitor id and the customer token may
+    come in the body instead; the headers win when both are sent.
+    """
+
+    visitor_id = fields.String(
+        load_default=None, validate=validate.Regexp(VISITOR_ID_PATTERN, error="Use 16 to 64 URL-safe characters.")
+    )
+    customer_token = fields.String(load_default=None, validate=validate.Length(min=1, max=4096))
 
     events = fields.List(
         fields.Nested(EventSchema),
