@@ -9,7 +9,7 @@ from flask import Blueprint, current_app
 
 from journeykit.hooks import stripe_admin
 
-from . import events, review_exchange, reviews_api, schemas, testimonials_api
+from . import events, holdout, review_exchange, reviews_api, schemas, testimonials_api
 from .admin_access import admin_required
 from .db import session
 from .errors import NotFound, Unauthorized
@@ -81,6 +81,7 @@ def create_blueprint() -> Blueprint:
     bp.add_url_rule("/admin/customers/<path:customer_id>", view_func=admin_customer, methods=["GET"])
     stripe_admin.register_api(bp)
     reviews_api.register(bp)
+    holdout.register(bp)
     review_exchange.register(bp)
     testimonials_api.register(bp)
     return bp

@@ -59,6 +59,10 @@ REVIEW_REQUEST_DAYS = 7
 
 #: How many event batches one visitor, and one network address, may send (``limits`` syntax).
 EVENTS_RATE_LIMIT = "120 per minute"
+#: Share of visitors (0 to below 1, e.g. ``0.1``) not shown each widget, to measure its lift.
+HOLDOUT_SHARE = 0.0
+#: The widgets that have a hold-out group.
+HOLDOUT_WIDGETS = ["reviews", "rating", "testimonials", "referral", "loyalty"]
 #: Keep storefront events from user agents that say they are bots (crawlers, link previews, scripts).
 TRACK_BOTS = False
 
@@ -85,6 +89,8 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_REVIEW_REQUEST_DAYS": REVIEW_REQUEST_DAYS,
     "JOURNEYKIT_EVENTS_RATE_LIMIT": EVENTS_RATE_LIMIT,
     "JOURNEYKIT_TRACK_BOTS": TRACK_BOTS,
+    "JOURNEYKIT_HOLDOUT_SHARE": HOLDOUT_SHARE,
+    "JOURNEYKIT_HOLDOUT_WIDGETS": HOLDOUT_WIDGETS,
 }
 
 
@@ -92,6 +98,9 @@ def apply_defaults(app: Flask) -> None:
     """Set every key the app has not set, copying mutable defaults."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, list(value) if isinstance(value, list) else value)
+    share = app.config["JOURNEYKIT_HOLDOUT_SHARE"]
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
+        raise ValueError(f"JOURNEYKIT_HOLDOUT_SHARE must be a number from 0 up to (not including) 1, not {share!r}.")
 
 
 def as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
