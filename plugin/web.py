@@ -24,7 +24,7 @@ def create_blueprint() -> Blueprint:
     from journeykit.hooks.stripe_webhook import create_blueprint as create_stripe_blueprint  # noqa: PLC0415
     from journeykit.widgets import create_blueprint as create_widgets_blueprint  # noqa: PLC0415
 
-    from . import admin_pages, review_feed, review_notice, review_requests  # noqa: PLC0415
+    from . import admin_pages, prometheus, review_feed, review_notice, review_requests  # noqa: PLC0415
 
     root = Blueprint("journeykit", __name__, template_folder="templates")
     api_bp = api.create_blueprint()
@@ -35,6 +35,9 @@ def create_blueprint() -> Blueprint:
     root.register_blueprint(stripe_bp, url_prefix="/stripe")
     root.register_blueprint(create_widgets_blueprint())
     root.register_blueprint(admin_pages.create_blueprint(), url_prefix="/admin")
+    metrics_bp = prometheus.create_blueprint()
+    install_json_errors(metrics_bp)
+    root.register_blueprint(metrics_bp)
     review_feed.register(root)
     root.register_blueprint(review_notice.create_blueprint())
     root.register_blueprint(review_requests.create_blueprint())
