@@ -1,0 +1,47 @@
+"""Chart geometry: scales that start at zero, round ticks, and bars proportional to their values."""
+
+from __future__ import annotations
+
+import pytest
+
+from journeykit import charts
+
+
+@pytest.mark.parametrize(
+    ("top", "ticks"),
+    [(0, [0.0, 1.0]), (7, [0, 2, 4, 6, 8]), (100, [0, 25, 50, 75, 100]), (1234, [0, 500, 1000, 1500]), (0.3, [0, 0.1, 0.2, 0.3])],
+)
+def test_ticks_are_round_and_cover_the_top(top, ticks):
+    assert charts.nice_ticks(top) == pytest.approx(ticks)
+
+
+def test_funnel_bars_are_centred_and_as_wide_as_their_share_of_the_first_stage():
+    bars = charts.funnel_bars([("awareness", 200, None), ("consideration", 50, 0.25), ("purchase", 0, 0.0)], width=400)
+    assert [(b.width, b.x) for b in bars] == [(400, 0), (100, 150), (0, 200)]
+    assert bars[1].note == "25% of the stage before" and bars[0].note == ""
+    assert bars[2].y > bars[1].y > bars[0].y
+
+
+def test_a_line_chart_maps_values_onto_a_zero_based_axis():
+    chart = charts.line_chart(["d1", "d2", "d3"], {"awareness": [0, 5, 10], "purchase": [0, 1, 2]}, width=200, height=100)
+    assert chart.series[0].points == [(0, 100), (100, 50), (200, 0)]
+    assert chart.series[1].points == [(0, 100), (100, 90), (200, 80)]
+    assert chart.series[0].path == "0.0,100.0 100.0,50.0 200.0,0.0"
+    assert [label for _, label in chart.y_ticks] == ["0", "2.5", "5", "7.5", "10"]
+    assert [label for _, label in chart.x_labels] == ["d1", "d2", "d3"]
+
+
+def test_long_series_label_every_few_points_and_shorten_large_numbers():
+    chart = charts.line_chart([f"d{i}" for i in range(30)], {"awareness": [i * 1000 for i in range(30)]})
+    assert len(chart.x_labels) <= 8 and chart.y_ticks[-1][1] == "30k"
+
+
+def test_intervals_share_a_scale_symmetric_around_zero():
+    rows, zero = charts.intervals([("reviews", 0.1, 0.05, 0.2), ("loyalty", -0.05, -0.1, 0.0)], width=400)
+    assert zero == 200
+    assert (rows[0].x_low, rows[0].x, rows[0].x_high) == (250, 300, 400)
+    assert (rows[1].x_low, rows[1].x, rows[1].x_high) == (100, 150, 200)
+
+
+def test_heat_map_shades_grow_with_the_share_and_empty_cells_stay_blank():
+    assert charts.shade(None) == 0 and charts.shade(0) < charts.shade(0.5) < charts.shade(1) == 1
