@@ -60,4 +60,5 @@ def admin_required(view: F) -> F:
         check_admin(current_app.extensions["journeykit"].journey._admin_guard)
         return view(*args, **kwargs)
 
+    wrapper.journeykit_admin = True  # type: ignore[attr-defined] # read by the OpenAPI description
     return wrapper  # type: ignore[return-value]

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app
 
 from journeykit.hooks import stripe_admin
 
-from . import events, holdout, review_exchange, reviews_api, schemas, testimonials_api
+from . import events, holdout, openapi, review_exchange, reviews_api, schemas, testimonials_api
 from .admin_access import admin_required
 from .db import session
 from .errors import NotFound, Unauthorized
@@ -36,6 +36,7 @@ def _required_shopper() -> Shopper:
     return shopper
 
 
+@openapi.documented(response=schemas.LoyaltySchema)
 def me_loyalty() -> dict[str, Any]:
     """The signed-in shopper's points: balance, tier and history."""
     customer_for(_required_shopper())
@@ -43,11 +44,13 @@ def me_loyalty() -> dict[str, Any]:
     return _loyalty_schema.dump({"balance": 0, "tier": "member", "history": []})
 
 
+@openapi.documented(body=schemas.EventBatchSchema, response=schemas.EventsAcceptedSchema, status=202)
 def post_events() -> tuple[dict[str, Any], int]:
     """Append a batch of journey events from the storefront (see :mod:`journeykit.events`)."""
     return events.receive_batch(), 202
 
 
+@openapi.documented(response=schemas.CustomerPageSchema)
 @admin_required
 def admin_customers() -> dict[str, Any]:
     """Customers, newest first, a page at a time (``?limit=`` up to 200, ``?before=<cursor>``)."""
@@ -64,6 +67,7 @@ def admin_customers() -> dict[str, Any]:
     }
 
 
+@openapi.documented(response=schemas.CustomerSchema)
 @admin_required
 def admin_customer(customer_id: str) -> dict[str, Any]:
     """One customer by the shop's own id."""
@@ -82,6 +86,7 @@ def create_blueprint() -> Blueprint:
     stripe_admin.register_api(bp)
     reviews_api.register(bp)
     holdout.register(bp)
+    openapi.register(bp)
     review_exchange.register(bp)
     testimonials_api.register(bp)
     return bp

@@ -29,6 +29,8 @@ class AppState:
     db: SQLAlchemy
     #: The bind holding JourneyKit's tables (``None``: the shop's default database).
     bind_key: str | None
+    #: The OpenAPI description, built on first request (see :mod:`journeykit.openapi`).
+    openapi: dict[str, Any] | None = None
 
 
 class JourneyKit:

@@ -52,6 +52,13 @@ class EventBatchSchema(Schema):
     )
 
 
+class EventsAcceptedSchema(Schema):
+    """The answer to a batch: how many events were stored, and how many dropped (bots)."""
+
+    accepted = fields.Integer(required=True)
+    ignored = fields.Integer(required=True)
+
+
 class CustomerSchema(Schema):
     """A customer as the admin API shows it."""
 
@@ -62,6 +69,13 @@ class CustomerSchema(Schema):
     stage = fields.Function(lambda customer: customer.stage.value)
     stage_changed_at = fields.DateTime()
     created_at = fields.DateTime()
+
+
+class CustomerPageSchema(Schema):
+    """A page of customers, newest first; ``next`` is the cursor of the following page."""
+
+    items = fields.List(fields.Nested(CustomerSchema), required=True)
+    next = fields.String(allow_none=True, required=True)
 
 
 class LoyaltySchema(Schema):
