@@ -1,1 +1,10 @@
-"""Every boundary with the outside: Stripe webhooks in, signals and signed webhooks out."""
+"""Every boundary with the outside: Stripe webhooks in, signals and signed webhooks out.
+
+For receivers of JourneyKit's outbound webhooks: :func:`verify_signature`.
+For the shop's own worker or scheduler: :func:`deliver_due` (in an app context).
+"""
+
+from .outbound import verify_signature
+from .outbox import deliver_due
+
+__all__ = ["deliver_due", "verify_signature"]

@@ -1,0 +1,224 @@
+"""The transactional outbox: webhook rows written with the change, delivered and retried later.
+
+:func:`journeykit.signals.queue` is called inside the transaction of every
+change JourneyKit reports; :func:`_on_queue` writes there one
+:class:`~journeykit.models.WebhookDelivery` per active endpoint subscribed to
+the event.  They commit together or not at all, so a process that dies right
+after the commit loses nothing, and a rollback sends nothing.
+
+:func:`deliver_due` (``flask journeykit hooks deliver [--loop]``) sends what
+is due.  Each row is *claimed* by a conditional UPDATE in its own short
+transaction (only one of several workers matches it); the claim counts the
+attempt and moves ``next_attempt_at`` ahead by a lease, so a worker that dies
+mid-POST leaves a row that comes back after the lease.  Delivery is thus at
+least once: receivers dedupe on the ``JourneyKit-Event-Id`` header.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+import secrets
+from typing import Any, Iterable
+
+import requests
+import sqlalchemy as sa
+from blinker import NamedSignal
+from sqlalchemy.orm import scoped_session
+
+from journeykit import signals
+from journeykit.db import session, utcnow
+from journeykit.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+from . import outbound, outbound_events
+
+log = logging.getLogger("journeykit.hooks")
+
+#: Seconds to wait after the n-th failed attempt (±20 % jitter): 1 min, 5 min, 30 min,
+#: 2 h, 6 h, 12 h, 24 h, 24 h; after the 9th attempt (about 3 days) the delivery fails.
+BACKOFF = [60, 300, 1800, 7200, 6 * 3600, 12 * 3600, 24 * 3600, 24 * 3600]
+MAX_ATTEMPTS = len(BACKOFF) + 1
+#: A claimed row is left alone this long (well beyond the POST's timeout).
+LEASE = dt.timedelta(minutes=5)
+_ENDPOINTS_CACHE = "journeykit_hook_endpoints"
+
+
+# -- writing the outbox, inside the change's transaction ---------------------
+
+
+def _subscribed(event_type: str) -> list[int]:
+    """Ids of the active endpoints that want ``event_type``, read once per transaction."""
+    db_session = session()
+    if isinstance(db_session, scoped_session):
+        db_session = db_session()
+    transaction = db_session.get_transaction()
+    cached = db_session.info.get(_ENDPOINTS_CACHE)
+    if cached is None or cached[0] is not transaction:
+        rows = db_session.execute(
+            sa.select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.active.is_(True))
+        ).all()
+        cached = (db_session.get_transaction(), [(row.id, row.event_types or []) for row in rows])
+        db_session.info[_ENDPOINTS_CACHE] = cached
+    return [endpoint_id for endpoint_id, types in cached[1] if not types or event_type in types]
+
+
+def _on_queue(signal: NamedSignal, extra: dict[str, Any]) -> None:
+    """The :data:`journeykit.signals.queue_listeners` entry: one outbox row per subscribed endpoint."""
+    event_type = outbound_events.event_type(signal)
+    if event_type is None:
+        return
+    endpoint_ids = _subscribed(event_type)  # the query flushes, so new rows have their ids
+    if endpoint_ids:
+        enqueue(event_type, outbound_events.data(signal, extra), endpoint_ids)
+
+
+def enqueue(event_type: str, data: dict[str, Any], endpoint_ids: Iterable[int]) -> str:
+    """Write one event to the outbox for each endpoint (the caller commits); returns its ``evt_…`` id."""
+    event_id = f"evt_{secrets.token_hex(12)}"
+    now = utcnow()
+    body = json.dumps({"id": event_id, "type": event_type, "created": int(now.timestamp()), "data": data},
+                      separators=(",", ":"))
+    rows = [
+        {"endpoint_id": endpoint_id, "event_id": event_id, "event_type": event_type, "payload": body,
+         "status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}
+        for endpoint_id in endpoint_ids
+    ]
+    if rows:
+        session().execute(sa.insert(WebhookDelivery), rows)
+    return event_id
+
+
+if _on_queue not in signals.queue_listeners:
+    signals.queue_listeners.append(_on_queue)
+
+
+# -- delivering --------------------------------------------------------------
+
+
+def deliver_due(limit: int = 100, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Send up to ``limit`` due deliveries once each; returns ``{"delivered", "retrying", "failed"}`` counts.
+
+    Safe to run in several processes at once.  Needs an app context.  Rows
+    of a paused (inactive) endpoint wait until it is active again.
+    """
+    now = now or utcnow()
+    due = session().scalars(
+        sa.select(WebhookDelivery.id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now,
+               WebhookEndpoint.active.is_(True))
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    ).all()
+    session().commit()
+    counts = {"delivered": 0, "retrying": 0, "failed": 0}
+    with requests.Session() as http:
+        for delivery_id in due:
+            status = deliver_one(delivery_id, now=now, http=http)
+            if status is not None:
+                counts[_OUTCOME[status]] += 1
+    return counts
+
+
+_OUTCOME = {DeliveryStatus.DELIVERED: "delivered", DeliveryStatus.PENDING: "retrying", DeliveryStatus.FAILED: "failed"}
+
+
+def deliver_one(delivery_id: int, *, now: dt.datetime | None = None, http: requests.Session | None = None) -> DeliveryStatus | None:
+    """Claim and attempt one pending, due delivery; its new status, or ``None`` if another worker has it."""
+    now = now or utcnow()
+    attempt = _claim(delivery_id, now)
+    if attempt is None:
+        return None
+    row = session().execute(
+        sa.select(WebhookDelivery.event_id, WebhookDelivery.event_type, WebhookDelivery.payload,
+                  WebhookEndpoint.url, WebhookEndpoint.secret_seed)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.id == delivery_id)
+    ).first()
+    session().commit()
+    if row is None:  # its endpoint was deleted just now
+        return None
+    sender = http or requests.Session()
+    try:
+        result = outbound.post(sender, row.url, row.payload.encode(), secret=outbound.endpoint_secret(row.secret_seed),
+                               event_id=row.event_id, event_type=row.event_type, attempt=attempt)
+    finally:
+        if http is None:
+            sender.close()
+    status = _record(delivery_id, attempt, result, row.event_type, now)
+    log.info("webhook %s %s → %s attempt %d: %s", row.event_id, row.url, result.status_code or result.error,
+             attempt, status.value)
+    return status
+
+
+def _claim(delivery_id: int, now: dt.datetime) -> int | None:
+    """Take a due row for this worker; returns the attempt number, or ``None`` if it is not ours."""
+    claim = (
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING,
+               WebhookDelivery.next_attempt_at <= now)
+        .values(attempts=WebhookDelivery.attempts + 1, next_attempt_at=now + LEASE)
+        .returning(WebhookDelivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    attempt = session().execute(claim).scalar()
+    session().commit()
+    return attempt
+
+
+def backoff(attempt: int) -> dt.timedelta:
+    """How long to wait after failed attempt number ``attempt`` (1-based), with jitter."""
+    base = BACKOFF[min(attempt, len(BACKOFF)) - 1]
+    return dt.timedelta(seconds=base * random.uniform(0.8, 1.2))  # noqa: S311 - spreading retries, not a secret
+
+
+def _record(delivery_id: int, attempt: int, result: outbound.Attempt, event_type: str, now: dt.datetime) -> DeliveryStatus:
+    """Log the attempt and move the row on: delivered, retried later, or failed for good."""
+    values: dict[str, Any] = {"last_status_code": result.status_code, "last_error": result.error}
+    if result.delivered:
+        values.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
+    elif attempt >= MAX_ATTEMPTS or event_type == outbound_events.PING:
+        values.update(status=DeliveryStatus.FAILED)
+    else:
+        values.update(next_attempt_at=now + backoff(attempt))
+    updated = session().execute(
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.attempts == attempt)  # not if re-claimed since
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if updated or session().get(WebhookDelivery, delivery_id) is not None:  # gone: its endpoint was deleted
+        session().execute(sa.insert(WebhookAttempt).values(
+            delivery_id=delivery_id, attempt=attempt, attempted_at=now, status_code=result.status_code,
+            error=result.error, duration_ms=result.duration_ms, response_excerpt=result.excerpt,
+        ))
+    session().commit()
+    return values.get("status", DeliveryStatus.PENDING)
+
+
+def retry(delivery_id: int) -> DeliveryStatus | None:
+    """Try one delivery again now, whatever its status (the owner's retry).
+
+    One more attempt: a failed row that fails again is failed again at once
+    (its attempts are used up), a pending one goes on with its schedule.
+    """
+    now = utcnow()
+    session().execute(
+        sa.update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+        .values(status=DeliveryStatus.PENDING, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session().commit()
+    return deliver_one(delivery_id, now=now)
+
+
+def ping(endpoint_id: int) -> int:
+    """Send a ``ping`` event to one endpoint now (tried once, never retried); returns the delivery's id."""
+    event_id = enqueue(outbound_events.PING, {"endpoint": endpoint_id, "message": "JourneyKit test event"}, [endpoint_id])
+    session().commit()
+    delivery_id = session().scalar(sa.select(WebhookDelivery.id).where(
+        WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.event_id == event_id))
+    deliver_one(delivery_id)
+    return delivery_id
