@@ -71,6 +71,16 @@ class Conflict(APIError, http.Conflict):
     error_code = "conflict"
 
 
+class PayloadTooLarge(APIError, http.RequestEntityTooLarge):
+    code = 413
+    error_code = "payload_too_large"
+
+
+class UnsupportedMediaType(APIError, http.UnsupportedMediaType):
+    code = 415
+    error_code = "unsupported_media_type"
+
+
 class ValidationError(APIError, http.UnprocessableEntity):
     code = 422
     error_code = "validation_error"

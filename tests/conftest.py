@@ -181,3 +181,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], pytestcon
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@pytest.fixture
+def shopper(journey: JourneyKit) -> Callable[..., dict[str, str]]:
+    """Headers that identify a shopper by a signed customer token: ``shopper("c-1", name="Ann")``."""
+
+    def headers(customer_id: str, name: str | None = None) -> dict[str, str]:
+        return {"X-JourneyKit-Customer": journey.customer_token(customer_id, email=f"{customer_id}@example.com", name=name)}
+
+    return headers

@@ -9,14 +9,6 @@ ADMIN = "/journeykit/api/v1/admin/reviews"
 
 
 @pytest.fixture
-def shopper(journey):
-    def headers(customer_id: str, name: str | None = None) -> dict[str, str]:
-        return {"X-JourneyKit-Customer": journey.customer_token(customer_id, email=f"{customer_id}@example.com", name=name)}
-
-    return headers
-
-
-@pytest.fixture
 def buyer(shopper, stripe_events, deliver_stripe_event):
     """A shopper with a paid order for sku-1; returns (headers, the purchase event)."""
     purchase = stripe_events.checkout_completed(customer_id="buyer-1", products=["sku-1"], amount_total=3000)

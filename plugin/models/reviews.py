@@ -72,10 +72,46 @@ class Review(Base):
 
     customer: Mapped[Customer] = relationship()
     verified_order: Mapped[Order | None] = relationship()
+    #: Loaded with the review in one batched query per page (``selectin``); deleting
+    #: the review deletes them, and :mod:`journeykit.review_photos` then removes their files.
+    photos: Mapped[list[ReviewPhoto]] = relationship(
+        back_populates="review", order_by="ReviewPhoto.position", lazy="selectin", cascade="all, delete-orphan"
+    )
 
     @property
     def verified(self) -> bool:
         return self.verified_order_id is not None
+
+    @property
+    def visible_photos(self) -> list[ReviewPhoto]:
+        """The photos the storefront may show (the owner hid none of them)."""
+        return [photo for photo in self.photos if not photo.hidden]
+
+
+class ReviewPhoto(Base):
+    """A photo attached to a review; its bytes live in the shop's photo storage under ``storage_key``.
+
+    The bytes were re-encoded by JourneyKit (no EXIF, no metadata), and
+    ``content_type`` was decided from them, never from what the client said.
+    """
+
+    __tablename__ = "journeykit_review_photos"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    review_id: Mapped[int] = mapped_column(sa.ForeignKey("journeykit_reviews.id", ondelete="CASCADE"), index=True)
+    #: Made by JourneyKit (random), never from the client's file name.
+    storage_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(32))
+    size_bytes: Mapped[int] = mapped_column(sa.Integer)
+    width: Mapped[int] = mapped_column(sa.Integer)
+    height: Mapped[int] = mapped_column(sa.Integer)
+    #: Order within the review (upload order).
+    position: Mapped[int] = mapped_column(sa.SmallInteger)
+    #: Hidden by the shop owner: kept, but never shown on the storefront.
+    hidden: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    review: Mapped[Review] = relationship(back_populates="photos")
 
 
 class ReviewVote(Base):
