@@ -33,7 +33,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The demo shop on a fresh SQLite database, set up and seeded as on first start."""
     journeykit_metadata.info.pop("bind_key", None)  # another test's shop may have set a bind
     path = tmp_path_factory.mktemp("demoshop") / "demo.sqlite3"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    photos = tmp_path_factory.mktemp("demoshop-photos")  # not the instance folder of the repository
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "JOURNEYKIT_REVIEW_PHOTOS_DIR": str(photos)})
     yield app
     with app.app_context():
         shop.db.session.remove()
@@ -124,6 +126,16 @@ def test_home_and_product_pages_show_the_widgets(demo: Flask) -> None:
     assert 'journeykit-reviews" product="board-walnut"' in text
     assert '"@type": "AggregateRating"' in text or '"@type":"AggregateRating"' in text  # seeded reviews, for search engines
     assert 'journeykit-rating" product="board-walnut"' in text
+    # The testimonial carousel beside the grid of the home page, enhanced by embed.js.
+    assert '<journeykit-testimonials class="journeykit journeykit-testimonials" layout="carousel"' in text
+    assert 'aria-roledescription="carousel"' in text and 'aria-label="1 of ' in text
+    assert '<ul class="journeykit-testimonial-grid">' in home
+
+    # The first reviewer of each product added a photo, shown under the review and served by JourneyKit.
+    photo = re.search(r'<img src="(http://localhost/journeykit/photos/\d+)" loading="lazy" decoding="async" alt="Photo from [^"]+ review"', text)
+    assert photo, "no review photo on the product page"
+    served = client.get(photo.group(1).removeprefix("http://localhost"))
+    assert served.status_code == 200 and served.data.startswith(b"\x89PNG")
 
     image = client.get("/images/board-walnut.svg")
     assert image.mimetype == "image/svg+xml" and image.data.startswith(b"<svg")

@@ -36,7 +36,7 @@ def test_fragment_shows_reviews_and_passes_googles_review_snippet_shape(app, cli
     assert first["author"] == {"@type": "Person", "name": "Ben"}
     assert first["reviewRating"]["ratingValue"] == 4 and re.fullmatch(r"\d{4}-\d{2}-\d{2}", first["datePublished"])
     badge = client.get("/journeykit/widgets/rating?product=sku-1").get_data(as_text=True)
-    assert 'aria-label="Rated 4.5 out of 5"' in badge
+    assert 'aria-label="Rated 4.5 out of 5, 2 reviews"' in badge
 
 
 def test_without_reviews_there_is_no_rating_to_claim(app):
@@ -53,3 +53,36 @@ def test_hostile_reviews_stay_inert_text(app, client, journey, admin_headers):
     assert "&lt;/script&gt;&lt;script&gt;" in html
     assert _json_ld(html)["review"][0]["reviewBody"] == HOSTILE  # the JSON-LD keeps the text, escaped for HTML
     assert html.count("</script>") == 1
+
+
+def test_the_fragment_names_the_next_page_so_the_script_need_not_fetch_the_first_again(app, client, journey, admin_headers):
+    for n in range(7):
+        _publish(client, journey, admin_headers, f"c-{n}", rating=5, title=f"T{n}", body=f"Body {n}.", name=f"N{n}")
+    html = client.get("/journeykit/widgets/reviews?product=sku-1").get_data(as_text=True)
+    shown = re.findall(r'<p class="journeykit-review-body">(.*?)</p>', html)
+    assert shown == [f"Body {n}." for n in range(6, 1, -1)]
+    cursor = re.search(r'<ul class="journeykit-review-list" data-next="([^"]+)"', html).group(1)
+    rest = client.get(f"/journeykit/api/v1/products/sku-1/reviews?limit=5&cursor={cursor}").json
+    assert [item["body"] for item in rest["items"]] == ["Body 1.", "Body 0."] and rest["next"] is None
+    assert 'data-next' not in client.get("/journeykit/widgets/reviews?product=sku-2").get_data(as_text=True)
+
+
+def _testimonial(client, admin_headers, name: str) -> None:
+    created = client.post("/journeykit/api/v1/testimonials", json={"name": name, "body": f"From {name}.", "consent": True}).json
+    client.post(f"/journeykit/api/v1/admin/testimonials/{created['id']}/publish", headers=admin_headers)
+
+
+def test_testimonials_render_as_a_grid_or_a_carousel(app, client, admin_headers):
+    for name in ("Ana", "Ben", "Cy"):
+        _testimonial(client, admin_headers, name)
+    grid = client.get("/journeykit/widgets/testimonials").get_data(as_text=True)
+    assert grid.count("<li><figure") == 3 and "carousel" not in grid
+    with app.test_request_context():
+        carousel = render_template_string('{{ journeykit.testimonials(layout="carousel", autoplay=1) }}')
+    assert 'layout="carousel" autoplay="3"' in carousel  # at least three seconds a slide
+    assert '<section class="journeykit-testimonials" aria-label="What our customers say" aria-roledescription="carousel">' in carousel
+    labels = re.findall(r'role="group" aria-roledescription="slide" aria-label="([^"]+)"', carousel)
+    assert labels == ["1 of 3", "2 of 3", "3 of 3"]
+    refused = client.get("/journeykit/widgets/testimonials?layout=<script>")
+    assert refused.status_code == 422 and "layout must be one of grid, carousel" in refused.get_data(as_text=True)
+    assert "<script>" not in refused.get_data(as_text=True)

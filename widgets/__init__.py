@@ -35,7 +35,7 @@ def render_widget(kind: str, product: str | None = None, **options: Any) -> Mark
 _CONTEXTS = {
     "reviews": lambda product, name=None: reviews_widget.reviews_context(product, name),
     "rating": lambda product, name=None: reviews_widget.rating_context(product),
-    "testimonials": lambda product, tag=None, limit=6: testimonials_widget.testimonials_context(tag, limit),
+    "testimonials": lambda product, **options: testimonials_widget.testimonials_context(**options),
 }
 
 
@@ -54,9 +54,16 @@ class TemplateGlobal:
         """The star-rating badge: average and count."""
         return render_widget("rating", str(product))
 
-    def testimonials(self, tag: str | None = None, limit: int = 6) -> Markup:
-        """The grid of published testimonials, pinned first (only ``tag``'s, if given)."""
-        return render_widget("testimonials", tag=tag, limit=limit)
+    def testimonials(
+        self, tag: str | None = None, limit: int = 6, layout: str = "grid", autoplay: int | None = None
+    ) -> Markup:
+        """Published testimonials, pinned first (only ``tag``'s, if given).
+
+        ``layout="carousel"`` shows one at a time with previous/next buttons
+        once embed.js is on the page; ``autoplay=<seconds>`` rotates it (paused
+        on hover and focus, never for visitors who ask for reduced motion).
+        """
+        return render_widget("testimonials", tag=tag, limit=limit, layout=layout, autoplay=autoplay)
 
     def referral(self) -> Markup:
         return render_widget("referral")
@@ -79,7 +86,7 @@ def widget_fragment(kind: str) -> Response:
     if kind == "reviews":
         options["name"] = request.args.get("name")
     elif kind == "testimonials":
-        options["tag"] = request.args.get("tag")
+        options.update(tag=request.args.get("tag"), layout=request.args.get("layout", "grid"))
     return Response(render_widget(kind, product, **options), mimetype="text/html")
 
 

@@ -11,9 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from journeykit import reviews
+from journeykit import paging, reviews
 from journeykit.db import session
 from journeykit.models import Review, ReviewStatus
+from journeykit.reviews_api import SORTS
 
 #: How many reviews the server renders (the embed script pages through the rest).
 FIRST_PAGE = 5
@@ -26,15 +27,16 @@ def rating_context(product_id: str) -> dict[str, Any]:
 
 
 def reviews_context(product_id: str, name: str | None = None) -> dict[str, Any]:
-    """What ``journeykit/widgets/reviews.html`` shows: the first page, the summary, the JSON-LD."""
-    shown = list(session().scalars(
-        sa.select(Review)
-        .where(Review.product_id == product_id, Review.status == ReviewStatus.PUBLISHED)
-        .order_by(Review.pinned.desc(), Review.published_at.desc(), Review.id.desc())
-        .limit(FIRST_PAGE)
-    ))
+    """What ``journeykit/widgets/reviews.html`` shows: the first page, the summary, the JSON-LD.
+
+    The first page is the API's ``newest`` page, and its cursor goes into the
+    page, so embed.js pages on from there without fetching it again.
+    """
+    query = sa.select(Review).where(Review.product_id == product_id, Review.status == ReviewStatus.PUBLISHED)
+    shown, next_cursor = paging.page(query, SORTS["newest"], limit=FIRST_PAGE, cursor=None, scalars=session().scalars)
     context = rating_context(product_id)
-    context.update(reviews=shown, product_name=name or product_id, json_ld=json_ld(product_id, name, context["rating"], shown))
+    context.update(reviews=shown, next_cursor=next_cursor, product_name=name or product_id,
+                   json_ld=json_ld(product_id, name, context["rating"], shown))
     return context
 
 

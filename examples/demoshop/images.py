@@ -7,6 +7,7 @@ catalogue and are checked anyway, since they are written into markup.
 
 from __future__ import annotations
 
+import io
 import re
 
 from markupsafe import escape
@@ -100,3 +101,23 @@ def product_svg(shape: str, color: str, label: str = "") -> str:
         f'<ellipse cx="100" cy="176" rx="62" ry="8" fill="{color}" opacity=".15"/>'
         f"{body}</svg>"
     )
+
+
+def customer_photo_png(color: str, size: tuple[int, int] = (480, 360)) -> bytes:
+    """A shopper's "photo" of a product for the seeded reviews: the product's colour on a table, as PNG.
+
+    Review photos must be JPEG, PNG or WebP (never SVG), so this one is drawn with Pillow.
+    """
+    from PIL import Image, ImageDraw  # noqa: PLC0415 - only the seed needs it
+
+    if not _HEX.match(color):
+        color = "#888888"
+    width, height = size
+    image = Image.new("RGB", size, _mix(color, "#ffffff", 0.85))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, height * 2 // 3, width, height), fill="#c9a36b")  # the table
+    draw.ellipse((width // 4, height // 5, width * 3 // 4, height * 5 // 6), fill=color)
+    draw.ellipse((width * 3 // 8, height // 3, width // 2, height // 2), fill=_mix(color, "#ffffff", 0.4))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()

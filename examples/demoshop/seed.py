@@ -9,20 +9,24 @@ The random choices use a fixed seed, so every fresh demo looks the same.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 
 from journeykit import migrate as journeykit_migrate
 from journeykit import models as jk  # JourneyKit's tables, read for the status line only
+from journeykit import reviews as jk_reviews
 from journeykit import signals as jk_signals
 from journeykit import testimonials as jk_testimonials
 
 from . import catalog, payments
 from .cart import CartLine, place_order
+from .images import customer_photo_png
 from .models import Customer, Order, Product, db, utcnow
 
 #: How far back the past purchases go.
@@ -176,7 +180,29 @@ def _review(report: SeedReport) -> int:
                 )
                 continue
             written += 1
+            if review is reviews[0]:
+                _photo(report, response.json, sku, token)
     return written
+
+
+def _photo(report: SeedReport, review: dict[str, Any], sku: str, token: str) -> None:
+    """The first reviewer of each product adds a photo; a published review is published again."""
+    review_id = review["id"]
+    product = db.session.scalars(sa.select(Product).where(Product.sku == sku)).one()
+    response = current_app.test_client().post(
+        _api(f"/reviews/{review_id}/photos"),
+        data={"photo": (io.BytesIO(customer_photo_png(product.color)), f"{sku}.png")},
+        headers={"X-JourneyKit-Customer": token},
+    )
+    if response.status_code == 404:
+        _note(report, "review photos were skipped: this JourneyKit cannot take photos yet")
+        return
+    if response.status_code != 201:
+        _note(report, f"a review photo was refused ({response.status_code})")
+        return
+    if review["status"] == "published" and response.json["review"]["status"] != "published":
+        jk_reviews.publish(jk_reviews.get(review_id))
+        jk_signals.commit()
 
 
 def _testimonials(report: SeedReport) -> int:

@@ -1,32 +1,63 @@
 /* JourneyKit embed script. It configures itself from its own <script> tag
- * (data-customer-token), derives the API base from its own src, and defines
- * <journeykit-reviews>, <journeykit-rating>, <journeykit-testimonials>,
- * <journeykit-referral> and <journeykit-loyalty>. Each renders in a Shadow
- * DOM, styled by the page's --journeykit-* custom properties, loads when
- * scrolled into view, and works when added to the page later. Shoppers' text
- * is always set as text, never as markup. */
+ * (data-customer-token, data-track="off"), derives the API base from its own
+ * src, and defines <journeykit-reviews>, <journeykit-rating>,
+ * <journeykit-testimonials>, <journeykit-referral> and <journeykit-loyalty>.
+ *
+ * An element the server rendered (data-server-rendered: the fragments of
+ * {{ journeykit.reviews(...) }} and friends) keeps its light DOM, JSON-LD
+ * included, and is enhanced in place: paging, helpful votes, the review form,
+ * carousel controls. Any other element renders in a Shadow DOM from the JSON
+ * API when scrolled near, styled by widgets.css and the page's --journeykit-*
+ * custom properties. Both log widget_viewed once when first in view and
+ * widget_interaction for what a shopper does, sent in batches (sendBeacon when
+ * the page is hidden). Shoppers' text is always set as text, never as markup. */
 (function () {
   "use strict";
   var script = document.currentScript;
-  if (!script || window.customElements.get("journeykit-reviews")) return;
-  var base = script.src.replace(/\/embed\.js(\?.*)?$/, "");
+  if (!script || !window.customElements || customElements.get("journeykit-reviews")) return;
+  var base = script.src.replace(/\/embed\.js(\?.*)?$/, ""), API = base + "/api/v1";
   var token = script.getAttribute("data-customer-token");
+  var tracking = script.getAttribute("data-track") !== "off";
+  var uid = 0;
   var WORDS = {
-    en: {reviews: "Customer reviews", none: "No reviews yet.", more: "More reviews", of5: "out of 5",
-         review: "review", reviews_n: "reviews", verified: "Verified buyer", write: "Write a review",
-         stars: "Your rating", title: "Title", body: "Your review", send: "Send", thanks: "Thank you! Your review is published.",
-         pending: "Thank you! Your review will appear once it has been checked.", failed: "Sorry, that did not work: ",
-         reply: "The shop replied:", noRatings: "No ratings yet", testimonials: "What our customers say"},
-    fr: {reviews: "Avis clients", none: "Pas encore d'avis.", more: "Plus d'avis", of5: "sur 5",
-         review: "avis", reviews_n: "avis", verified: "Achat vérifié", write: "Donner votre avis",
-         stars: "Votre note", title: "Titre", body: "Votre avis", send: "Envoyer", thanks: "Merci ! Votre avis est publié.",
-         pending: "Merci ! Votre avis paraîtra après vérification.", failed: "Désolé, cela n'a pas fonctionné : ",
-         reply: "Réponse de la boutique :", noRatings: "Pas encore de note", testimonials: "Ce que disent nos clients"}
+    en: {reviews: "Customer reviews", none: "No reviews yet.", more: "More reviews", loading: "Loading more reviews…",
+         loaded: {one: "{n} more review shown.", other: "{n} more reviews shown."}, rated: "Rated {avg} out of 5",
+         count: {one: "{n} review", other: "{n} reviews"}, stars: {one: "{n} star", other: "{n} stars"},
+         verified: "Verified buyer", incentivised: "Received a reward for this review", imported: "Imported",
+         write: "Write a review", yourRating: "Your rating", title: "Title (optional)", body: "Your review",
+         send: "Send review", sending: "Sending your review…", thanks: "Thank you! Your review is published.",
+         pending: "Thank you! Your review will appear once it has been checked.", failed: "Sorry, that did not work: {m}",
+         network: "check your connection and try again.", fix: "Please correct the marked fields.",
+         needRating: "Choose a rating from 1 to 5 stars.", needBody: "Write a few words about the product.",
+         honeypot: "Leave this field empty", reply: "The shop replied:", noRatings: "No ratings yet",
+         helpful: "Helpful ({n})", voted: "Thank you for your vote.", photo: "Photo from {author}'s review",
+         testimonials: "What our customers say", noTestimonials: "No testimonials yet.", prev: "Previous testimonial",
+         next: "Next testimonial", slide: "{i} of {n}", stop: "Stop rotating", start: "Start rotating"},
+    fr: {reviews: "Avis clients", none: "Pas encore d'avis.", more: "Plus d'avis", loading: "Chargement d'autres avis…",
+         loaded: {one: "{n} avis de plus affiché.", other: "{n} avis de plus affichés."}, rated: "Noté {avg} sur 5",
+         count: {one: "{n} avis", other: "{n} avis"}, stars: {one: "{n} étoile", other: "{n} étoiles"},
+         verified: "Achat vérifié", incentivised: "Avis récompensé", imported: "Importé",
+         write: "Donner votre avis", yourRating: "Votre note", title: "Titre (facultatif)", body: "Votre avis",
+         send: "Envoyer l'avis", sending: "Envoi de votre avis…", thanks: "Merci ! Votre avis est publié.",
+         pending: "Merci ! Votre avis paraîtra après vérification.", failed: "Désolé, cela n'a pas fonctionné : {m}",
+         network: "vérifiez votre connexion et réessayez.", fix: "Veuillez corriger les champs signalés.",
+         needRating: "Choisissez une note de 1 à 5 étoiles.", needBody: "Écrivez quelques mots sur le produit.",
+         honeypot: "Laissez ce champ vide", reply: "Réponse de la boutique :", noRatings: "Pas encore de note",
+         helpful: "Utile ({n})", voted: "Merci pour votre vote.", photo: "Photo de l'avis de {author}",
+         testimonials: "Ce que disent nos clients", noTestimonials: "Pas encore de témoignages.", prev: "Témoignage précédent",
+         next: "Témoignage suivant", slide: "{i} sur {n}", stop: "Arrêter le défilement", start: "Lancer le défilement"}
   };
   function words() {
-    var lang = (document.documentElement.lang || "en").slice(0, 2).toLowerCase();
-    return WORDS[lang] || WORDS.en;
+    var code = (document.documentElement.lang || "en").slice(0, 2).toLowerCase();
+    var t = WORDS[code] || WORDS.en;
+    t.code = WORDS[code] ? code : "en";
+    return t;
   }
+  function fill(text, values) { return text.replace(/\{(\w+)\}/g, function (m, k) { return values[k]; }); }
+  function num(t, n) { return Number(n).toLocaleString(t.code); }
+  function plural(t, forms, n) { return fill(forms[new Intl.PluralRules(t.code).select(n)] || forms.other, {n: num(t, n)}); }
+  function rated(t, avg, count) { return fill(t.rated, {avg: num(t, avg)}) + (count ? ", " + plural(t, t.count, count) : ""); }
+
   function visitor() {
     var key = "journeykit_visitor", id = null;
     try { id = localStorage.getItem(key); } catch (e) { /* storage blocked */ }
@@ -44,125 +75,339 @@
     var headers = {"X-JourneyKit-Visitor": visitorId};
     if (token) headers["X-JourneyKit-Customer"] = token;
     if (options.body) headers["Content-Type"] = "application/json";
-    return fetch(base + "/api/v1" + path, {method: options.method || "GET", headers: headers, body: options.body})
+    return fetch(API + path, {method: options.method || "GET", headers: headers, body: options.body})
       .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); });
   }
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    Object.keys(attrs || {}).forEach(function (k) { if (attrs[k] != null) node.setAttribute(k, attrs[k]); });
     (children || []).forEach(function (c) { node.append(c); });
     return node;
   }
   function stars(value, label) {
-    var s = el("span", {"class": "stars", role: "img", "aria-label": label});
-    s.style.setProperty("--fill", (value / 5 * 100) + "%");
-    s.textContent = "★★★★★";
+    var s = el("span", {"class": "journeykit-stars", role: "img", "aria-label": label}, ["★★★★★"]);
+    s.style.setProperty("--journeykit-stars", (value / 5 * 100) + "%");
     return s;
   }
-  var CSS = ":host{display:block;font-family:var(--journeykit-font,inherit);color:var(--journeykit-text-color,inherit)}" +
-    ".stars{background:linear-gradient(90deg,var(--journeykit-star-color,#e0a526) var(--fill),var(--journeykit-star-empty-color,#d9d9d9) var(--fill));-webkit-background-clip:text;background-clip:text;color:transparent;letter-spacing:.1em}" +
-    "ol{list-style:none;margin:0;padding:0}li{border-top:1px solid var(--journeykit-border-color,#ececec);padding:.8em 0}" +
-    ".meta{color:var(--journeykit-muted-color,#6b6b6b);font-size:.92em}.verified{color:var(--journeykit-verified-color,#2f7d4f);font-weight:600}" +
-    "button{font:inherit;padding:.4em 1em;cursor:pointer;justify-self:start}form{display:grid;gap:.6em;margin-top:1em;max-width:36em}" +
-    "form>label{display:grid;gap:.25em}textarea,input[type=text]{font:inherit;padding:.4em}" +
-    "fieldset{border:0;padding:0;margin:0}.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}";
+  function status() { return el("p", {"class": "journeykit-status", role: "status", "aria-live": "polite"}); }
+  function once(node, margin, fn) {
+    if (!("IntersectionObserver" in window)) return fn();
+    var seen = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) { seen.disconnect(); fn(); }
+    }, {rootMargin: margin});
+    seen.observe(node);
+  }
+
+  /* Tracking: queued, sent after a short delay, at 20 events, or by beacon when the page goes away. */
+  var queue = [], timer = null;
+  function track(name, c, properties) {
+    if (!tracking) return;
+    var event = {name: name, properties: Object.assign({widget: c.kind}, properties)};
+    if (c.product) event.product_id = c.product;
+    queue.push(event);
+    if (queue.length >= 20) flush(false);
+    else if (!timer) timer = setTimeout(flush, 3000, false);
+  }
+  function flush(beacon) {
+    clearTimeout(timer);
+    timer = null;
+    while (queue.length) {
+      var body = JSON.stringify({visitor_id: visitorId, customer_token: token || undefined, events: queue.splice(0, 50)});
+      if (beacon && navigator.sendBeacon && navigator.sendBeacon(API + "/events", body)) continue;
+      fetch(API + "/events", {method: "POST", body: body, keepalive: true,
+                              headers: {"Content-Type": "text/plain;charset=UTF-8"}}).catch(function () {});
+    }
+  }
+  document.addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") flush(true); });
+  window.addEventListener("pagehide", function () { flush(true); });
+
+  /* The hold-out (GET /api/v1/embed/settings): the same FNV-1a split as journeykit.holdout. */
+  var settings = null;
+  function fnv(text) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) { h ^= text.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+    return h >>> 0;
+  }
+  function heldOut(kind) {
+    settings = settings || fetch(API + "/embed/settings").then(function (r) { return r.json(); }).catch(function () { return {}; });
+    return settings.then(function (s) {
+      var h = s.holdout || {};
+      return (h.widgets || []).indexOf(kind) >= 0 && fnv(kind + ":" + visitorId) % 10000 < h.buckets;
+    });
+  }
 
   function connected() {
-    if (this.shadowRoot || this.hasAttribute("data-server-rendered")) return;
-    var root = this.attachShadow({mode: "open"}), self = this;
-    root.append(el("style", {}, [CSS]));
-    var load = function () { self.load(root, words()); };
-    if (!("IntersectionObserver" in window)) return load();
-    var seen = new IntersectionObserver(function (entries) {
-      if (entries.some(function (e) { return e.isIntersecting; })) { seen.disconnect(); load(); }
-    }, {rootMargin: "200px"});
-    seen.observe(this);
-  }
-  function define(name, load) {
-    var cls = class extends HTMLElement {};
-    cls.prototype.connectedCallback = connected;
-    cls.prototype.load = load;
-    customElements.define(name, cls);
-  }
-
-  define("journeykit-rating", function (root, t) {
-    var product = encodeURIComponent(this.getAttribute("product") || "");
-    api("/products/" + product + "/rating").then(function (r) {
-      var d = r.data;
-      root.append(d.count ? el("span", {}, [stars(d.average, d.average + " " + t.of5), " " + d.average + " · " + d.count + " " + (d.count === 1 ? t.review : t.reviews_n)])
-                          : el("span", {"class": "meta"}, [t.noRatings]));
+    if (this.journeykit) return;
+    var host = this, kind = this.localName.slice(11);
+    var c = this.journeykit = {host: host, kind: kind, product: this.getAttribute("product"), t: words()};
+    if (this.hasAttribute("data-server-rendered")) {
+      /* An async script can run while the parser is still inside the fragment: enhance it once whole. */
+      if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { enhance(c); });
+      else enhance(c);
+      return once(host, "0px", function () { track("widget_viewed", c); });
+    }
+    once(host, "200px", function () {
+      heldOut(kind).then(function (held) {
+        if (!held) RENDER[kind](c, shell(c));
+        once(host, "0px", function () { track(held ? "widget_held_out" : "widget_viewed", c); });
+      });
     });
-  });
+  }
+  function enhance(c) { if (ENHANCE[c.kind]) ENHANCE[c.kind](c); }
+  function shell(c) {
+    var root = c.host.attachShadow({mode: "open"});
+    var box = el("div", {"class": "journeykit journeykit-" + c.kind, hidden: ""});
+    var link = el("link", {rel: "stylesheet", href: base + "/static/journeykit/widgets.css"});
+    link.onload = link.onerror = function () { box.hidden = false; };
+    root.append(link, box);
+    return box;
+  }
 
-  define("journeykit-reviews", function (root, t) {
-    var product = encodeURIComponent(this.getAttribute("product") || "");
-    var section = el("section", {"aria-label": t.reviews}, [el("h2", {}, [t.reviews])]);
-    var list = el("ol", {}), more = el("button", {type: "button", hidden: ""}, [t.more]), cursor = null;
-    root.append(section);
-    function page() {
-      api("/products/" + product + "/reviews?limit=5" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "")).then(function (r) {
-        if (!r.ok) return;
-        if (!r.data.items.length && !cursor) section.append(el("p", {}, [t.none]));
-        r.data.items.forEach(function (rv) {
-          var meta = el("p", {"class": "meta"}, [rv.author]);
-          if (rv.verified) meta.append(" · ", el("span", {"class": "verified"}, [t.verified]));
-          meta.append(" · " + new Date(rv.published_at || rv.created_at).toLocaleDateString(document.documentElement.lang || undefined));
-          var item = el("li", {}, [el("p", {}, [stars(rv.rating, rv.rating + " " + t.of5), " ", el("strong", {}, [rv.title || ""])]),
-                                   el("p", {}, [rv.body]), meta]);
-          if (rv.reply) item.append(el("blockquote", {}, [el("p", {}, [t.reply + " " + rv.reply])]));
-          list.append(item);
+  /* Reviews: one list and its tools, whether the server or the script drew the first page. */
+  function review(c, rv) {
+    var t = c.t, item = el("li", {"class": "journeykit-review", "data-review-id": rv.id, "data-helpful": rv.helpful || 0});
+    var article = el("article", {}, rv.title ? [el("h3", {"class": "journeykit-review-title"}, [rv.title])] : []);
+    var meta = el("p", {"class": "journeykit-review-meta"}, [rv.author]);
+    if (rv.verified) meta.append(" · ", el("span", {"class": "journeykit-verified"}, [t.verified]));
+    if (rv.incentivised) meta.append(" · ", el("span", {"class": "journeykit-incentivised"}, [t.incentivised]));
+    if (rv.imported) meta.append(" · ", el("span", {"class": "journeykit-imported"}, [t.imported]));
+    var date = new Date(rv.published_at || rv.created_at);
+    meta.append(" · ", el("time", {datetime: date.toISOString().slice(0, 10)}, [date.toLocaleDateString(t.code, {day: "numeric", month: "long", year: "numeric"})]));
+    article.append(el("p", {"class": "journeykit-review-head"}, [stars(rv.rating, fill(t.rated, {avg: rv.rating}))]),
+                   el("p", {"class": "journeykit-review-body"}, [rv.body]));
+    var photos = (rv.photos || []).map(function (p) { return photo(c, p, rv.author); }).filter(Boolean);
+    if (photos.length) article.append(el("ul", {"class": "journeykit-photos"}, photos));
+    article.append(meta);
+    if (rv.reply) article.append(el("blockquote", {"class": "journeykit-reply"}, [el("p", {}, [el("strong", {}, [t.reply]), " " + rv.reply])]));
+    item.append(article);
+    return item;
+  }
+  function photo(c, p, author) {
+    var url;
+    try { url = new URL(p.url, base + "/"); } catch (e) { return null; }
+    if (!/^https?:$/.test(url.protocol)) return null;
+    var scale = Math.min(1, 160 / Math.max(p.width, p.height, 1));  /* at most 160 px; the link opens the photo */
+    return el("li", {}, [el("a", {href: url.href}, [el("img", {src: url.href, alt: fill(c.t.photo, {author: author}), loading: "lazy",
+      decoding: "async", width: Math.round(p.width * scale) || null, height: Math.round(p.height * scale) || null})])]);
+  }
+  function helpful(c, item, say) {
+    var t = c.t, id = item.getAttribute("data-review-id"), votes = Number(item.getAttribute("data-helpful")) || 0;
+    var button = el("button", {type: "button", "class": "journeykit-helpful", "aria-pressed": "false"}, [fill(t.helpful, {n: num(t, votes)})]);
+    button.addEventListener("click", function () {
+      if (button.getAttribute("aria-pressed") === "true") return;
+      button.setAttribute("aria-pressed", "true");
+      track("widget_interaction", c, {action: "helpful_vote"});
+      api("/reviews/" + encodeURIComponent(id) + "/helpful", {method: "POST", body: "{}"}).then(function (r) {
+        if (r.ok) { button.textContent = fill(t.helpful, {n: num(t, r.data.helpful)}); say(t.voted); }
+        else { button.setAttribute("aria-pressed", "false"); say(fill(t.failed, {m: r.data.error.message})); }
+      }, function () { button.setAttribute("aria-pressed", "false"); say(fill(t.failed, {m: t.network})); });
+    });
+    (item.querySelector("article") || item).append(button);
+  }
+  function reviewTools(c, section, list, next) {
+    var t = c.t, product = encodeURIComponent(c.product || ""), live = status();
+    var say = function (text) { live.textContent = text; };
+    var more = el("button", {type: "button", "class": "journeykit-more"}, [t.more]);
+    more.hidden = !next;
+    Array.prototype.forEach.call(list.children, function (item) { helpful(c, item, say); });
+    function load(first) {
+      api("/products/" + product + "/reviews?limit=5" + (next ? "&cursor=" + encodeURIComponent(next) : "")).then(function (r) {
+        if (!r.ok) return say(fill(t.failed, {m: r.data.error.message}));
+        var items = r.data.items.map(function (rv) { var item = review(c, rv); helpful(c, item, say); return item; });
+        list.append.apply(list, items);
+        if (first && !items.length) list.before(el("p", {}, [t.none]));
+        next = r.data.next;
+        more.hidden = !next;
+        if (!first) {
+          say(plural(t, t.loaded, items.length));
+          if (items.length) { items[0].tabIndex = -1; items[0].focus(); }
+        }
+      }, function () { say(fill(t.failed, {m: t.network})); });
+    }
+    more.addEventListener("click", function () {
+      say(t.loading);
+      track("widget_interaction", c, {action: "more_reviews"});
+      load(false);
+    });
+    section.append(more, live);
+    if (token) section.append.apply(section, reviewForm(c, product, say));
+    return load;
+  }
+  function field(id, label, control, error) {
+    return el("div", {"class": "journeykit-field"}, [el("label", {"for": id}, [label]), control, error]);
+  }
+  function reviewForm(c, product, say) {
+    var t = c.t, n = ++uid, id = function (name) { return "journeykit-" + n + "-" + name; };
+    var open = el("button", {type: "button", "class": "journeykit-write", "aria-expanded": "false", "aria-controls": id("form")}, [t.write]);
+    var form = el("form", {id: id("form"), "class": "journeykit-form", "aria-label": t.write, novalidate: "", hidden: ""});
+    var errors = {}, controls = {};
+    ["rating", "title", "body"].forEach(function (name) { errors[name] = el("p", {"class": "journeykit-error", id: id(name + "-error"), hidden: ""}); });
+    var group = el("fieldset", {"class": "journeykit-rate"}, [el("legend", {}, [t.yourRating])]);
+    for (var i = 1; i <= 5; i++) {
+      group.append(el("input", {type: "radio", name: "rating", value: i, id: id("star" + i), required: ""}),
+                   el("label", {"for": id("star" + i)}, [el("span", {"aria-hidden": "true"}, ["★"]), el("span", {"class": "journeykit-sr"}, [plural(t, t.stars, i)])]));
+    }
+    group.append(errors.rating);
+    controls.rating = Array.prototype.slice.call(group.querySelectorAll("input"));
+    controls.title = [el("input", {type: "text", id: id("title"), name: "title", maxlength: "150", autocomplete: "off"})];
+    controls.body = [el("textarea", {id: id("body"), name: "body", rows: "5", maxlength: "5000", required: ""})];
+    var trap = el("input", {type: "text", id: id("website"), name: "website", tabindex: "-1", autocomplete: "off"});
+    var send = el("button", {type: "submit"}, [t.send]), busy = false;
+    form.append(group, field(id("title"), t.title, controls.title[0], errors.title), field(id("body"), t.body, controls.body[0], errors.body),
+                el("div", {"class": "journeykit-trap", "aria-hidden": "true"}, [field(id("website"), t.honeypot, trap)]), send);
+    function mark(fields) {
+      var first = null;
+      Object.keys(errors).forEach(function (name) {
+        var messages = fields[name], bad = !!(messages && messages.length);
+        errors[name].hidden = !bad;
+        errors[name].textContent = bad ? [].concat(messages).join(" ") : "";
+        controls[name].forEach(function (control) {
+          if (bad) { control.setAttribute("aria-invalid", "true"); control.setAttribute("aria-describedby", id(name + "-error")); }
+          else { control.removeAttribute("aria-invalid"); control.removeAttribute("aria-describedby"); }
         });
-        cursor = r.data.next;
-        more.hidden = !cursor;
+        if (bad && !first) first = controls[name][0];
       });
+      if (first) first.focus();
+      return !!first;
     }
-    more.addEventListener("click", page);
-    section.append(list, more);
-    page();
-    if (token) section.append(form(product, t));
-  });
-
-  function form(product, t) {
-    var f = el("form", {"aria-label": t.write}), status = el("p", {role: "status", "aria-live": "polite"});
-    var group = el("fieldset", {}, [el("legend", {}, [t.stars])]);
-    for (var n = 1; n <= 5; n++) {
-      group.append(el("label", {}, [el("input", {type: "radio", name: "rating", value: String(n), required: ""}), " " + n + "★ "]));
-    }
-    var title = el("input", {type: "text", name: "title", maxlength: "150"});
-    var body = el("textarea", {name: "body", rows: "4", maxlength: "5000", required: ""});
-    f.append(el("h3", {}, [t.write]), group, el("label", {}, [t.title, " ", title]), el("label", {}, [t.body, " ", body]),
-             el("button", {type: "submit"}, [t.send]), status);
-    f.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var rating = f.querySelector("input[name=rating]:checked");
-      var payload = JSON.stringify({rating: rating ? Number(rating.value) : null, title: title.value, body: body.value});
-      api("/products/" + product + "/reviews", {method: "POST", body: payload}).then(function (r) {
-        status.textContent = r.ok ? (r.data.status === "published" ? t.thanks : t.pending) : t.failed + r.data.error.message;
-      });
+    open.addEventListener("click", function () {
+      var opening = form.hidden;
+      form.hidden = !opening;
+      open.setAttribute("aria-expanded", String(opening));
+      if (opening) { controls.rating[0].focus(); track("widget_interaction", c, {action: "form_opened"}); }
     });
-    return f;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (busy) return;
+      var chosen = form.querySelector("input[name=rating]:checked"), body = controls.body[0].value;
+      if (mark({rating: chosen ? null : [t.needRating], body: body.trim() ? null : [t.needBody]})) return say(t.fix);
+      busy = true;
+      say(t.sending);
+      var payload = {rating: Number(chosen.value), title: controls.title[0].value, body: body, website: trap.value};
+      api("/products/" + product + "/reviews", {method: "POST", body: JSON.stringify(payload)}).then(function (r) {
+        busy = false;
+        if (r.ok) {
+          form.reset();
+          track("widget_interaction", c, {action: "review_submitted"});
+          return say(r.data.status === "published" ? t.thanks : t.pending);
+        }
+        var error = r.data.error || {};
+        say(mark(error.fields || {}) ? t.fix : fill(t.failed, {m: error.message || ""}));
+      }, function () { busy = false; say(fill(t.failed, {m: t.network})); });
+    });
+    return [open, form];
   }
 
-  define("journeykit-testimonials", function (root, t) {
-    var tag = this.getAttribute("tag");
-    var grid = el("section", {"aria-label": t.testimonials}, [el("h2", {}, [t.testimonials])]);
-    root.append(grid);
-    api("/testimonials?limit=6" + (tag ? "&tag=" + encodeURIComponent(tag) : "")).then(function (r) {
-      (r.data.items || []).forEach(function (tm) {
-        var who = [tm.name, tm.role, tm.company].filter(Boolean).join(", ");
-        grid.append(el("figure", {}, [el("blockquote", {}, [tm.body]), el("figcaption", {}, [who])]));
-      });
+  /* Testimonials: a grid, or a carousel that moves only when asked (or on autoplay, never under reduced motion). */
+  function quote(tm) {
+    var caption = el("figcaption", {}, [el("span", {"class": "journeykit-testimonial-name"}, [tm.name])]);
+    var who = [tm.role, tm.company].filter(Boolean).join(", ");
+    if (who) caption.append(el("span", {"class": "journeykit-testimonial-meta"}, [who]));
+    return el("figure", {"class": "journeykit-testimonial" + (tm.featured ? " journeykit-testimonial-featured" : "")},
+              [el("blockquote", {}, [el("p", {}, [tm.body])]), caption]);
+  }
+  function carousel(c, section, slides) {
+    var t = c.t, items = Array.prototype.slice.call(slides.children), at = 0, timer = null, stopped = false, resting = false;
+    var seconds = Math.max(3, Number(c.host.getAttribute("autoplay")) || 6);
+    var rotate = c.host.hasAttribute("autoplay") && !matchMedia("(prefers-reduced-motion: reduce)").matches;
+    slides.id = slides.id || "journeykit-" + (++uid) + "-slides";
+    section.setAttribute("aria-roledescription", "carousel");
+    items.forEach(function (item, i) {
+      item.setAttribute("role", "group");
+      item.setAttribute("aria-roledescription", "slide");
+      item.setAttribute("aria-label", fill(t.slide, {i: i + 1, n: items.length}));
     });
-  });
+    if (items.length < 2) return;
+    function show(i) {
+      at = (i + items.length) % items.length;
+      items.forEach(function (item, j) { item.hidden = j !== at; });
+    }
+    function button(label, glyph, step) {
+      var b = el("button", {type: "button", "aria-controls": slides.id, "aria-label": label}, [glyph]);
+      b.addEventListener("click", function () {
+        show(at + step);
+        track("widget_interaction", c, {action: step > 0 ? "carousel_next" : "carousel_previous"});
+      });
+      return b;
+    }
+    var controls = el("div", {"class": "journeykit-carousel-controls"}, [button(t.prev, "‹", -1), button(t.next, "›", 1)]);
+    function tick() {
+      clearInterval(timer);
+      var moving = rotate && !stopped && !resting;
+      timer = moving ? setInterval(function () { show(at + 1); }, seconds * 1000) : null;
+      slides.setAttribute("aria-live", moving ? "off" : "polite");
+    }
+    if (rotate) {
+      var toggle = el("button", {type: "button", "class": "journeykit-rotation"}, [t.stop]);
+      toggle.addEventListener("click", function () {
+        stopped = !stopped;
+        toggle.textContent = stopped ? t.start : t.stop;
+        tick();
+      });
+      controls.prepend(toggle);
+      ["mouseenter", "focusin"].forEach(function (e) { section.addEventListener(e, function () { resting = true; tick(); }); });
+      section.addEventListener("mouseleave", function () { resting = section.matches(":focus-within"); tick(); });
+      section.addEventListener("focusout", function (e) { resting = section.contains(e.relatedTarget) || section.matches(":hover"); tick(); });
+    }
+    slides.before(controls);
+    show(0);
+    tick();
+  }
 
+  var RENDER = {
+    rating: function (c, box) {
+      api("/products/" + encodeURIComponent(c.product || "") + "/rating").then(function (r) {
+        var d = r.data, t = c.t;
+        if (!d.count) return box.append(el("span", {"class": "journeykit-rating-text"}, [t.noRatings]));
+        box.append(stars(d.average, rated(t, d.average, d.count)), " ",
+                   el("span", {"class": "journeykit-rating-text", "aria-hidden": "true"}, [num(t, d.average) + " · " + plural(t, t.count, d.count)]));
+      });
+    },
+    reviews: function (c, box) {
+      var list = el("ul", {"class": "journeykit-review-list"});
+      var section = el("section", {"aria-label": c.t.reviews}, [el("h2", {}, [c.t.reviews]), list]);
+      box.append(section);
+      reviewTools(c, section, list, null)(true);
+    },
+    testimonials: function (c, box) {
+      var t = c.t, tag = c.host.getAttribute("tag"), limit = Number(c.host.getAttribute("limit")) || 6;
+      var section = el("section", {"class": "journeykit-testimonials", "aria-label": t.testimonials}, [el("h2", {}, [t.testimonials])]);
+      box.append(section);
+      api("/testimonials?limit=" + Math.min(limit, 50) + (tag ? "&tag=" + encodeURIComponent(tag) : "")).then(function (r) {
+        var items = (r.data.items || []).map(quote);
+        if (!items.length) return section.append(el("p", {}, [t.noTestimonials]));
+        if (c.host.getAttribute("layout") !== "carousel") {
+          return section.append(el("ul", {"class": "journeykit-testimonial-grid"}, items.map(function (f) { return el("li", {}, [f]); })));
+        }
+        var slides = el("div", {"class": "journeykit-slides"}, items.map(function (f) { return el("div", {"class": "journeykit-slide"}, [f]); }));
+        section.append(slides);
+        carousel(c, section, slides);
+      });
+    }
+  };
+  var ENHANCE = {
+    reviews: function (c) {
+      var list = c.host.querySelector(".journeykit-review-list"), section = list && list.closest("section");
+      if (section) reviewTools(c, section, list, list.getAttribute("data-next"));
+    },
+    testimonials: function (c) {
+      var slides = c.host.querySelector(".journeykit-slides");
+      if (slides) carousel(c, slides.closest("section"), slides);
+    }
+  };
   ["referral", "loyalty"].forEach(function (kind) {
-    define("journeykit-" + kind, function (root) {
+    RENDER[kind] = function (c, box) {
       fetch(base + "/widgets/" + kind).then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
         var tpl = document.createElement("template");
         tpl.innerHTML = html;  /* JourneyKit's own server-rendered fragment, escaped on the server */
         var inner = tpl.content.querySelector("journeykit-" + kind);
-        if (inner) root.append.apply(root, Array.from(inner.childNodes));
+        if (inner) box.append.apply(box, Array.from(inner.childNodes));
       });
-    });
+    };
+  });
+  Object.keys(RENDER).forEach(function (kind) {
+    var cls = class extends HTMLElement {};
+    cls.prototype.connectedCallback = connected;
+    customElements.define("journeykit-" + kind, cls);
   });
 })();
