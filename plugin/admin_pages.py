@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 
-from journeykit.hooks import stripe_admin
+from journeykit.hooks import outbound_admin, stripe_admin
 
 from .admin_access import admin_required
 from .db import session
@@ -44,4 +44,5 @@ def create_blueprint() -> Blueprint:
     bp.add_url_rule("/", view_func=overview, endpoint="overview")
     bp.add_url_rule("/reviews", view_func=review_queue, endpoint="reviews")
     stripe_admin.register_pages(bp)
+    outbound_admin.register_pages(bp)
     return bp

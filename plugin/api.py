@@ -7,9 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, current_app
 
-from journeykit.hooks import stripe_admin
+from journeykit.hooks import outbound_admin, stripe_admin
 
-from . import events, holdout, openapi, review_exchange, reviews_api, schemas, testimonials_api
+from . import events, holdout, metrics_api, openapi, review_exchange, review_photos_api, reviews_api, schemas, testimonials_api
 from .admin_access import admin_required
 from .db import session
 from .errors import NotFound, Unauthorized
@@ -84,9 +84,12 @@ def create_blueprint() -> Blueprint:
     bp.add_url_rule("/admin/customers", view_func=admin_customers, methods=["GET"])
     bp.add_url_rule("/admin/customers/<path:customer_id>", view_func=admin_customer, methods=["GET"])
     stripe_admin.register_api(bp)
+    outbound_admin.register_api(bp)
     reviews_api.register(bp)
+    review_photos_api.register(bp)
     holdout.register(bp)
     openapi.register(bp)
     review_exchange.register(bp)
     testimonials_api.register(bp)
+    metrics_api.register(bp)
     return bp

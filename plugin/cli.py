@@ -7,9 +7,11 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from journeykit.hooks.outbound_cli import hooks_group
 from journeykit.hooks.stripe_cli import stripe_group
 
 from . import migrate, review_exchange, review_requests, reviews
+from .stages_cli import stages_group
 from .errors import ValidationError
 from .signals import commit
 
@@ -17,6 +19,8 @@ journeykit_group = AppGroup("journeykit", help="JourneyKit: customer-journey wid
 db_group = AppGroup("db", help="JourneyKit's own tables (the shop's migrations are never touched).")
 journeykit_group.add_command(db_group)
 journeykit_group.add_command(stripe_group)
+journeykit_group.add_command(hooks_group)
+journeykit_group.add_command(stages_group)
 reviews_group = AppGroup("reviews", help="Reviews: scheduled moderation tasks, CSV export and import.")
 journeykit_group.add_command(reviews_group)
 

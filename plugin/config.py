@@ -6,6 +6,7 @@ two in step.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from flask import Flask
@@ -57,6 +58,15 @@ RATELIMIT_STORAGE_URI = "memory://"
 #: Days after a purchase before its buyer is asked for reviews (``None``: never ask).
 REVIEW_REQUEST_DAYS = 7
 
+#: Folder of review photos on local disk (``None``: ``journeykit-photos`` in the app's instance folder).
+REVIEW_PHOTOS_DIR = None
+#: Largest review photo accepted, in bytes (larger: 413).
+REVIEW_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+#: Largest review photo accepted, in pixels (width × height; larger: 413, decompression bombs included).
+REVIEW_PHOTO_MAX_PIXELS = 25_000_000
+#: How many photos one review may carry.
+REVIEW_MAX_PHOTOS = 4
+
 #: How many event batches one visitor, and one network address, may send (``limits`` syntax).
 EVENTS_RATE_LIMIT = "120 per minute"
 #: Share of visitors (0 to below 1, e.g. ``0.1``) not shown each widget, to measure its lift.
@@ -65,6 +75,16 @@ HOLDOUT_SHARE = 0.0
 HOLDOUT_WIDGETS = ["reviews", "rating", "testimonials", "referral", "loyalty"]
 #: Keep storefront events from user agents that say they are bots (crawlers, link previews, scripts).
 TRACK_BOTS = False
+#: Which events move a person to consideration, purchase and advocacy (a key left out keeps its
+#: default; any other event counts as awareness). Purchase and advocacy count only events logged
+#: on the server (Stripe, ``journey.track``, JourneyKit itself), never the storefront's.
+STAGE_EVENTS: dict[str, list[str]] = {
+    "consideration": ["product_viewed", "widget_interaction", "referral_clicked", "checkout_started", "checkout_expired"],
+    "purchase": ["purchase"],
+    "advocacy": ["review_published", "testimonial_published", "referral_converted"],
+}
+#: The purchase event that takes a person to retention (2: the second purchase).
+RETENTION_PURCHASES = 2
 
 DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_URL_PREFIX": URL_PREFIX,
@@ -87,17 +107,23 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_SHOP_NAME": SHOP_NAME,
     "JOURNEYKIT_RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE_URI,
     "JOURNEYKIT_REVIEW_REQUEST_DAYS": REVIEW_REQUEST_DAYS,
+    "JOURNEYKIT_REVIEW_PHOTOS_DIR": REVIEW_PHOTOS_DIR,
+    "JOURNEYKIT_REVIEW_PHOTO_MAX_BYTES": REVIEW_PHOTO_MAX_BYTES,
+    "JOURNEYKIT_REVIEW_PHOTO_MAX_PIXELS": REVIEW_PHOTO_MAX_PIXELS,
+    "JOURNEYKIT_REVIEW_MAX_PHOTOS": REVIEW_MAX_PHOTOS,
     "JOURNEYKIT_EVENTS_RATE_LIMIT": EVENTS_RATE_LIMIT,
     "JOURNEYKIT_TRACK_BOTS": TRACK_BOTS,
     "JOURNEYKIT_HOLDOUT_SHARE": HOLDOUT_SHARE,
     "JOURNEYKIT_HOLDOUT_WIDGETS": HOLDOUT_WIDGETS,
+    "JOURNEYKIT_STAGE_EVENTS": STAGE_EVENTS,
+    "JOURNEYKIT_RETENTION_PURCHASES": RETENTION_PURCHASES,
 }
 
 
 def apply_defaults(app: Flask) -> None:
     """Set every key the app has not set, copying mutable defaults."""
     for key, value in DEFAULTS.items():
-        app.config.setdefault(key, list(value) if isinstance(value, list) else value)
+        app.config.setdefault(key, copy.deepcopy(value) if isinstance(value, (list, dict)) else value)
     share = app.config["JOURNEYKIT_HOLDOUT_SHARE"]
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
         raise ValueError(f"JOURNEYKIT_HOLDOUT_SHARE must be a number from 0 up to (not including) 1, not {share!r}.")

@@ -21,7 +21,8 @@ def ensure_customer(shop_customer_id: str, *, email: str | None = None, name: st
     """The customer with the shop's id ``shop_customer_id``, created if new.
 
     Safe under concurrency: two first requests of one shopper insert one row.
-    A known e-mail or name is updated when the shop tells us a new one.
+    A known e-mail or name is updated when the shop tells us a new one.  A new
+    customer is logged as ``customer_created`` (once: the first moment we see them).
     """
     shop_customer_id = str(shop_customer_id)
     email = normalize_email(email)
@@ -36,7 +37,7 @@ def ensure_customer(shop_customer_id: str, *, email: str | None = None, name: st
         "updated_at": now,
     }
     table = Customer.__table__
-    insert_if_absent(table, values, on=["shop_customer_id"])
+    created = insert_if_absent(table, values, on=["shop_customer_id"])
     customer = session().scalars(
         sa.select(Customer).where(Customer.shop_customer_id == shop_customer_id)
     ).one()
@@ -44,4 +45,8 @@ def ensure_customer(shop_customer_id: str, *, email: str | None = None, name: st
         customer.email = email
     if name and customer.name != name:
         customer.name = name
+    if created:
+        from .tracking import record_event  # noqa: PLC0415 - tracking builds on this module
+
+        record_event("customer_created", customer=customer, dedupe_key=f"customer_created:{customer.id}", at=now)
     return customer

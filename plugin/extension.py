@@ -12,7 +12,9 @@ from . import checkout, config, events, identity
 from .admin_access import AdminGuard
 from .db import metadata
 from .identity import CustomerLoader, Shopper
+from .metrics import Metrics
 from .migrate import exclude_from_shop_migrations
+from .photo_storage import PhotoStorage
 
 EXTENSION_KEY = "journeykit"
 #: Takes the shop's product id; returns ``{"name", "url", "gtin", "mpn", "brand"}`` (any may be left out) or ``None``.
@@ -46,6 +48,12 @@ class JourneyKit:
         self._customer_loader: CustomerLoader | None = None
         self._admin_guard: AdminGuard | None = None
         self._product_loader: ProductLoader | None = None
+        #: Where review photos are kept (a :class:`~journeykit.photo_storage.PhotoStorage`);
+        #: ``None``: local disk, ``JOURNEYKIT_REVIEW_PHOTOS_DIR`` or the instance folder.
+        self.photo_storage: PhotoStorage | None = None
+        #: The journey's figures: ``journey.metrics.funnel(start, end)``, ``customer_stage(id)``…
+        #: (see :class:`journeykit.metrics.Metrics`; needs an app context).
+        self.metrics = Metrics()
         if app is not None:
             self.init_app(app)
 

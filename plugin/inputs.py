@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 import math
@@ -58,6 +59,22 @@ def int_arg(name: str, *, default: int | None, low: int, high: int) -> int | Non
             f"{name} must be a whole number from {low} to {high}.", fields={name: ["Not a valid value."]}
         )
     return int(raw)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def date_arg(name: str) -> dt.date | None:
+    """An optional ``YYYY-MM-DD`` query argument; anything else (``2026-02-30``, ``yesterday``) is a 422."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        if not _ISO_DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be a date as YYYY-MM-DD.", fields={name: ["Not a valid date."]})
 
 
 def refuse_nul_in_url() -> None:

@@ -7,8 +7,8 @@ and any duplication of Stripe's events ends in the same order:
 * the refunded amount is Stripe's cumulative ``amount_refunded``, never a sum;
 * a closed dispute (won or lost) is never reopened by a late ``created``.
 
-The effects of a change (the journey event, the stage, signals) happen on the
-transition only, inside the caller's transaction.
+The effects of a change (the journey event, which moves the stage, and signals)
+happen on the transition only, inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from . import signals
 from .customers import ensure_customer, normalize_email
 from .db import insert_if_absent, session, utcnow
 from .models import Customer, DisputeStatus, Order, OrderItem, OrderStatus
-from .progress import advance
-from .stages import Stage
 from .tracking import ensure_visitor, record_event
 
 _STATUS_RANK = {OrderStatus.EXPIRED: 0, OrderStatus.PENDING: 1, OrderStatus.FAILED: 2, OrderStatus.PAID: 3}
@@ -155,20 +153,19 @@ def _record_purchase(order: Order, at: dt.datetime) -> None:
     customer = order.customer
     if order.visitor_id:
         ensure_visitor(order.visitor_id, customer)
+    properties = {"order": order.checkout_session_id, "amount": order.amount_total, "currency": order.currency}
+    if order.referral_code:
+        properties["referral_code"] = order.referral_code
+    # The stage (purchase, and retention at the Nth) follows from this event: see journeykit.people.
     record_event(
         "purchase",
         customer=customer,
         visitor_id=order.visitor_id,
-        properties={"order": order.checkout_session_id, "amount": order.amount_total, "currency": order.currency},
+        properties=properties,
         source="stripe",
         dedupe_key=f"purchase:{order.checkout_session_id}",
         at=at,
     )
-    if customer is not None:
-        paid = session().scalar(
-            sa.select(sa.func.count()).where(Order.customer_id == customer.id, Order.status == OrderStatus.PAID)
-        )
-        advance(customer, Stage.RETENTION if paid >= 2 else Stage.PURCHASE, visitor_id=order.visitor_id, at=at)
     signals.queue(signals.purchase_recorded, order=order, customer=customer)
 
 
@@ -182,8 +179,6 @@ def _record_abandoned_checkout(order: Order, at: dt.datetime) -> None:
         dedupe_key=f"expired:{order.checkout_session_id}",
         at=at,
     )
-    if order.customer is not None:
-        advance(order.customer, Stage.CONSIDERATION, visitor_id=order.visitor_id, at=at)
 
 
 def _order_for_payment(payment_intent: str | None) -> Order | None:

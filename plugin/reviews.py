@@ -17,9 +17,8 @@ from . import review_policy, signals
 from .db import insert_if_absent, session, utcnow
 from .errors import NotFound
 from .models import Customer, Order, OrderItem, OrderStatus, ProductRating, RejectionReason, Review, ReviewStatus, ReviewVote
-from .progress import advance
 from .purchases import reversal_handlers, reversed_amount
-from .stages import Stage
+from .tracking import record_event
 
 
 def verifying_order(customer: Customer, product_id: str) -> Order | None:
@@ -52,13 +51,24 @@ def submit(customer: Customer, product_id: str, data: dict[str, Any]) -> tuple[R
         _set_status(review, ReviewStatus.PENDING)
     review.rating, review.title, review.body, review.author = data["rating"], data["title"], data["body"], data["author"]
     review.incentivised = bool(data.get("incentivised"))
-    order = verifying_order(customer, product_id)
+    _moderate(review, links)
+    return review, created
+
+
+def resubmit(review: Review) -> None:
+    """An edit that leaves the text alone (a photo added or removed) is moderated again, like a text edit."""
+    _set_status(review, ReviewStatus.PENDING)
+    _moderate(review, review_policy.count_links(review.title, review.body, review.author))
+
+
+def _moderate(review: Review, links: int) -> None:
+    """Put a new or edited (pending) review through the shop's policy; the caller commits."""
+    order = verifying_order(review.customer, review.product_id)
     review.verified_order_id = order.id if order else None
     session().flush()
-    if review_policy.publishes_at_once(settings, verified=order is not None, rating=review.rating, links=links):
+    if review_policy.publishes_at_once(current_app.config, verified=order is not None, rating=review.rating, links=links):
         publish(review)
     signals.queue(signals.review_submitted, review=review)
-    return review, created
 
 
 def publish(review: Review) -> None:
@@ -68,7 +78,10 @@ def publish(review: Review) -> None:
     _set_status(review, ReviewStatus.PUBLISHED)
     review.rejection_reason = None
     review.published_at = utcnow()
-    advance(review.customer, Stage.ADVOCACY)
+    record_event(
+        "review_published", customer=review.customer, product_id=review.product_id,
+        properties={"review": review.id}, dedupe_key=f"review_published:{review.id}", at=review.published_at,
+    )
     signals.queue(signals.review_published, review=review)
 
 

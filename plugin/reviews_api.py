@@ -15,6 +15,7 @@ from .errors import Unauthorized, ValidationError
 from .identity import current_visitor_id
 from .inputs import StrictBoolean, enum_arg, int_arg, load_json
 from .models import RejectionReason, Review, ReviewStatus
+from .schemas import AdminPhotoSchema, PhotoSchema
 from .signals import commit
 from .tracking import customer_for
 
@@ -39,9 +40,11 @@ class ReviewSchema(Schema):
     created_at = fields.DateTime()
     published_at = fields.DateTime()
     reply = fields.String(allow_none=True)
+    photos = fields.List(fields.Nested(PhotoSchema), attribute="visible_photos")
 
 
 class AdminReviewSchema(ReviewSchema):
+    photos = fields.List(fields.Nested(AdminPhotoSchema))
     status = fields.Function(lambda review: review.status.value)
     rejection_reason = fields.Function(lambda review: review.rejection_reason.value if review.rejection_reason else None)
     customer_id = fields.Function(lambda review: review.customer.shop_customer_id)

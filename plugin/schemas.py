@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import url_for
 from marshmallow import Schema, fields, validate
 
 from .identity import VISITOR_ID_PATTERN
@@ -84,3 +85,20 @@ class LoyaltySchema(Schema):
     balance = fields.Integer(required=True)
     tier = fields.String(required=True)
     history = fields.List(fields.Dict(), required=True)
+
+
+class PhotoSchema(Schema):
+    """A review photo as the storefront shows it (only photos the owner did not hide)."""
+
+    id = fields.Integer()
+    url = fields.Function(lambda photo: url_for("journeykit.review_photo", photo_id=photo.id, _external=True))
+    width = fields.Integer()
+    height = fields.Integer()
+
+
+class AdminPhotoSchema(PhotoSchema):
+    """A review photo as the owner sees it: hidden ones too."""
+
+    hidden = fields.Boolean()
+    content_type = fields.String()
+    size_bytes = fields.Integer()

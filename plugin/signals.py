@@ -7,7 +7,7 @@ roll back; receivers take ``(sender, **extra)``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from blinker import Namespace, NamedSignal
 from flask import current_app
@@ -40,9 +40,15 @@ referral_converted = _signals.signal("referral-converted")
 
 _PENDING = "journeykit_pending_signals"
 
+#: Called by :func:`queue` with ``(signal, extra)`` *inside* the transaction, so what they
+#: write commits or rolls back with the change (the webhook outbox registers here).
+queue_listeners: list[Callable[[NamedSignal, dict[str, Any]], None]] = []
+
 
 def queue(signal: NamedSignal, **extra: Any) -> None:
     """Send ``signal`` once the current transaction commits through :func:`commit`."""
+    for listener in queue_listeners:
+        listener(signal, extra)
     session().info.setdefault(_PENDING, []).append((signal, extra))
 
 

@@ -14,8 +14,7 @@ from . import paging
 from .db import insert_if_absent, session, utcnow
 from .errors import Conflict, NotFound, ValidationError
 from .models import Customer, Review, ReviewStatus, Testimonial, TestimonialStatus, TestimonialTag
-from .progress import advance
-from .stages import Stage
+from .tracking import record_event
 
 #: The wall's order: pinned ones by position, then the newest published.
 WALL_ORDER: list[paging.Key] = [(Testimonial.pin_rank, False), (Testimonial.published_at, True), (Testimonial.id, True)]
@@ -46,8 +45,11 @@ def publish(testimonial: Testimonial) -> None:
         return
     testimonial.status = TestimonialStatus.PUBLISHED
     testimonial.published_at = utcnow()
-    if testimonial.customer is not None:
-        advance(testimonial.customer, Stage.ADVOCACY)
+    if testimonial.customer is not None:  # once, even if unpublished and published again
+        record_event(
+            "testimonial_published", customer=testimonial.customer, properties={"testimonial": testimonial.id},
+            dedupe_key=f"testimonial_published:{testimonial.id}", at=testimonial.published_at,
+        )
 
 
 def reject(testimonial: Testimonial) -> None:

@@ -24,7 +24,7 @@ def create_blueprint() -> Blueprint:
     from journeykit.hooks.stripe_webhook import create_blueprint as create_stripe_blueprint  # noqa: PLC0415
     from journeykit.widgets import create_blueprint as create_widgets_blueprint  # noqa: PLC0415
 
-    from . import admin_pages, prometheus, review_feed, review_notice, review_requests  # noqa: PLC0415
+    from . import admin_pages, prometheus, review_feed, review_notice, review_photos_api, review_requests  # noqa: PLC0415
 
     root = Blueprint("journeykit", __name__, template_folder="templates")
     api_bp = api.create_blueprint()
@@ -39,6 +39,7 @@ def create_blueprint() -> Blueprint:
     install_json_errors(metrics_bp)
     root.register_blueprint(metrics_bp)
     review_feed.register(root)
+    review_photos_api.register_public(root)
     root.register_blueprint(review_notice.create_blueprint())
     root.register_blueprint(review_requests.create_blueprint())
     root.add_app_template_global(format_money, "journeykit_money")
@@ -87,9 +88,15 @@ def _is_json_path(path: str) -> bool:
 def _limit_body_size() -> None:
     """Cap request bodies (``JOURNEYKIT_MAX_CONTENT_LENGTH``): larger ones answer 413.
 
-    Set per request, so the shop's own ``MAX_CONTENT_LENGTH`` stays its own.
+    Set per request, so the shop's own ``MAX_CONTENT_LENGTH`` stays its own.  A
+    view that receives files names, as ``journeykit_extra_body``, the config
+    key of how many more bytes it accepts (the photo upload).
     """
-    request.max_content_length = int(current_app.config["JOURNEYKIT_MAX_CONTENT_LENGTH"])
+    limit = int(current_app.config["JOURNEYKIT_MAX_CONTENT_LENGTH"])
+    extra = getattr(current_app.view_functions.get(request.endpoint or ""), "journeykit_extra_body", None)
+    if extra is not None:
+        limit += int(current_app.config[extra])
+    request.max_content_length = limit
 
 
 def _refuse_foreign_origins() -> None:

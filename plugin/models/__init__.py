@@ -4,12 +4,20 @@ Importing this package registers every table (Alembic's ``env.py`` relies on it)
 """
 
 from .core import Customer, DisputeStatus, JourneyEvent, Order, OrderItem, OrderStatus, Visitor
-from .reviews import ProductRating, RejectionReason, Review, ReviewRequest, ReviewStatus, ReviewVote
+from .people import CohortActivity, CohortStage, Person, PersonWeek, StageDay
+from .outbound import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .reviews import ProductRating, RejectionReason, Review, ReviewPhoto, ReviewRequest, ReviewStatus, ReviewVote
 from .stripe_events import StripeEvent, StripeEventStatus
 from .testimonials import Testimonial, TestimonialStatus, TestimonialTag
 
 __all__ = [
+    "CohortActivity",
+    "CohortStage",
+    "Person",
+    "PersonWeek",
+    "StageDay",
     "Customer",
+    "DeliveryStatus",
     "DisputeStatus",
     "JourneyEvent",
     "Order",
@@ -18,6 +26,7 @@ __all__ = [
     "ProductRating",
     "RejectionReason",
     "Review",
+    "ReviewPhoto",
     "ReviewRequest",
     "ReviewStatus",
     "ReviewVote",
@@ -27,4 +36,7 @@ __all__ = [
     "TestimonialStatus",
     "TestimonialTag",
     "Visitor",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

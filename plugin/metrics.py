@@ -1,0 +1,227 @@
+"""``journey.metrics``: the funnel, stages over time, cohorts and time between stages.
+
+Everything is read from the rollups (:mod:`journeykit.rollups`) and the
+people table, never from the event log, so a question costs the days it
+asks about, not the events logged.  Periods are whole UTC days ``[start,
+end)``: a start is floored to its day, an end that is not midnight includes
+its day, ``None`` leaves a side open.
+
+Why the funnel is exact from daily rows: a person counts for stage S in a
+period if they reached some stage T >= S inside it.  Take the first such T:
+either T = S (their reach of S is in the period: ``N_S``), or T > S and their
+reach of T - 1 was before the period (``M_T``, which ``previous_day`` tells);
+these cases are disjoint, so ``count(S) = N_S + sum(M_T for T > S)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from .db import session
+from .models import CohortActivity, CohortStage, Person, StageDay
+from .people import REACHED, stage_of_customer
+from .stage_rules import STAGES, week_of
+from .stages import Stage
+
+INTERVALS = ("day", "week", "month")
+
+
+def day_range(start: dt.datetime | dt.date | None, end: dt.datetime | dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    """The period as UTC days ``[first, after)``."""
+    first = _day(start) if start is not None else None
+    if end is None:
+        return first, None
+    after = _day(end)
+    if isinstance(end, dt.datetime) and end.astimezone(dt.timezone.utc).timetz() != dt.time(tzinfo=dt.timezone.utc):
+        after += dt.timedelta(days=1)
+    return first, after
+
+
+def _day(moment: dt.datetime | dt.date) -> dt.date:
+    if isinstance(moment, dt.datetime):
+        if moment.tzinfo is None:
+            raise ValueError("Pass timezone-aware datetimes (or dates): a naive time is ambiguous.")
+        return moment.astimezone(dt.timezone.utc).date()
+    return moment
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+
+
+def _in(column: Any, first: dt.date | None, after: dt.date | None) -> list[sa.ColumnElement[bool]]:
+    conditions = []
+    if first is not None:
+        conditions.append(column >= first)
+    if after is not None:
+        conditions.append(column < after)
+    return conditions
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def funnel(start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """People who reached each stage in the period, and the share of the stage before who did."""
+    first, after = day_range(start, end)
+    before_period = (
+        sa.case((StageDay.previous_day < first, StageDay.people), else_=0) if first is not None else sa.literal(0)
+    )
+    rows = session().execute(
+        sa.select(StageDay.stage, sa.func.sum(StageDay.people), sa.func.sum(before_period))
+        .where(*_in(StageDay.day, first, after))
+        .group_by(StageDay.stage)
+    )
+    reached = {stage: 0 for stage in STAGES}
+    entered = {stage: 0 for stage in STAGES}  # M_T: reached T in the period, T - 1 before it
+    for stage, people, from_before in rows:
+        reached[stage], entered[stage] = int(people or 0), int(from_before or 0)
+    result: dict[str, dict[str, Any]] = {}
+    previous: int | None = None
+    for index, stage in enumerate(STAGES):
+        count = reached[stage] + sum(entered[later] for later in STAGES[index + 1:])
+        result[stage.value] = {"count": count, "conversion": _share(count, previous) if previous is not None else None}
+        previous = count
+    return result
+
+
+def _bucket(day: dt.date, interval: str) -> dt.date:
+    if interval == "week":
+        return week_of(day)
+    if interval == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket(bucket: dt.date, interval: str) -> dt.date:
+    if interval == "month":
+        return (bucket.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return bucket + dt.timedelta(days=7 if interval == "week" else 1)
+
+
+def _buckets(first: dt.date, last: dt.date, interval: str) -> Iterable[dt.date]:
+    bucket = _bucket(first, interval)
+    while bucket <= last:
+        yield bucket
+        bucket = _next_bucket(bucket, interval)
+
+
+def stages_over_time(
+    start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None, interval: str = "day"
+) -> list[dict[str, Any]]:
+    """How many people reached each stage in each day, week (from Monday) or month of the period."""
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}.")
+    first, after = day_range(start, end)
+    rows = session().execute(
+        sa.select(StageDay.stage, StageDay.day, sa.func.sum(StageDay.people))
+        .where(*_in(StageDay.day, first, after))
+        .group_by(StageDay.stage, StageDay.day)
+    ).all()
+    days = [day for _, day, _ in rows]
+    if not days and (first is None or after is None):
+        return []
+    low = first if first is not None else min(days)
+    high = after - dt.timedelta(days=1) if after is not None else max(days)
+    series = {bucket: {stage: 0 for stage in STAGES} for bucket in _buckets(low, high, interval)}
+    for stage, day, people in rows:
+        series[_bucket(day, interval)][stage] += int(people)
+    return [{"period": bucket.isoformat(), **{stage.value: n for stage, n in counts.items()}} for bucket, counts in series.items()]
+
+
+def cohorts(start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None) -> list[dict[str, Any]]:
+    """Weekly cohorts (by the week people were first seen) that start in the period.
+
+    Each has its size, how many of it reached each later stage, and how many
+    were active (did anything) in each week from the first one on.
+    """
+    first, after = day_range(start, end)
+    first = week_of(first) if first is not None else None
+    sizes: dict[dt.date, dict[Stage, int]] = {}
+    for cohort, stage, people in session().execute(
+        sa.select(CohortStage.cohort_week, CohortStage.stage, CohortStage.people)
+        .where(*_in(CohortStage.cohort_week, first, after))
+    ):
+        sizes.setdefault(cohort, {stage: 0 for stage in STAGES})[stage] = int(people)
+    activity: dict[dt.date, dict[dt.date, int]] = {}
+    for cohort, week, people in session().execute(
+        sa.select(CohortActivity.cohort_week, CohortActivity.week, CohortActivity.people)
+        .where(*_in(CohortActivity.cohort_week, first, after), *_in(CohortActivity.week, None, after))
+    ):
+        activity.setdefault(cohort, {})[week] = int(people)
+    last_week = max((week for weeks in activity.values() for week in weeks), default=None)
+    return [_cohort(cohort, sizes[cohort], activity.get(cohort, {}), last_week) for cohort in sorted(sizes)]
+
+
+def _cohort(cohort: dt.date, reached: dict[Stage, int], active: dict[dt.date, int], last_week: dt.date | None) -> dict[str, Any]:
+    size = reached[Stage.AWARENESS]
+    weeks = []
+    week, offset = cohort, 0
+    while last_week is not None and week <= last_week:
+        people = active.get(week, 0)
+        weeks.append({"week": week.isoformat(), "offset": offset, "people": people, "share": _share(people, size)})
+        week, offset = week + dt.timedelta(days=7), offset + 1
+    return {
+        "week": cohort.isoformat(),
+        "size": size,
+        "reached": {stage.value: reached[stage] for stage in STAGES[1:]},
+        "active": weeks,
+    }
+
+
+def _quantile(ordered: list[float], share: float) -> float:
+    """Linear interpolation between the closest ranks (the usual "type 7" quantile)."""
+    position = share * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def time_between_stages(start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None) -> dict[str, dict[str, Any]]:
+    """For each stage after awareness: of the people who reached it in the period, the median and
+    90th percentile of the time since they reached the stage before, in seconds."""
+    first, after = day_range(start, end)
+    result: dict[str, dict[str, Any]] = {}
+    for index in range(1, len(STAGES)):
+        since, reached = getattr(Person, REACHED[index - 1]), getattr(Person, REACHED[index])
+        bounds = _in(reached, _midnight(first) if first else None, _midnight(after) if after else None)
+        waits = sorted(
+            (later - earlier).total_seconds()
+            for earlier, later in session().execute(sa.select(since, reached).where(reached.is_not(None), *bounds))
+        )
+        result[STAGES[index].value] = {
+            "people": len(waits),
+            "median_seconds": round(_quantile(waits, 0.5), 1) if waits else None,
+            "p90_seconds": round(_quantile(waits, 0.9), 1) if waits else None,
+        }
+    return result
+
+
+class Metrics:
+    """``journey.metrics``: read the journey's figures (inside an app context).
+
+    Dates and datetimes are accepted for ``start`` and ``end`` (see :func:`day_range`).
+    """
+
+    #: (see :func:`funnel`)
+    funnel = staticmethod(funnel)
+    #: (see :func:`stages_over_time`)
+    stages_over_time = staticmethod(stages_over_time)
+    #: (see :func:`cohorts`)
+    cohorts = staticmethod(cohorts)
+    #: (see :func:`time_between_stages`)
+    time_between_stages = staticmethod(time_between_stages)
+
+    @staticmethod
+    def customer_stage(customer_id: Any) -> Stage:
+        """The stage of the customer with the shop's id ``customer_id``.
+
+        A customer JourneyKit has never seen is at :attr:`Stage.AWARENESS`
+        (nothing is known of them yet, and every stage test like
+        ``>= Stage.PURCHASE`` then answers correctly), so no exception to handle.
+        """
+        return stage_of_customer(customer_id)
