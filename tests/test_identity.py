@@ -144,7 +144,7 @@ def test_the_visitor_cookie_names_a_visitor_and_a_malformed_one_is_ignored(clien
 def test_a_shoppers_events_join_their_visitor_to_them(client, db, journey):
     headers = {"X-JourneyKit-Visitor": "visitor-0123456789ab", **_token_header(journey.customer_token("c-1"))}
     assert client.post(EVENTS, json={"events": [{"name": "product_viewed", "product_id": "sku-1"}]}, headers=headers).status_code == 202
-    event = db.session.scalars(sa.select(JourneyEvent)).one()
+    event = db.session.scalars(sa.select(JourneyEvent).where(JourneyEvent.name == "product_viewed")).one()
     [customer] = _customers(db)
     assert (event.customer_id, event.visitor_id) == (customer.id, "visitor-0123456789ab")
     assert [v.id for v in customer.visitors] == ["visitor-0123456789ab"]
