@@ -65,9 +65,15 @@ def postgres_server(pytestconfig: pytest.Config) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A fresh, empty database for one test, on each backend in turn."""
-    if request.param == "sqlite":
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on: every database test runs on each in turn."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path}/shop.sqlite3"
         return
     server = request.getfixturevalue("postgres_server")
@@ -75,6 +81,48 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
     url = postgres.create_database(server, name)
     yield url
     postgres.drop_database(server, name)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file holding a bare shop with every migration applied, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "shop.sqlite3"
+    _migrate_bare_shop(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_server: str) -> Iterator[str]:
+    """One migrated PostgreSQL database for the session, emptied after each test that used it.
+
+    Creating and migrating a database per test costs about half a second on
+    PostgreSQL; emptying the tables costs a few milliseconds.
+    """
+    name = f"shop_{os.getpid()}_migrated"
+    url = postgres.create_database(postgres_server, name)
+    _migrate_bare_shop(url)
+    yield url
+    postgres.drop_database(postgres_server, name)
+
+
+def _migrate_bare_shop(url: str) -> None:
+    app, db, _ = make_shop(url)
+    with app.app_context():
+        db.create_all()
+        jk_migrate.upgrade()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _migrated_database(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A migrated, empty bare shop for this test: a copy of the SQLite template, or the shared PostgreSQL one."""
+    if backend == "sqlite":
+        path = tmp_path / "shop.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("migrated_postgres")
+    request.addfinalizer(lambda: postgres.empty_database(url))
+    return url
 
 
 def make_shop(
@@ -119,12 +167,21 @@ def make_shop(
 
 
 @pytest.fixture
-def shop_factory(database_url: str) -> Iterator[Callable[..., tuple[Flask, SQLAlchemy, JourneyKit]]]:
-    """``shop_factory(config={...})`` → ``(app, db, journey)``, with all tables in place."""
-    made: list[SQLAlchemy] = []
+def shop_factory(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Callable[..., tuple[Flask, SQLAlchemy, JourneyKit]]]:
+    """``shop_factory(config={...})`` → ``(app, db, journey)``, with all tables in place.
+
+    ``migrate=False`` gives an empty database (``database_url``).  A plain
+    migrated shop starts from an already migrated, empty database instead of
+    running the migrations again; later calls in the same test share it.
+    """
+    made: list[tuple[Flask, SQLAlchemy]] = []
+    urls: list[str] = []
 
     def factory(config: dict[str, Any] | None = None, *, migrate: bool = True, **kwargs: Any):
-        app, db, journey = make_shop(database_url, config, **kwargs)
+        if not urls:
+            plain = migrate and not kwargs and "JOURNEYKIT_BIND_KEY" not in (config or {})
+            urls.append(_migrated_database(backend, request, tmp_path) if plain else request.getfixturevalue("database_url"))
+        app, db, journey = make_shop(urls[0], config, **kwargs)
         with app.app_context():
             db.create_all()
             if migrate:

@@ -76,5 +76,16 @@ def drop_database(server_url: str, name: str) -> None:
                 time.sleep(0.1)
 
 
+def empty_database(url: str) -> None:
+    """Delete every row of every table but Alembic's version tables, and restart the id sequences."""
+    with psycopg.connect(_libpq(url), autocommit=True) as conn:
+        conn.execute("SET lock_timeout = '10s'")
+        tables = [row[0] for row in conn.execute(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '%alembic%'"
+        )]
+        if tables:
+            conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
 def _libpq(server_url: str) -> str:
     return server_url.replace("postgresql+psycopg://", "postgresql://", 1)

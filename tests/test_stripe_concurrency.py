@@ -55,8 +55,9 @@ def _deliver_in_process(database_url: str, event: dict, barrier, results) -> Non
     results.put(deliver(client, event, secret=SECRET).status_code)
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_simultaneous_deliveries_in_processes_apply_once(app, db, database_url):
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_simultaneous_deliveries_in_processes_apply_once(app, db):
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     event = StripeEvents().checkout_completed(customer_id="c-2", products=["sku-2"])
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(4), context.Queue()
