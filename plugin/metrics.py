@@ -1,4 +1,4 @@
-"""``journey.metrics``: the funnel, stages over time, cohorts and time between stages.
+"""``journey.metrics``: the funnel, stages over time, cohorts, time between stages and breakdowns.
 
 Everything is read from the rollups (:mod:`journeykit.rollups`) and the
 people table, never from the event log, so a question costs the days it
@@ -50,6 +50,12 @@ def _day(moment: dt.datetime | dt.date) -> dt.date:
 
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+
+
+def moments(start: dt.datetime | dt.date | None, end: dt.datetime | dt.date | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The period as UTC midnights ``[first, after)``, for questions asked of timestamps rather than days."""
+    first, after = day_range(start, end)
+    return (_midnight(first) if first is not None else None, _midnight(after) if after is not None else None)
 
 
 def _in(column: Any, first: dt.date | None, after: dt.date | None) -> list[sa.ColumnElement[bool]]:
@@ -184,11 +190,11 @@ def _quantile(ordered: list[float], share: float) -> float:
 def time_between_stages(start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None) -> dict[str, dict[str, Any]]:
     """For each stage after awareness: of the people who reached it in the period, the median and
     90th percentile of the time since they reached the stage before, in seconds."""
-    first, after = day_range(start, end)
+    first, after = moments(start, end)
     result: dict[str, dict[str, Any]] = {}
     for index in range(1, len(STAGES)):
         since, reached = getattr(Person, REACHED[index - 1]), getattr(Person, REACHED[index])
-        bounds = _in(reached, _midnight(first) if first else None, _midnight(after) if after else None)
+        bounds = _in(reached, first, after)
         waits = sorted(
             (later - earlier).total_seconds()
             for earlier, later in session().execute(sa.select(since, reached).where(reached.is_not(None), *bounds))
@@ -198,6 +204,43 @@ def time_between_stages(start: dt.datetime | dt.date | None = None, end: dt.date
             "median_seconds": round(_quantile(waits, 0.5), 1) if waits else None,
             "p90_seconds": round(_quantile(waits, 0.9), 1) if waits else None,
         }
+    return result
+
+
+#: The person attributes :func:`breakdown` can split by.
+BREAKDOWNS = ("first_widget", "referral_code")
+
+
+def breakdown(
+    by: str, start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None, *, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The people first seen in the period, split by ``by`` (see :data:`BREAKDOWNS`), largest group first.
+
+    Per value (``None``: people without one, e.g. who never saw a widget):
+    how many people, how many of them reached each stage by the period's end,
+    and the share who reached purchase.  Grouped from the people table, so it
+    costs the people of the period, not their events.
+    """
+    if by not in BREAKDOWNS:
+        raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}, not {by!r}.")
+    first, after = moments(start, end)
+    column = getattr(Person, by)
+    reached_by_end = [
+        sa.func.count().filter(getattr(Person, name).is_not(None), *_in(getattr(Person, name), None, after))
+        for name in REACHED[1:]
+    ]
+    people = sa.func.count()
+    rows = session().execute(
+        sa.select(column, people, *reached_by_end)
+        .where(*_in(Person.reached_awareness_at, first, after))
+        .group_by(column)
+        .order_by(people.desc(), column.is_(None), column)
+        .limit(limit)
+    )
+    result = []
+    for value, size, *reached in rows:
+        counts = dict(zip((stage.value for stage in STAGES[1:]), map(int, reached)))
+        result.append({"value": value, "people": int(size), "reached": counts, "conversion": _share(counts["purchase"], size)})
     return result
 
 
@@ -215,6 +258,8 @@ class Metrics:
     cohorts = staticmethod(cohorts)
     #: (see :func:`time_between_stages`)
     time_between_stages = staticmethod(time_between_stages)
+    #: (see :func:`breakdown`)
+    breakdown = staticmethod(breakdown)
 
     @staticmethod
     def customer_stage(customer_id: Any) -> Stage:

@@ -1,4 +1,5 @@
-"""The metrics part of the admin API: ``GET /api/v1/admin/metrics/stages``, ``…/cohorts``, ``…/times``.
+"""The metrics part of the admin API: ``GET /api/v1/admin/metrics/stages``, ``…/cohorts``, ``…/times``,
+``…/lift`` and ``…/breakdown``.
 
 Each takes ``from`` and ``to`` (``YYYY-MM-DD``, UTC days, both included;
 either may be left out for an open side).
@@ -11,10 +12,30 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from . import metrics
+from . import lift as widget_lift
+from . import metrics, openapi
 from .admin_access import admin_required
 from .errors import ValidationError
-from .inputs import date_arg
+from .inputs import date_arg, int_arg
+from .stage_rules import STAGES
+
+_DAY = {"type": ["string", "null"], "format": "date"}
+_PERIOD = [
+    openapi.query("from", "First UTC day, YYYY-MM-DD (included); left out: from the start.", format="date"),
+    openapi.query("to", "Last UTC day, YYYY-MM-DD (included); left out: up to today.", format="date"),
+]
+_COUNT = {"type": "integer", "minimum": 0}
+_SHARE = {"type": ["number", "null"], "description": "A share from 0 to 1; null when there is nothing to divide by."}
+_FUNNEL = {
+    "type": "object",
+    "properties": {stage.value: {"type": "object", "properties": {"count": _COUNT, "conversion": _SHARE}} for stage in STAGES},
+}
+_ITEMS = {"type": "array", "items": {"type": "object"}}
+
+
+def _answer(**properties: Any) -> dict[str, Any]:
+    """The period echoed back (``from``, ``to``) with the figures of one endpoint."""
+    return openapi.json_object(**{"from": _DAY, "to": _DAY}, **properties)
 
 
 def _period() -> tuple[dt.date | None, dt.date | None, dict[str, Any]]:
@@ -27,14 +48,22 @@ def _period() -> tuple[dt.date | None, dt.date | None, dict[str, Any]]:
     return first, end, echo
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str:
+    """A query argument that must be one of ``choices`` (422 otherwise; required without a default)."""
+    value = request.args.get(name, default)
+    if value is None or value not in choices:
+        raise ValidationError(f"{name} must be one of {', '.join(choices)}.", fields={name: ["Not a valid choice."]})
+    return value
+
+
+@openapi.documented(
+    query=[*_PERIOD, openapi.query("interval", "Buckets of the series (default day).", enum=list(metrics.INTERVALS))],
+    response=_answer(interval={"type": "string"}, funnel=_FUNNEL, series=_ITEMS),
+)
 @admin_required
 def stages() -> dict[str, Any]:
     """The funnel of the period and how many people reached each stage per day, week or month (``interval``)."""
-    interval = request.args.get("interval", "day")
-    if interval not in metrics.INTERVALS:
-        raise ValidationError(
-            f"interval must be one of {', '.join(metrics.INTERVALS)}.", fields={"interval": ["Not a valid choice."]}
-        )
+    interval = _choice("interval", metrics.INTERVALS, default="day")
     start, end, echo = _period()
     return {
         **echo,
@@ -44,6 +73,7 @@ def stages() -> dict[str, Any]:
     }
 
 
+@openapi.documented(query=_PERIOD, response=_answer(cohorts=_ITEMS))
 @admin_required
 def cohorts() -> dict[str, Any]:
     """Weekly cohorts first seen in the period: size, stages reached, activity week by week."""
@@ -51,6 +81,7 @@ def cohorts() -> dict[str, Any]:
     return {**echo, "cohorts": metrics.cohorts(start, end)}
 
 
+@openapi.documented(query=_PERIOD, response=_answer(stages={"type": "object"}))
 @admin_required
 def times() -> dict[str, Any]:
     """Median and 90th-percentile time from each stage to the next, for people who reached it in the period."""
@@ -58,7 +89,42 @@ def times() -> dict[str, Any]:
     return {**echo, "stages": metrics.time_between_stages(start, end)}
 
 
+@openapi.documented(query=_PERIOD, response=_answer(widgets=_ITEMS))
+@admin_required
+def lift() -> dict[str, Any]:
+    """Per widget of the hold-out: purchase conversion of the people shown it and held out of it, and the difference.
+
+    ``difference``, ``low`` and ``high`` (shown minus held out, with its 95%
+    interval) are ``null`` until both groups have people.
+    """
+    start, end, echo = _period()
+    return {**echo, "widgets": widget_lift.widget_lift(start, end)}
+
+
+@openapi.documented(
+    query=[
+        *_PERIOD,
+        openapi.query("by", "What to split people by.", required=True, enum=list(metrics.BREAKDOWNS)),
+        openapi.query("limit", "Most groups returned (default 50).", type="integer", minimum=1, maximum=500),
+    ],
+    response=_answer(by={"type": "string"}, groups=_ITEMS),
+)
+@admin_required
+def breakdown() -> dict[str, Any]:
+    """The people first seen in the period by their first widget or referral code (``by``): stages reached.
+
+    Largest groups first, at most ``limit`` of them (default 50); ``value`` is
+    ``null`` for the people without one.
+    """
+    by = _choice("by", metrics.BREAKDOWNS)
+    limit = int_arg("limit", default=50, low=1, high=500)
+    start, end, echo = _period()
+    return {**echo, "by": by, "groups": metrics.breakdown(by, start, end, limit=limit)}
+
+
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/admin/metrics/stages", view_func=stages, methods=["GET"], endpoint="metrics_stages")
     bp.add_url_rule("/admin/metrics/cohorts", view_func=cohorts, methods=["GET"], endpoint="metrics_cohorts")
     bp.add_url_rule("/admin/metrics/times", view_func=times, methods=["GET"], endpoint="metrics_times")
+    bp.add_url_rule("/admin/metrics/lift", view_func=lift, methods=["GET"], endpoint="metrics_lift")
+    bp.add_url_rule("/admin/metrics/breakdown", view_func=breakdown, methods=["GET"], endpoint="metrics_breakdown")

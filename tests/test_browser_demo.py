@@ -56,3 +56,12 @@ def test_the_demo_shop_shows_every_widget(page, demo_url):
     page.goto(demo_url + "/account")
     expect(page.locator("journeykit-loyalty")).to_be_visible()
     expect(page.locator("journeykit-referral")).to_be_visible()
+
+
+def test_the_owner_sees_six_weeks_of_the_demo_on_the_dashboard(page, demo_url):
+    page.goto(demo_url + "/signin?next=/journeykit/admin/?days=90")
+    page.get_by_role("button", name="Morgan Ellis").click()
+    page.wait_for_url("**/journeykit/admin/**")
+    expect(page.get_by_role("heading", name="Funnel")).to_be_visible()
+    expect(page.get_by_role("heading", name="Widget lift")).to_be_visible()
+    screenshot(page, "demo-dashboard.png")

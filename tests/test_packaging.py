@@ -76,7 +76,7 @@ def test_the_wheel_holds_one_top_level_package_with_all_its_files(wheel: pathlib
         "journeykit/py.typed",
         "journeykit/widgets/static/journeykit/embed.js",
         "journeykit/widgets/templates/journeykit/widgets/reviews.html",
-        "journeykit/templates/journeykit/admin/overview.html",
+        "journeykit/templates/journeykit/admin/dashboard.html",
         "journeykit/migrations/script.py.mako",
         "journeykit/migrations/env.py",
     } <= names
