@@ -173,6 +173,7 @@ def update_endpoint(endpoint_id: int) -> dict[str, Any]:
     return _detail_schema.dump(endpoint)
 
 
+@openapi.documented(status=204)
 @admin_required
 def delete_endpoint(endpoint_id: int) -> Response:
     """Remove an endpoint with its undelivered events and its delivery log."""
@@ -215,7 +216,8 @@ def webhooks_page() -> str:
     endpoints = session().scalars(sa.select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
     deliveries = {endpoint.id: recent_deliveries(endpoint.id, 10) for endpoint in endpoints}
     return render_template("journeykit/admin/webhooks.html", endpoints=endpoints, deliveries=deliveries,
-                           secret=outbound.endpoint_secret, event_types=outbound_events.EVENT_TYPES)
+                           secret=outbound.endpoint_secret, event_types=outbound_events.EVENT_TYPES,
+                           not_yet_sent=outbound_events.NOT_YET_SENT, backlog=outbox.backlog())
 
 
 def register_api(bp: Blueprint) -> None:

@@ -6,8 +6,10 @@ change JourneyKit reports; :func:`_on_queue` writes there one
 the event.  They commit together or not at all, so a process that dies right
 after the commit loses nothing, and a rollback sends nothing.
 
-:func:`deliver_due` (``flask journeykit hooks deliver [--loop]``) sends what
-is due.  Each row is *claimed* by a conditional UPDATE in its own short
+:func:`deliver_due` (``flask journeykit hooks deliver [--loop]``, or
+``journey.deliver_hooks()``) sends what is due; with
+``JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE`` a request's own events are also
+tried once its response has gone out (:func:`register_after_response`).  Each row is *claimed* by a conditional UPDATE in its own short
 transaction (only one of several workers matches it); the claim counts the
 attempt and moves ``next_attempt_at`` ahead by a lease, so a worker that dies
 mid-POST leaves a row that comes back after the lease.  Delivery is thus at
@@ -26,6 +28,7 @@ from typing import Any, Iterable
 import requests
 import sqlalchemy as sa
 from blinker import NamedSignal
+from flask import Flask, Response, current_app, g, has_request_context
 from sqlalchemy.orm import scoped_session
 
 from journeykit import signals
@@ -42,7 +45,12 @@ BACKOFF = [60, 300, 1800, 7200, 6 * 3600, 12 * 3600, 24 * 3600, 24 * 3600]
 MAX_ATTEMPTS = len(BACKOFF) + 1
 #: A claimed row is left alone this long (well beyond the POST's timeout).
 LEASE = dt.timedelta(minutes=5)
+#: A delivery due longer than this is overdue: no worker seems to be running (a polling worker
+#: takes it within seconds, and a claimed row is not due again before its lease ends).
+OVERDUE = dt.timedelta(minutes=5)
 _ENDPOINTS_CACHE = "journeykit_hook_endpoints"
+#: ``g`` attribute: the ``evt_…`` ids a request queued, tried after its response when configured.
+_REQUEST_EVENTS = "journeykit_hook_events"
 
 
 # -- writing the outbox, inside the change's transaction ---------------------
@@ -71,7 +79,9 @@ def _on_queue(signal: NamedSignal, extra: dict[str, Any]) -> None:
         return
     endpoint_ids = _subscribed(event_type)  # the query flushes, so new rows have their ids
     if endpoint_ids:
-        enqueue(event_type, outbound_events.data(signal, extra), endpoint_ids)
+        event_id = enqueue(event_type, outbound_events.data(signal, extra), endpoint_ids)
+        if has_request_context():
+            g.setdefault(_REQUEST_EVENTS, []).append(event_id)
 
 
 def enqueue(event_type: str, data: dict[str, Any], endpoint_ids: Iterable[int]) -> str:
@@ -104,14 +114,22 @@ def deliver_due(limit: int = 100, *, now: dt.datetime | None = None) -> dict[str
     of a paused (inactive) endpoint wait until it is active again.
     """
     now = now or utcnow()
-    due = session().scalars(
+    return _deliver(_due(now).limit(limit), now)
+
+
+def _due(now: dt.datetime) -> sa.Select:
+    """Ids of the pending deliveries due at ``now`` whose endpoint is active, the longest waiting first."""
+    return (
         sa.select(WebhookDelivery.id)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now,
                WebhookEndpoint.active.is_(True))
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-    ).all()
+    )
+
+
+def _deliver(due_ids: sa.Select, now: dt.datetime) -> dict[str, int]:
+    due = session().scalars(due_ids).all()
     session().commit()
     counts = {"delivered": 0, "retrying": 0, "failed": 0}
     with requests.Session() as http:
@@ -123,6 +141,12 @@ def deliver_due(limit: int = 100, *, now: dt.datetime | None = None) -> dict[str
 
 
 _OUTCOME = {DeliveryStatus.DELIVERED: "delivered", DeliveryStatus.PENDING: "retrying", DeliveryStatus.FAILED: "failed"}
+
+
+def deliver_events(event_ids: Iterable[str], *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Send the due deliveries of these ``evt_…`` ids once each (counts as :func:`deliver_due`)."""
+    now = now or utcnow()
+    return _deliver(_due(now).where(WebhookDelivery.event_id.in_(list(event_ids))), now)
 
 
 def deliver_one(delivery_id: int, *, now: dt.datetime | None = None, http: requests.Session | None = None) -> DeliveryStatus | None:
@@ -222,3 +246,45 @@ def ping(endpoint_id: int) -> int:
         WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.event_id == event_id))
     deliver_one(delivery_id)
     return delivery_id
+
+
+# -- after a request's response ------------------------------------------------
+
+
+def register_after_response(app: Flask) -> None:
+    """Try a request's own events once its response is sent, if ``JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE``.
+
+    For shops without a worker process: the receiver hears of a purchase
+    seconds after it happened instead of at the next ``hooks deliver``.  The
+    worker (or cron) is still needed for retries.
+    """
+
+    @app.after_request
+    def _deliver_after_response(response: Response) -> Response:
+        event_ids = g.pop(_REQUEST_EVENTS, None)
+        if event_ids and current_app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]:
+            target = current_app._get_current_object()  # type: ignore[attr-defined]
+            response.call_on_close(lambda: _deliver_quietly(target, event_ids))
+        return response
+
+
+def _deliver_quietly(app: Flask, event_ids: list[str]) -> None:
+    """Deliver in a fresh app context (the request's is gone); a failure leaves the rows for the worker."""
+    with app.app_context():
+        try:
+            deliver_events(event_ids)
+        except Exception:  # noqa: BLE001 - the response is sent: nobody else would see this
+            log.exception("journeykit: delivering webhooks after a response failed; the worker will retry them")
+            session().rollback()
+
+
+def backlog(now: dt.datetime | None = None) -> dict[str, int]:
+    """``{"waiting", "overdue"}``: pending deliveries to active endpoints, and those due for over :data:`OVERDUE`."""
+    now = now or utcnow()
+    pending = (
+        sa.select(sa.func.count(), sa.func.count().filter(WebhookDelivery.next_attempt_at < now - OVERDUE))
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookEndpoint.active.is_(True))
+    )
+    waiting, overdue = session().execute(pending).one()
+    return {"waiting": waiting, "overdue": overdue}

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from marshmallow import Schema, fields
 
+from journeykit import openapi
 from journeykit.admin_access import admin_required
 from journeykit.db import session
 from journeykit.errors import NotFound, ValidationError
@@ -50,6 +51,11 @@ def _statuses() -> list[StripeEventStatus]:
         raise ValidationError(f"status must be one of {allowed}.", fields={"status": ["Not a valid status."]})
 
 
+@openapi.documented(response=openapi.page(StripeEventSchema), query=[
+    openapi.query("status", "Only events in these states (repeatable).", many=True,
+                  enum=[status.value for status in StripeEventStatus]),
+    *openapi.paged(default=50, maximum=200, cursor="before"),
+])
 @admin_required
 def list_events() -> dict[str, Any]:
     """``GET /api/v1/admin/stripe/events?status=failed&status=deferred``, newest first."""
@@ -59,6 +65,7 @@ def list_events() -> dict[str, Any]:
     return {"items": _schema.dump(page, many=True), "next": str(page[-1].id) if len(rows) > limit else None}
 
 
+@openapi.documented(response=openapi.json_object(id={"type": "string"}, outcome={"type": "string"}))
 @admin_required
 def replay_event(event_id: str) -> dict[str, Any]:
     """Re-apply one stored event now (its effects are state: a repeat changes nothing)."""

@@ -50,7 +50,7 @@ def post_events() -> tuple[dict[str, Any], int]:
     return events.receive_batch(), 202
 
 
-@openapi.documented(response=schemas.CustomerPageSchema)
+@openapi.documented(response=schemas.CustomerPageSchema, query=openapi.paged(default=50, maximum=200, cursor="before"))
 @admin_required
 def admin_customers() -> dict[str, Any]:
     """Customers, newest first, a page at a time (``?limit=`` up to 200, ``?before=<cursor>``)."""

@@ -86,6 +86,9 @@ STAGE_EVENTS: dict[str, list[str]] = {
 #: The purchase event that takes a person to retention (2: the second purchase).
 RETENTION_PURCHASES = 2
 
+#: Try the webhooks a request queued right after its response is sent (retries still need the worker).
+HOOKS_DELIVER_AFTER_RESPONSE = False
+
 DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_URL_PREFIX": URL_PREFIX,
     "JOURNEYKIT_SECRET_KEY": SECRET_KEY,
@@ -117,6 +120,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_HOLDOUT_WIDGETS": HOLDOUT_WIDGETS,
     "JOURNEYKIT_STAGE_EVENTS": STAGE_EVENTS,
     "JOURNEYKIT_RETENTION_PURCHASES": RETENTION_PURCHASES,
+    "JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE": HOOKS_DELIVER_AFTER_RESPONSE,
 }
 
 
@@ -127,6 +131,9 @@ def apply_defaults(app: Flask) -> None:
     share = app.config["JOURNEYKIT_HOLDOUT_SHARE"]
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
         raise ValueError(f"JOURNEYKIT_HOLDOUT_SHARE must be a number from 0 up to (not including) 1, not {share!r}.")
+    after_response = app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]
+    if not isinstance(after_response, bool):
+        raise ValueError(f"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE must be True or False, not {after_response!r}.")
 
 
 def as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:

@@ -66,7 +66,7 @@ class JourneyKit:
         ``JOURNEYKIT_ALLOWED_ORIGINS``, ``JOURNEYKIT_ADMIN_API_KEYS``,
         ``JOURNEYKIT_BIND_KEY``, ``JOURNEYKIT_POINTS_PER_UNIT``,
         ``JOURNEYKIT_CUSTOMER_TOKEN_MAX_AGE``, ``JOURNEYKIT_MAX_CONTENT_LENGTH``,
-        ``JOURNEYKIT_VISITOR_COOKIE``.
+        ``JOURNEYKIT_VISITOR_COOKIE``, ``JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE``.
 
         The database is ``db`` if given, else the one passed to the
         constructor, else the app's registered Flask-SQLAlchemy instance, else
@@ -82,10 +82,13 @@ class JourneyKit:
         state = AppState(journey=self, db=self._database_for(app, db), bind_key=_bind_key(app))
         app.extensions[EXTENSION_KEY] = state
 
+        from journeykit.hooks import outbox  # noqa: PLC0415 - it imports the package
+
         from . import cli, web  # noqa: PLC0415 - they import this module's names
 
         app.register_blueprint(web.create_blueprint(), url_prefix=app.config["JOURNEYKIT_URL_PREFIX"])
         web.register_app_hooks(app)
+        outbox.register_after_response(app)
         web.exempt_from_shop_csrf(app)
         app.cli.add_command(cli.journeykit_group)
         exclude_from_shop_migrations(app)
@@ -165,6 +168,21 @@ class JourneyKit:
         changes are complete.  Raises :class:`ValueError` for a malformed event.
         """
         events.track(event, customer_id=customer_id, visitor_id=visitor_id, product_id=product_id, **props)
+
+    def deliver_hooks(self, *, limit: int = 100) -> dict[str, int]:
+        """Send up to ``limit`` due outbound webhooks once each, in an app context.
+
+        What ``flask journeykit hooks deliver`` does, for a shop that runs its
+        own scheduler (Celery beat, APScheduler, RQ): call it every few
+        seconds.  Safe in several processes at once; failed attempts are
+        retried by a later call.  Returns ``{"delivered", "retrying", "failed"}`` counts;
+        raises :class:`ValueError` for a ``limit`` below 1.
+        """
+        from journeykit.hooks import outbox  # noqa: PLC0415 - it imports the package
+
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit must be a whole number of at least 1, not {limit!r}.")
+        return outbox.deliver_due(limit)
 
     def current_shopper(self) -> Shopper | None:
         """The identified shopper of the current request, or ``None``.

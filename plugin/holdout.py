@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from . import config
+from . import config, openapi
 
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
@@ -58,6 +58,9 @@ def is_held_out(visitor_id: str, widget: str) -> bool:
 SETTINGS_MAX_AGE = 300
 
 
+@openapi.documented(response=openapi.json_object(holdout={"type": "object", "properties": {
+    "share": {"type": "number"}, "buckets": {"type": "integer"}, "widgets": {"type": "array", "items": {"type": "string"}},
+}}))
 def embed_settings() -> tuple[dict[str, Any], int, dict[str, str]]:
     """``GET /api/v1/embed/settings``: what every copy of the embed script must agree on."""
     return {"holdout": settings()}, 200, {"Cache-Control": f"public, max-age={SETTINGS_MAX_AGE}"}

@@ -17,8 +17,19 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from .admin_access import admin_required
-from .db import session
-from .models import Customer, Order, OrderStatus, Review, StripeEvent, Testimonial
+from .db import session, utcnow
+from .models import (
+    Customer,
+    DeliveryStatus,
+    Order,
+    OrderStatus,
+    Person,
+    Review,
+    StripeEvent,
+    Testimonial,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 class Family(NamedTuple):
@@ -85,6 +96,27 @@ def _testimonials_by_status():
 @source("stripe_events", "gauge", "Stripe webhook events stored, by processing status (failed ones need a replay).", ("status",))
 def _stripe_events_by_status():
     return _grouped(StripeEvent.status)
+
+
+@source("people", "gauge", "People (customers and anonymous visitors) by their current journey stage.", ("stage",))
+def _people_by_stage():
+    return _grouped(Person.stage)
+
+
+@source("webhook_deliveries", "gauge", "Outbound webhook deliveries (outbox rows) by status.", ("status",))
+def _webhook_deliveries_by_status():
+    return _grouped(WebhookDelivery.status)
+
+
+@source("webhook_oldest_pending_age_seconds", "gauge", "Age of the oldest delivery still pending to an "
+        "active endpoint (0: none); alert when it grows: the worker is not running, or a receiver is down.")
+def _oldest_pending_age():
+    oldest = session().scalar(
+        sa.select(sa.func.min(WebhookDelivery.created_at))
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookEndpoint.active.is_(True))
+    )
+    return [((), max((utcnow() - oldest).total_seconds(), 0.0) if oldest else 0.0)]
 
 
 def _metric(family: Family) -> Metric:

@@ -40,7 +40,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from flask import Blueprint, Response, request, stream_with_context
 
-from . import reviews
+from . import openapi, reviews
 from .admin_access import admin_required
 from .customers import ensure_customer, normalize_email
 from .db import session, utcnow
@@ -287,6 +287,7 @@ def _customer(row: ImportedReview) -> Customer:
 # -- HTTP ---------------------------------------------------------------------
 
 
+@openapi.documented(response={"text/csv": {"type": "string"}})
 @admin_required
 def export_view() -> Response:
     """``GET /api/v1/admin/reviews/export.csv``: every review, streamed."""
@@ -297,6 +298,13 @@ def export_view() -> Response:
     )
 
 
+@openapi.documented(
+    body={"text/csv": {"type": "string"},
+          "multipart/form-data": {"type": "object", "required": ["file"],
+                                  "properties": {"file": {"type": "string", "format": "binary"}}}},
+    response=openapi.json_object(imported={"type": "integer"}, skipped={"type": "integer"}),
+    query=[openapi.query("format", "Whose export the file is.", required=True, enum=list(FORMATS))],
+)
 @admin_required
 def import_view() -> tuple[dict[str, Any], int]:
     """``POST /api/v1/admin/reviews/import?format=judgeme|yotpo|journeykit``: a ``file`` upload or a text/csv body."""

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import NotFound as PageNotFound
 
-from . import rate_limits, review_photos, reviews
+from . import openapi, rate_limits, review_photos, reviews
 from .admin_access import admin_required, check_admin
 from .errors import Forbidden, Unauthorized, ValidationError
 from .models import Review
@@ -49,6 +49,11 @@ def _answer(review: Review) -> dict[str, Any]:
     return {**_public.dump(review), "status": review.status.value}
 
 
+@openapi.documented(
+    body={"multipart/form-data": {"type": "object", "required": ["photo"],
+                                  "properties": {"photo": {"type": "string", "format": "binary"}}}},
+    response=openapi.json_object(photo=PhotoSchema, review=ReviewSchema), status=201,
+)
 def upload_photo(review_id: int) -> tuple[dict[str, Any], int]:
     """Add a photo (multipart/form-data field ``photo``: JPEG, PNG or WebP) to your own review.
 
@@ -70,6 +75,7 @@ def upload_photo(review_id: int) -> tuple[dict[str, Any], int]:
 upload_photo.journeykit_extra_body = "JOURNEYKIT_REVIEW_PHOTO_MAX_BYTES"  # type: ignore[attr-defined]
 
 
+@openapi.documented(response=openapi.json_object(review=ReviewSchema))
 def delete_photo(review_id: int, photo_id: int) -> dict[str, Any]:
     """Remove a photo from your own review (moderated again, as after an edit)."""
     review = _own_review(review_id)
@@ -83,12 +89,14 @@ def _set_hidden(review_id: int, photo_id: int, hidden: bool) -> dict[str, Any]:
     return _admin.dump(photo.review)
 
 
+@openapi.documented(response=AdminReviewSchema)
 @admin_required
 def admin_hide_photo(review_id: int, photo_id: int) -> dict[str, Any]:
     """Hide a photo from the storefront (the review itself stays as it is)."""
     return _set_hidden(review_id, photo_id, True)
 
 
+@openapi.documented(response=AdminReviewSchema)
 @admin_required
 def admin_show_photo(review_id: int, photo_id: int) -> dict[str, Any]:
     """Show a hidden photo again."""

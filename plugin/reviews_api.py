@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
-from . import paging, rate_limits, review_policy, reviews
+from . import openapi, paging, rate_limits, review_policy, reviews
 from .admin_access import admin_required
 from .db import session
 from .errors import Unauthorized, ValidationError
@@ -84,6 +84,11 @@ SORTS: dict[str, list[paging.Key]] = {
 }
 
 
+@openapi.documented(response=openapi.page(ReviewSchema), query=[
+    openapi.query("sort", "Order of the reviews (pinned ones first).", enum=list(SORTS)),
+    openapi.query("rating", "Only reviews with this many stars.", type="integer", minimum=1, maximum=5),
+    *openapi.paged(default=10, maximum=50),
+])
 def list_reviews(product_id: str) -> dict[str, Any]:
     """Published reviews of a product: ``?sort=newest|highest|lowest|helpful&rating=5&limit=10&cursor=…``."""
     sort = request.args.get("sort", "newest")
@@ -98,10 +103,15 @@ def list_reviews(product_id: str) -> dict[str, Any]:
     return {"items": _public.dump(items, many=True), "next": cursor}
 
 
+@openapi.documented(response=openapi.json_object(
+    product_id={"type": "string"}, average={"type": ["number", "null"]}, count={"type": "integer"},
+    histogram={"type": "object", "additionalProperties": {"type": "integer"}, "description": "Reviews per star, \"1\" to \"5\"."},
+))
 def product_rating(product_id: str) -> dict[str, Any]:
     return reviews.rating(product_id)
 
 
+@openapi.documented(body=SubmitSchema, response=openapi.with_status(ReviewSchema), status=201)
 def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
     """A shopper writes (or edits) their review; 201 when new, 200 for an edit."""
     data = load_json(_submit)
@@ -118,6 +128,7 @@ def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
     return {**_public.dump(review), "status": review.status.value}, 201 if created else 200
 
 
+@openapi.documented(response=openapi.json_object(id={"type": "integer"}, helpful={"type": "integer"}))
 def vote_helpful(review_id: int) -> dict[str, Any]:
     """One "helpful" vote per visitor (or customer) and review."""
     review = reviews.get(review_id, published_only=True)
@@ -131,11 +142,17 @@ def vote_helpful(review_id: int) -> dict[str, Any]:
     return {"id": review.id, "helpful": count}
 
 
+@openapi.documented(response={"application/json": {"type": "object"}})
 def policy() -> dict[str, Any]:
     """How reviews are collected and verified, from the live settings (for the public notice)."""
     return review_policy.describe(current_app.config)
 
 
+@openapi.documented(response=openapi.page(AdminReviewSchema), query=[
+    openapi.query("status", "Only reviews in this state.", enum=[status.value for status in ReviewStatus]),
+    openapi.query("product", "Only reviews of this product id."),
+    *openapi.paged(default=50, maximum=200),
+])
 @admin_required
 def admin_list() -> dict[str, Any]:
     """``?status=pending|published|rejected&product=…``, newest first."""
@@ -156,17 +173,20 @@ def _admin_change(review_id: int, change: Any) -> dict[str, Any]:
     return _admin.dump(review)
 
 
+@openapi.documented(response=AdminReviewSchema)
 @admin_required
 def admin_publish(review_id: int) -> dict[str, Any]:
     return _admin_change(review_id, reviews.publish)
 
 
+@openapi.documented(body=RejectSchema, response=AdminReviewSchema)
 @admin_required
 def admin_reject(review_id: int) -> dict[str, Any]:
     reason = load_json(_reject)["reason"]
     return _admin_change(review_id, lambda review: reviews.reject(review, reason))
 
 
+@openapi.documented(body=ReplySchema, response=AdminReviewSchema)
 @admin_required
 def admin_reply(review_id: int) -> dict[str, Any]:
     """The owner's public reply (``{"body": null}`` removes it)."""
@@ -174,6 +194,8 @@ def admin_reply(review_id: int) -> dict[str, Any]:
     return _admin_change(review_id, lambda review: reviews.set_reply(review, body))
 
 
+@openapi.documented(body=lambda flag: openapi.json_object(required=[flag], **{flag: {"type": "boolean"}}),
+                    response=AdminReviewSchema)
 @admin_required
 def admin_flag(review_id: int, flag: str) -> dict[str, Any]:
     """Pin (shown first) or feature (chosen for testimonials and carousels)."""
@@ -187,6 +209,7 @@ _FLAGS = {
 }
 
 
+@openapi.documented(body=BulkSchema, response=openapi.json_object(items={"type": "array", "items": AdminReviewSchema}))
 @admin_required
 def admin_bulk() -> dict[str, Any]:
     """Publish or reject many reviews at once: ``{"ids": [...], "action": "reject", "reason": "spam"}``."""

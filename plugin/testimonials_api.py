@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
-from . import paging, reviews, testimonials
+from . import openapi, paging, reviews, testimonials
 from .admin_access import admin_required
 from .db import session
 from .errors import ValidationError
@@ -63,6 +63,7 @@ class CurateSchema(Schema):
 _public, _admin, _collect, _curate = TestimonialSchema(), AdminTestimonialSchema(), CollectSchema(), CurateSchema()
 
 
+@openapi.documented(body=CollectSchema, response=openapi.with_status(TestimonialSchema), status=201)
 def collect() -> tuple[dict[str, Any], int]:
     """The collection form: stored pending, by an identified shopper or anonymously (collected by link)."""
     data = load_json(_collect)
@@ -74,6 +75,11 @@ def collect() -> tuple[dict[str, Any], int]:
     return {**_public.dump(testimonial), "status": testimonial.status.value}, 201
 
 
+@openapi.documented(response=openapi.page(TestimonialSchema), query=[
+    openapi.query("tag", "Only testimonials with this tag."),
+    openapi.query("featured", "1: only featured ones.", type="integer", enum=[0, 1]),
+    *openapi.paged(default=12, maximum=50),
+])
 def wall() -> dict[str, Any]:
     """Published testimonials, pinned first: ``?tag=…&featured=1&limit=12&cursor=…``."""
     tag = request.args.get("tag")
@@ -87,6 +93,10 @@ def wall() -> dict[str, Any]:
     return {"items": _public.dump(items, many=True), "next": cursor}
 
 
+@openapi.documented(response=openapi.page(AdminTestimonialSchema), query=[
+    openapi.query("status", "Only testimonials in this state.", enum=[status.value for status in TestimonialStatus]),
+    *openapi.paged(default=50, maximum=200),
+])
 @admin_required
 def admin_list() -> dict[str, Any]:
     """``?status=pending|published|rejected``, newest first."""
@@ -105,16 +115,19 @@ def _admin_change(testimonial_id: int, change: Any) -> dict[str, Any]:
     return _admin.dump(testimonial)
 
 
+@openapi.documented(response=AdminTestimonialSchema)
 @admin_required
 def admin_publish(testimonial_id: int) -> dict[str, Any]:
     return _admin_change(testimonial_id, testimonials.publish)
 
 
+@openapi.documented(response=AdminTestimonialSchema)
 @admin_required
 def admin_reject(testimonial_id: int) -> dict[str, Any]:
     return _admin_change(testimonial_id, testimonials.reject)
 
 
+@openapi.documented(body=CurateSchema, response=AdminTestimonialSchema)
 @admin_required
 def admin_curate(testimonial_id: int) -> dict[str, Any]:
     """``{"featured": true, "position": 1, "tags": ["b2b"]}``, any of them; ``"position": null`` unpins."""
@@ -124,6 +137,7 @@ def admin_curate(testimonial_id: int) -> dict[str, Any]:
     return _admin_change(testimonial_id, lambda testimonial: testimonials.curate(testimonial, changes))
 
 
+@openapi.documented(response=AdminTestimonialSchema, status=201)
 @admin_required
 def admin_promote(review_id: int) -> tuple[dict[str, Any], int]:
     """Turn a published review into a published testimonial (once per review)."""

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import pathlib
 import re
 import threading
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from journeykit import review_requests, signals
 from journeykit.db import session, utcnow
 from journeykit.hooks import deliver_due, outbox, verify_signature
 from journeykit.hooks.outbound import sign
-from journeykit.models import Customer, DeliveryStatus, Order, WebhookAttempt, WebhookDelivery
+from journeykit.hooks import outbound_events
+from journeykit.models import Customer, DeliveryStatus, WebhookAttempt, WebhookDelivery
 from journeykit.stages import Stage
+from journeykit.testing import deliver as post_signed
 from journeykit.tracking import record_event
 
+from .conftest import make_shop
 from .hook_receiver import Receiver, closed_port, receiver  # noqa: F401 - the fixture
 
 API = "/journeykit/api/v1/admin/webhooks"
@@ -217,17 +222,14 @@ def test_two_workers_at_once_deliver_each_event_once(app, client, admin_headers,
 def test_every_kind_of_event_is_plain_json_with_its_type(app, client, admin_headers, receiver, journey, stripe_events,
                                                        deliver_stripe_event):
     add_endpoint(client, admin_headers, receiver.url)
-    purchase = stripe_events.checkout_completed(customer_id="c-all", email="all@example.com", products=["sku-1"])
+    purchase = stripe_events.checkout_completed(customer_id="c-all", email="all@example.com", products=["sku-1"],
+                                                referral_code="FRIEND10")
     deliver_stripe_event(purchase)
     deliver_stripe_event(stripe_events.charge_refunded(purchase, amount_refunded=1000))
     token = journey.customer_token("c-all", email="all@example.com", name="Al")
     submitted = client.post("/journeykit/api/v1/products/sku-1/reviews", headers={"X-JourneyKit-Customer": token},
                             json={"rating": 5, "title": "Lovely", "body": "Works well.", "author": "Al"})
     assert submitted.status_code == 201, submitted.json
-    with app.app_context():
-        order = session().scalars(sa.select(Order)).one()
-        signals.queue(signals.referral_converted, code="FRIEND10", order=order)
-        signals.commit()
     deliver(app)
     by_type = {hook.json["type"]: hook.json["data"] for hook in receiver.received}
     assert set(by_type) == {"stage.changed", "purchase.recorded", "refund.recorded", "review.submitted",
@@ -236,7 +238,8 @@ def test_every_kind_of_event_is_plain_json_with_its_type(app, client, admin_head
     review = by_type["review.published"]["review"]
     assert (review["rating"], review["verified"], review["status"], review["customer"]["id"]) == (5, True, "published", "c-all")
     assert by_type["referral.converted"]["code"] == "FRIEND10"
-    assert by_type["referral.converted"]["order"]["amount_refunded"] == 1000
+    referred = by_type["referral.converted"]["order"]
+    assert referred["checkout_session"] == purchase["data"]["object"]["id"] and referred["amount_refunded"] == 0
 
 
 def test_the_review_request_hook_carries_the_signed_link(app, client, admin_headers, receiver, stripe_events,
@@ -289,3 +292,114 @@ def test_signature_verification_refuses_tampering_wrong_secrets_and_old_requests
         assert not verify_signature(body, broken, "jkwh_right")
     timestamp = header.split(",")[0]
     assert verify_signature(body, f"{timestamp},v1=deadbeef,{header.split(',')[1]}", "jkwh_right")  # several v1
+
+
+def test_only_a_purchase_with_a_referral_code_converts_a_referral(app, client, admin_headers, receiver, stripe_events,
+                                                                deliver_stripe_event):
+    add_endpoint(client, admin_headers, receiver.url, event_types=["referral.converted"])
+    deliver_stripe_event(stripe_events.checkout_completed(customer_id="c-plain"))
+    referred = stripe_events.checkout_completed(customer_id="c-friend", referral_code="ANN-7", amount_total=1999)
+    deliver_stripe_event(referred)
+    deliver_stripe_event(referred)  # Stripe's retry: still one conversion
+    unpaid = stripe_events.checkout_completed(customer_id="c-later", referral_code="ANN-7", payment_status="unpaid")
+    deliver_stripe_event(unpaid)
+    deliver(app)
+    [hook] = receiver.received
+    assert hook.json["type"] == "referral.converted" and hook.json["data"]["code"] == "ANN-7"
+    assert hook.json["data"]["order"]["amount_total"] == 1999
+    assert hook.json["data"]["order"]["customer"]["id"] == "c-friend"
+
+
+def test_the_catalog_marks_what_is_never_sent(app, client, admin_headers):
+    """Every advertised type has a sender in JourneyKit's code; the rest are marked "not sent yet"."""
+    package = pathlib.Path(outbound_events.__file__).parent.parent
+    sources = "\n".join(path.read_text() for folder in ("plugin", "hooks", "widgets")
+                        for path in (package / folder).rglob("*.py"))
+    for signal, (event_type, _) in outbound_events.EVENTS.items():
+        sent = re.search(rf"signals\.queue\(\s*signals\.{signal.name.replace('-', '_')},", sources) is not None
+        assert sent != (event_type in outbound_events.NOT_YET_SENT), event_type
+    html = client.get("/journeykit/admin/webhooks", headers=admin_headers).get_data(as_text=True)
+    assert "points.changed (not sent yet: loyalty points are not built)" in html
+
+
+def test_journey_deliver_hooks_sends_what_is_due(app, client, admin_headers, receiver, journey, stripe_events,
+                                                 deliver_stripe_event):
+    add_endpoint(client, admin_headers, receiver.url, event_types=["purchase.recorded"])
+    for customer in ("c-a", "c-b"):
+        deliver_stripe_event(stripe_events.checkout_completed(customer_id=customer))
+    with app.app_context():
+        assert journey.deliver_hooks(limit=1) == {"delivered": 1, "retrying": 0, "failed": 0}
+        assert journey.deliver_hooks() == {"delivered": 1, "retrying": 0, "failed": 0}
+        assert journey.deliver_hooks() == {"delivered": 0, "retrying": 0, "failed": 0}
+        for bad in (0, -1, True, "5"):
+            with pytest.raises(ValueError, match="limit"):
+                journey.deliver_hooks(limit=bad)
+    assert sorted(hook.json["data"]["customer"]["id"] for hook in receiver.received) == ["c-a", "c-b"]
+
+
+@pytest.fixture
+def after_response(shop_factory):
+    """A shop that tries each request's webhooks once its response is sent."""
+    return shop_factory({"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE": True})[0]
+
+
+def test_after_the_response_a_request_delivers_its_own_events(after_response, admin_headers, receiver, stripe_events):
+    app = after_response
+    client = app.test_client()
+    endpoint = add_endpoint(client, admin_headers, receiver.url, event_types=["purchase.recorded"])
+    with app.app_context():  # queued outside any request: left for the worker
+        outbox.enqueue("purchase.recorded", {"order": "earlier"}, [endpoint["id"]])
+        session().commit()
+    secret = app.config["JOURNEYKIT_STRIPE_WEBHOOK_SECRET"]
+    response = post_signed(client, stripe_events.checkout_completed(customer_id="c-now"), secret=secret)
+    assert response.status_code == 200 and receiver.received == []  # the answer is complete before any POST
+    response.close()  # the server has sent it
+    [hook] = receiver.received
+    assert hook.json["data"]["customer"]["id"] == "c-now"
+    assert sorted(row.status.value for row in rows(app)) == ["delivered", "pending"]
+
+
+def test_after_the_response_a_target_that_is_down_loses_nothing(after_response, admin_headers, stripe_events):
+    app = after_response
+    client = app.test_client()
+    add_endpoint(client, admin_headers, f"http://127.0.0.1:{closed_port()}/hooks", event_types=["purchase.recorded"])
+    response = post_signed(client, stripe_events.checkout_completed(customer_id="c-down"),
+                           secret=app.config["JOURNEYKIT_STRIPE_WEBHOOK_SECRET"])
+    response.close()
+    assert response.status_code == 200
+    [row] = rows(app)
+    assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 1)
+    assert "ConnectionError" in attempts(app)[0].error
+
+
+def test_by_default_a_request_leaves_delivery_to_the_worker(app, client, admin_headers, receiver, stripe_events):
+    add_endpoint(client, admin_headers, receiver.url, event_types=["purchase.recorded"])
+    response = post_signed(client, stripe_events.checkout_completed(customer_id="c-w"),
+                           secret=app.config["JOURNEYKIT_STRIPE_WEBHOOK_SECRET"])
+    response.close()
+    assert receiver.received == [] and [row.status for row in rows(app)] == [DeliveryStatus.PENDING]
+
+
+def test_the_after_response_setting_must_be_a_boolean(database_url):
+    with pytest.raises(ValueError, match="JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE must be True or False"):
+        make_shop(database_url, {"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE": "yes"})
+
+
+def test_the_admin_page_counts_waiting_deliveries_and_asks_for_the_worker_when_overdue(app, client, admin_headers):
+    page = "/journeykit/admin/webhooks"
+    add_endpoint(client, admin_headers, f"http://127.0.0.1:{closed_port()}/hooks")
+    html = client.get(page, headers=admin_headers).get_data(as_text=True)
+    assert "0 deliveries waiting to be sent." in html and "overdue" not in html
+    with app.app_context():
+        signals.queue(signals.stage_changed, customer_id="c-1", visitor_id=None, old=Stage.AWARENESS, new=Stage.PURCHASE)
+        signals.commit()
+    html = client.get(page, headers=admin_headers).get_data(as_text=True)
+    assert "1 delivery waiting to be sent." in html and "overdue" not in html  # just queued: the worker has time
+    with app.app_context():
+        session().execute(sa.update(WebhookDelivery).values(next_attempt_at=utcnow() - dt.timedelta(minutes=10)))
+        session().commit()
+    html = client.get(page, headers=admin_headers).get_data(as_text=True)
+    assert "1 delivery is overdue:" in html and "Start it with <code>flask journeykit hooks deliver --loop</code>" in html
+    deliver(app)  # the worker runs: the target is down, so it waits for its retry, not overdue
+    html = client.get(page, headers=admin_headers).get_data(as_text=True)
+    assert "1 delivery waiting to be sent." in html and "overdue" not in html
