@@ -12,7 +12,7 @@ from . import checkout, config, events, identity
 from .admin_access import AdminGuard
 from .db import metadata
 from .identity import CustomerLoader, Shopper
-from .metrics import Metrics
+from .journey_metrics import Metrics
 from .migrate import exclude_from_shop_migrations
 from .photo_storage import PhotoStorage
 
@@ -52,7 +52,7 @@ class JourneyKit:
         #: ``None``: local disk, ``JOURNEYKIT_REVIEW_PHOTOS_DIR`` or the instance folder.
         self.photo_storage: PhotoStorage | None = None
         #: The journey's figures: ``journey.metrics.funnel(start, end)``, ``customer_stage(id)``…
-        #: (see :class:`journeykit.metrics.Metrics`; needs an app context).
+        #: (see :class:`journeykit.journey_metrics.Metrics`; needs an app context).
         self.metrics = Metrics()
         if app is not None:
             self.init_app(app)

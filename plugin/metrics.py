@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from .db import session
 from .models import CohortActivity, CohortStage, Person, StageDay
-from .people import REACHED, stage_of_customer
+from .people import REACHED
 from .stage_rules import STAGES, week_of
 from .stages import Stage
 
@@ -243,30 +243,3 @@ def breakdown(
         result.append({"value": value, "people": int(size), "reached": counts, "conversion": _share(counts["purchase"], size)})
     return result
 
-
-class Metrics:
-    """``journey.metrics``: read the journey's figures (inside an app context).
-
-    Dates and datetimes are accepted for ``start`` and ``end`` (see :func:`day_range`).
-    """
-
-    #: (see :func:`funnel`)
-    funnel = staticmethod(funnel)
-    #: (see :func:`stages_over_time`)
-    stages_over_time = staticmethod(stages_over_time)
-    #: (see :func:`cohorts`)
-    cohorts = staticmethod(cohorts)
-    #: (see :func:`time_between_stages`)
-    time_between_stages = staticmethod(time_between_stages)
-    #: (see :func:`breakdown`)
-    breakdown = staticmethod(breakdown)
-
-    @staticmethod
-    def customer_stage(customer_id: Any) -> Stage:
-        """The stage of the customer with the shop's id ``customer_id``.
-
-        A customer JourneyKit has never seen is at :attr:`Stage.AWARENESS`
-        (nothing is known of them yet, and every stage test like
-        ``>= Stage.PURCHASE`` then answers correctly), so no exception to handle.
-        """
-        return stage_of_customer(customer_id)

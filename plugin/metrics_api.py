@@ -1,5 +1,5 @@
 """The metrics part of the admin API: ``GET /api/v1/admin/metrics/stages``, ``…/cohorts``, ``…/times``,
-``…/lift`` and ``…/breakdown``.
+``…/lift``, ``…/breakdown`` and ``…/sales``.
 
 Each takes ``from`` and ``to`` (``YYYY-MM-DD``, UTC days, both included;
 either may be left out for an open side).
@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from . import lift as widget_lift
-from . import metrics, openapi
+from . import metrics, openapi, sales_metrics
 from .admin_access import admin_required
 from .errors import ValidationError
 from .inputs import date_arg, int_arg
@@ -122,9 +122,30 @@ def breakdown() -> dict[str, Any]:
     return {**echo, "by": by, "groups": metrics.breakdown(by, start, end, limit=limit)}
 
 
+@openapi.documented(
+    query=_PERIOD,
+    response=_answer(
+        revenue={"type": "object", "description": "Per currency: paid orders, gross, net and average order value, in minor units."},
+        revenue_by_stage={"type": "object"},
+        repeat_purchase_rate=_SHARE,
+        review_rate=_SHARE,
+        referrals={"type": "object"},
+    ),
+)
+@admin_required
+def sales() -> dict[str, Any]:
+    """Revenue and average order per currency, revenue by stage, repeat-purchase and review rates, referrals.
+
+    Money is in integer minor units of its currency (cents; yen for JPY).
+    """
+    start, end, echo = _period()
+    return {**echo, **sales_metrics.summary(*metrics.moments(start, end))}
+
+
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/admin/metrics/stages", view_func=stages, methods=["GET"], endpoint="metrics_stages")
     bp.add_url_rule("/admin/metrics/cohorts", view_func=cohorts, methods=["GET"], endpoint="metrics_cohorts")
     bp.add_url_rule("/admin/metrics/times", view_func=times, methods=["GET"], endpoint="metrics_times")
     bp.add_url_rule("/admin/metrics/lift", view_func=lift, methods=["GET"], endpoint="metrics_lift")
+    bp.add_url_rule("/admin/metrics/sales", view_func=sales, methods=["GET"], endpoint="metrics_sales")
     bp.add_url_rule("/admin/metrics/breakdown", view_func=breakdown, methods=["GET"], endpoint="metrics_breakdown")

@@ -74,7 +74,7 @@ def test_each_person_counts_once_in_the_group_of_their_first_meeting_with_the_wi
 
 def test_without_a_period_every_meeting_and_purchase_counts(history):
     with history.app_context():
-        reviews = next(row for row in lift.widget_lift() if row["widget"] == "reviews")
+        reviews = next(row for row in history.extensions["journeykit"].journey.metrics.widget_lift() if row["widget"] == "reviews")
     # s5's later purchase, s6 and s7 now count: shown s1..s7 (5 of them bought), held out h1..h4 (1 bought)
     assert (reviews["shown"], reviews["shown_converted"], reviews["held_out"], reviews["held_out_converted"]) == (7, 5, 4, 1)
 

@@ -69,6 +69,21 @@ def test_a_period_counts_only_what_was_paid_in_it(app, history):
     assert from_day_two["repeat_purchase_rate"] == 1.0  # c1's first order was before the period: still a repeat
 
 
+def test_the_owner_reads_the_same_figures_as_json_and_in_python(app, client, journey, history, admin_headers):
+    url = "/journeykit/api/v1/admin/metrics/sales"
+    assert client.get(url).status_code == 401
+    second_day = client.get(url, query_string={"from": _on(1).date().isoformat(), "to": _on(1).date().isoformat()}, headers=admin_headers)
+    assert second_day.status_code == 200
+    assert second_day.json["from"] == second_day.json["to"] == "2026-11-03"
+    assert second_day.json["revenue"] == {"jpy": {"orders": 1, "gross": 500_000, "net": 500_000, "average_order_value": 500_000}}
+    with app.app_context():
+        assert journey.metrics.sales(_on(1).date(), _on(2).date()) == sales_metrics.summary(_on(1), _on(2))
+    everything = client.get(url, headers=admin_headers).json
+    assert everything["referrals"]["viral_coefficient"] == 0.5 and everything["from"] is None
+    backwards = client.get(url, query_string={"from": "2026-11-05", "to": "2026-11-01"}, headers=admin_headers)
+    assert backwards.status_code == 422 and backwards.json["error"]["fields"] == {"from": ["After to."]}
+
+
 def test_an_empty_shop_has_no_rates_rather_than_zero_divisions(app):
     with app.app_context():
         assert sales_metrics.summary() == {
