@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from examples.demoshop import create_app
 from examples.demoshop import models as shop
+from examples.demoshop.catalog import REFERRAL_CODES
 from journeykit.db import metadata as journeykit_metadata
 
 from .browser_site import _serve, screenshot
@@ -64,4 +65,7 @@ def test_the_owner_sees_six_weeks_of_the_demo_on_the_dashboard(page, demo_url):
     page.wait_for_url("**/journeykit/admin/**")
     expect(page.get_by_role("heading", name="Funnel")).to_be_visible()
     expect(page.get_by_role("heading", name="Widget lift")).to_be_visible()
+    expect(page.locator('#lift tr[data-widget="reviews"]')).to_contain_text("Lifts conversion")
+    assert page.locator("#cohorts tbody tr").count() >= 6  # people first seen week after week
+    expect(page.locator("#referrals tbody tr")).to_have_count(len(REFERRAL_CODES) + 1)  # and those who came without
     screenshot(page, "demo-dashboard.png")

@@ -1,8 +1,8 @@
 """The demo shop (examples/demoshop): first start, pages, cart and both checkout paths.
 
-One seeded shop serves the module (seeding sends ~20 signed webhook deliveries);
-each test works with its own customer or guest, so the tests do not depend on
-one another's orders.
+One seeded shop serves the module (seeding logs six weeks of visits and sends
+~40 signed webhook deliveries); each test works with its own customer or
+guest, so the tests do not depend on one another's orders.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from markupsafe import escape
 
 from examples.demoshop import create_app
 from examples.demoshop import models as shop
-from examples.demoshop.catalog import CUSTOMERS, PRODUCTS
+from examples.demoshop.catalog import CUSTOMERS, PRODUCTS, REFERRAL_CODES
+from journeykit import holdout
 from journeykit import models as jk
 from journeykit.db import metadata as journeykit_metadata
 from journeykit.testing import StripeEvents, deliver
@@ -80,7 +81,16 @@ def test_first_start_seeds_shop_and_journeykit_through_the_webhook(demo: Flask) 
 
         shop_paid = count(shop.Order, shop.Order.status == "paid")
         journeykit_paid = count(jk.Order, jk.Order.status == jk.OrderStatus.PAID)
-        joined_visitors = count(jk.Visitor, jk.Visitor.customer_id.is_not(None))
+        buyers = session.scalar(sa.select(sa.func.count(sa.distinct(jk.Order.customer_id))))
+        joined_buyers = session.scalar(
+            sa.select(sa.func.count(sa.distinct(jk.Visitor.customer_id)))
+            .join(jk.Order, jk.Order.customer_id == jk.Visitor.customer_id)
+        )
+        catalog_buyers_joined = session.scalar(
+            sa.select(sa.func.count(sa.distinct(jk.Customer.id)))
+            .join(jk.Visitor, jk.Visitor.customer_id == jk.Customer.id)
+            .where(jk.Customer.shop_customer_id.is_not(None))
+        )
         events = count(jk.JourneyEvent, jk.JourneyEvent.name == "product_viewed")
         products, customers = count(shop.Product), count(shop.Customer)
 
@@ -88,10 +98,12 @@ def test_first_start_seeds_shop_and_journeykit_through_the_webhook(demo: Flask) 
     assert {"products", "customers", "orders", "order_lines"} <= tables
     assert {"journeykit_customers", "journeykit_orders", "journeykit_journey_events"} <= tables
     assert 8 <= products <= 12 and customers == len(CUSTOMERS)
-    # Every past purchase went through JourneyKit's webhook; each buyer's visits joined them.
+    # Every past purchase went through JourneyKit's webhook; every buyer's visits joined them,
+    # the demo's own customers (all but the owner) and the guests alike.
     assert shop_paid >= len(CUSTOMERS) - 1
     assert journeykit_paid == shop_paid
-    assert joined_visitors == len(CUSTOMERS) - 1
+    assert catalog_buyers_joined == len(CUSTOMERS) - 1
+    assert joined_buyers == buyers > len(CUSTOMERS) - 1
     assert events > 0
 
     # A second start on the same database keeps the data as it is.
@@ -253,7 +265,60 @@ def test_journeykit_admin_is_for_the_shop_owner_only(demo: Flask) -> None:
     _sign_in(client, _customer(demo, CUSTOMERS[0].email))
     admin = client.get("/journeykit/admin/")
     assert admin.status_code == 200
-    assert "sofia.rossi@example.com" in admin.get_data(as_text=True)
+    latest_buyer = _query(demo, sa.select(jk.Customer.email).join(jk.Order).order_by(jk.Order.created_at.desc()))[0]
+    assert latest_buyer in admin.get_data(as_text=True)
+
+
+def _row(html: str, attribute: str, value: str) -> str:
+    """The visible text of the dashboard's table row ``<tr data-{attribute}="{value}">``."""
+    match = re.search(rf'<tr data-{attribute}="{re.escape(value)}">(.*?)</tr>', html, re.S)
+    assert match, f"no {attribute} row {value!r} on the dashboard"
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+
+
+def _figure(html: str, name: str) -> str:
+    match = re.search(rf'data-(?:kpi|figure)="{name}"><span>[^<]*</span>\s*<b>([^<]+)</b>', html)
+    assert match, f"no figure {name!r} on the dashboard"
+    return match.group(1)
+
+
+def test_the_owner_sees_six_weeks_of_visitors_widgets_and_referrals(demo: Flask) -> None:
+    client = demo.test_client()
+    _sign_in(client, _customer(demo, CUSTOMERS[0].email))
+    html = client.get("/journeykit/admin/?days=90").get_data(as_text=True)
+
+    # A few hundred people, first seen week after week, not all on the day of the seed.
+    assert int(_figure(html, "people").replace(",", "")) >= 200
+    weeks = re.findall(r'<tr data-cohort="(\d{4}-\d{2}-\d{2})">', html)
+    sizes = [int(_row(html, "cohort", week).split()[2]) for week in weeks]  # "Oct 19 17 …": 17 people
+    assert len([size for size in sizes if size >= 5]) >= 6, sizes
+
+    # The reviews widget's hold-out shows a lift; the other widgets were measured too.
+    reviews = _row(html, "widget", "reviews")
+    assert re.search(r"^reviews \d+ / \d+ \d+ / \d+ \+\d+\.\d pts", reviews), reviews
+    assert reviews.endswith("Lifts conversion")
+    for widget in ("rating", "testimonials"):
+        assert re.search(rf"^{widget} \d+ / \d+ \d+ / \d+ [+-]\d+\.\d pts", _row(html, "widget", widget))
+
+    # People by the first widget they saw, and by the referral code they came with.
+    first_widgets = html[html.index('id="first-widget"'):html.index('id="sales"')]
+    for widget in ("reviews", "rating", "testimonials"):
+        assert f'<tr data-value="{widget}">' in first_widgets
+    for code in REFERRAL_CODES:
+        assert int(_row(html, "value", code).split()[1]) > 0
+    assert int(_figure(html, "clicks")) > 0 and int(_figure(html, "referred")) > 0
+
+
+def test_seeded_hold_out_groups_are_journeykits_own(demo: Flask) -> None:
+    exposures = _query(demo, sa.select(jk.JourneyEvent).where(
+        jk.JourneyEvent.name.in_(["widget_viewed", "widget_held_out"]), jk.JourneyEvent.visitor_id.is_not(None)
+    ))
+    held_out = [event for event in exposures if event.name == "widget_held_out"]
+    assert len(held_out) > 0.1 * len(exposures)
+    with demo.app_context():
+        for event in exposures:
+            expected = holdout.is_held_out(event.visitor_id, event.properties["widget"])
+            assert (event.name == "widget_held_out") is expected, event.visitor_id
 
 
 @pytest.fixture

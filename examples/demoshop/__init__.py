@@ -48,6 +48,11 @@ def default_config() -> dict[str, Any]:
         "JOURNEYKIT_STRIPE_API_KEY": stripe_key,
         "DEMOSHOP_STRIPE_SECRET_KEY": stripe_key,
         "DEMOSHOP_NAME": "Hearth & Field",
+        # Hold a fifth of visitors out of each of these widgets when embed.js draws
+        # them, so the dashboard's "Widget lift" has two groups to compare (the
+        # seed's visitors, in traffic.py, are split the same way).
+        "JOURNEYKIT_HOLDOUT_SHARE": 0.2,
+        "JOURNEYKIT_HOLDOUT_WIDGETS": ["reviews", "rating", "testimonials"],
         #: Create tables, migrate JourneyKit's and seed an empty shop when the app starts.
         "DEMOSHOP_SETUP_ON_START": True,
     }
@@ -89,6 +94,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         report = seed.prepare(app)
         if report is not None:
             click.echo(report.summary(), err=True)
+        #: This process seeded an empty shop just now (``seed --fresh`` need not do it again).
+        app.extensions["demoshop_just_seeded"] = report is not None
     return app
 
 
@@ -114,7 +121,10 @@ def format_price(cents: int) -> str:
 def seed_command(fresh: bool) -> None:
     """Create the tables, migrate JourneyKit's and fill an empty shop with demo data."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    report = seed.reset(app) if fresh else seed.prepare(app)
+    if app.extensions.get("demoshop_just_seeded"):
+        report = None  # the app seeded the empty shop as it started
+    else:
+        report = seed.reset(app) if fresh else seed.prepare(app)
     if report is not None:
         click.echo(report.summary())
     with app.app_context():

@@ -5,6 +5,7 @@ E-mail addresses use the reserved ``example.com``/``example.org`` domains.
 
 from __future__ import annotations
 
+import random
 from typing import NamedTuple
 
 
@@ -147,6 +148,27 @@ CUSTOMERS = [
     CustomerData("Ingrid Larsen", "ingrid.larsen@example.org"),
     CustomerData("Mateo García", "mateo.garcia@example.com"),
 ]
+
+#: The codes three happy customers share with friends (they come with ``journeykit_referral`` to checkout).
+REFERRAL_CODES = ["AMARA-FRIENDS", "HIROSHI-HIKES", "CHLOE-CEDAR"]
+
+#: Guests who check out without an account, made up from these names.
+GUEST_FIRST_NAMES = [
+    "Olivia", "Noah", "Emma", "Liam", "Ava", "Ben", "Mia", "Jonas", "Zoe", "Omar", "Lena", "Tom",
+    "Nina", "Ravi", "Elif", "Sam", "Hana", "Marco", "Ines", "Kofi", "Julia", "Felix", "Aisha", "Leo",
+]
+GUEST_LAST_NAMES = [
+    "Walsh", "Becker", "Nguyen", "Haddad", "Moreau", "Silva", "Novak", "Ahmed", "Jensen", "Costa",
+    "Fischer", "Kim", "Murphy", "Rossi", "Patel", "Schmidt", "Okoye", "Dubois", "Lindqvist", "Evans",
+]
+
+
+def guest_names(rng: random.Random) -> list[tuple[str, str]]:
+    """Every first and last name pairing, shuffled: ``(name, e-mail)``, each e-mail used once."""
+    names = [f"{first} {last}" for first in GUEST_FIRST_NAMES for last in GUEST_LAST_NAMES]
+    rng.shuffle(names)
+    return [(name, name.lower().replace(" ", ".") + "@example.net") for name in names]
+
 
 #: What buyers say about a product, handed out to its buyers in turn.
 REVIEWS = {

@@ -1,9 +1,10 @@
-"""Demo data: a catalogue, customers, weeks of past purchases, visits and reviews.
+"""Demo data: a catalogue, customers, six weeks of visits and past purchases, and reviews.
 
-Everything that reaches JourneyKit goes through its public doors, as in a real
-shop: purchases as signed Stripe events to its webhook (the same path as the
-pay button), page views to ``POST /api/v1/events``, reviews to the reviews API.
-The random choices use a fixed seed, so every fresh demo looks the same.
+Everything that reaches JourneyKit goes through its own entry points, as in a
+real shop: purchases as signed Stripe events to its webhook (the same path as
+the pay button), reviews to the reviews API, and the storefront's past visits
+(synthetic, see :mod:`.traffic`) to its event log, back-dated.  The random
+choices use a fixed seed, so every fresh demo looks the same.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,15 +24,13 @@ from journeykit import reviews as jk_reviews
 from journeykit import signals as jk_signals
 from journeykit import testimonials as jk_testimonials
 
-from . import catalog, payments
+from . import catalog, payments, traffic
 from .cart import CartLine, place_order
 from .images import customer_photo_png
 from .models import Customer, Order, Product, db, utcnow
 
 #: How far back the past purchases go.
 HISTORY = dt.timedelta(days=42)
-#: Anonymous visitors who browse but never buy (the top of the funnel).
-BROWSERS = 18
 
 
 @dataclass
@@ -89,20 +87,11 @@ def seed(rng: random.Random | None = None) -> SeedReport:
     report.products, report.customers = len(products), len(customers)
 
     buyers = [customer for customer in customers if not customer.is_owner]
-    visitors = {customer.id: secrets.token_urlsafe(16) for customer in buyers}
-    for visitor in [*visitors.values(), *(secrets.token_urlsafe(16) for _ in range(BROWSERS))]:
-        report.events += _browse(visitor, rng.sample(products, rng.randint(1, 4)), report)
-
-    for customer, when in _purchase_times(buyers, rng):
-        picked = rng.sample(products, rng.choice([1, 1, 2, 2, 3]))
-        lines = [CartLine(product, rng.choice([1, 1, 1, 2])) for product in picked]
-        order = place_order(lines, customer=customer, email=customer.email, name=customer.name)
-        order.created_at = when
-        try:
-            payments.complete_offline(order, visitor_id=visitors[customer.id], when=when)
-        except payments.PaymentError as exc:
-            _note(report, f"past purchases were not recorded by JourneyKit: {exc}")
-            payments.mark_paid(order, when)  # the shop's own history stands regardless
+    now = utcnow()
+    journeys = traffic.plan(rng, products, catalog.REFERRAL_CODES, now=now, history=HISTORY)
+    report.events = traffic.record(journeys)
+    for purchase in _purchases(journeys, buyers, rng, now):
+        _buy(purchase, products, rng, report)
         report.orders += 1
 
     report.reviews = _review(report)
@@ -124,29 +113,63 @@ def status() -> str:
     )
 
 
-def _purchase_times(
-    buyers: list[Customer], rng: random.Random
-) -> list[tuple[Customer, dt.datetime]]:
-    """Who bought when: most buyers once, some twice or three times, in time order."""
-    now = utcnow()
-    purchases = []
-    for customer in buyers:
-        for _ in range(rng.choice([1, 1, 2, 2, 3])):
-            purchases.append((customer, now - HISTORY * rng.random() - dt.timedelta(hours=1)))
-    return sorted(purchases, key=lambda pair: pair[1])
+@dataclass(frozen=True)
+class Purchase:
+    """One past checkout: who, when, from which visitor, and the referral code it came with."""
+
+    when: dt.datetime
+    journey: traffic.Journey
+    customer: Customer | None
+    email: str
+    name: str
+    referral_code: str | None = None
+    repeat: bool = False
 
 
-def _browse(visitor: str, products: list[Product], report: SeedReport) -> int:
-    """An anonymous visit: the home page and some product pages, sent as the storefront would."""
-    events = [{"name": "page_viewed", "properties": {"path": "/"}}]
-    events += [{"name": "product_viewed", "product_id": product.sku} for product in products]
-    response = current_app.test_client().post(
-        _api("/events"), json={"events": events}, headers={"X-JourneyKit-Visitor": visitor}
-    )
-    if response.status_code != 202:
-        _note(report, f"journey events were refused ({response.status_code})")
-        return 0
-    return len(events)
+def _purchases(
+    journeys: list[traffic.Journey], buyers: list[Customer], rng: random.Random, now: dt.datetime
+) -> list[Purchase]:
+    """The visitors who buy, in time order: some are the demo's customers, the rest check out as guests.
+
+    A buyer may come back for more (a catalogue customer more often than a guest).
+    """
+    converted = sorted((journey for journey in journeys if journey.buys_at), key=lambda j: j.buys_at)
+    chosen = rng.sample(converted, min(len(buyers), len(converted)))
+    known = {journey.visitor_id: customer for journey, customer in zip(chosen, buyers)}
+    purchases, guests = [], iter(catalog.guest_names(rng))
+    for journey in converted:
+        customer = known.get(journey.visitor_id)
+        name, email = (customer.name, customer.email) if customer else next(guests)
+        when = journey.buys_at
+        purchases.append(Purchase(when, journey, customer, email, name, journey.referral_code))
+        for _ in range(rng.choice([0, 1, 1, 2] if customer else [0, 0, 0, 0, 1])):
+            when += dt.timedelta(days=rng.uniform(4, 21))
+            if when < now - traffic.QUIET:
+                purchases.append(Purchase(when, journey, customer, email, name, repeat=True))
+    return sorted(purchases, key=lambda purchase: purchase.when)
+
+
+def _buy(purchase: Purchase, products: list[Product], rng: random.Random, report: SeedReport) -> None:
+    """Place the order in the shop and pay it through JourneyKit's webhook, back-dated.
+
+    A first order holds products the visitor looked at, a repeat order anything.
+    """
+    size = rng.choice([1, 1, 2, 2, 3])
+    viewed = [product for product in products if product.sku in purchase.journey.viewed]
+    picked = viewed[:size] if viewed and not purchase.repeat else rng.sample(products, size)
+    lines = [CartLine(product, rng.choice([1, 1, 1, 2])) for product in picked]
+    order = place_order(lines, customer=purchase.customer, email=purchase.email, name=purchase.name)
+    order.created_at = purchase.when
+    try:
+        payments.complete_offline(
+            order,
+            visitor_id=purchase.journey.visitor_id,
+            referral_code=purchase.referral_code,
+            when=purchase.when,
+        )
+    except payments.PaymentError as exc:
+        _note(report, f"past purchases were not recorded by JourneyKit: {exc}")
+        payments.mark_paid(order, purchase.when)  # the shop's own history stands regardless
 
 
 def _review(report: SeedReport) -> int:
@@ -168,6 +191,7 @@ def _review(report: SeedReport) -> int:
                 _api(f"/products/{sku}/reviews"),
                 json={"rating": review.rating, "title": review.title, "body": review.body},
                 headers={"X-JourneyKit-Customer": token},
+                environ_base=_home(customer),
             )
             if response.status_code == 404:
                 _note(report, "reviews were skipped: this JourneyKit has no reviews API yet")
@@ -181,11 +205,20 @@ def _review(report: SeedReport) -> int:
                 continue
             written += 1
             if review is reviews[0]:
-                _photo(report, response.json, sku, token)
+                _photo(report, response.json, sku, token, _home(customer))
     return written
 
 
-def _photo(report: SeedReport, review: dict[str, Any], sku: str, token: str) -> None:
+def _home(customer: Customer) -> dict[str, str]:
+    """Each shopper writes from their own address (a documentation range), as they would in life.
+
+    The reviews API limits submissions per address, so one address for all of
+    them would refuse reviews once the seed runs twice in a process (``seed --fresh``).
+    """
+    return {"REMOTE_ADDR": f"203.0.113.{customer.id}"}
+
+
+def _photo(report: SeedReport, review: dict[str, Any], sku: str, token: str, home: dict[str, str]) -> None:
     """The first reviewer of each product adds a photo; a published review is published again."""
     review_id = review["id"]
     product = db.session.scalars(sa.select(Product).where(Product.sku == sku)).one()
@@ -193,6 +226,7 @@ def _photo(report: SeedReport, review: dict[str, Any], sku: str, token: str) -> 
         _api(f"/reviews/{review_id}/photos"),
         data={"photo": (io.BytesIO(customer_photo_png(product.color)), f"{sku}.png")},
         headers={"X-JourneyKit-Customer": token},
+        environ_base=home,
     )
     if response.status_code == 404:
         _note(report, "review photos were skipped: this JourneyKit cannot take photos yet")
