@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from .db import insert_if_absent, session, utcnow
@@ -17,12 +19,16 @@ def normalize_email(email: str | None) -> str | None:
     return email or None
 
 
-def ensure_customer(shop_customer_id: str, *, email: str | None = None, name: str | None = None) -> Customer:
+def ensure_customer(
+    shop_customer_id: str, *, email: str | None = None, name: str | None = None, seen_at: dt.datetime | None = None
+) -> Customer:
     """The customer with the shop's id ``shop_customer_id``, created if new.
 
     Safe under concurrency: two first requests of one shopper insert one row.
     A known e-mail or name is updated when the shop tells us a new one.  A new
-    customer is logged as ``customer_created`` (once: the first moment we see them).
+    customer is logged as ``customer_created`` (once), dated ``seen_at`` when
+    the news is older than its arrival (a Stripe event is dated by Stripe), so
+    a late webhook does not make the customer look active this week.
     """
     shop_customer_id = str(shop_customer_id)
     email = normalize_email(email)
@@ -48,5 +54,5 @@ def ensure_customer(shop_customer_id: str, *, email: str | None = None, name: st
     if created:
         from .tracking import record_event  # noqa: PLC0415 - tracking builds on this module
 
-        record_event("customer_created", customer=customer, dedupe_key=f"customer_created:{customer.id}", at=now)
+        record_event("customer_created", customer=customer, dedupe_key=f"customer_created:{customer.id}", at=seen_at or now)
     return customer

@@ -76,7 +76,7 @@ def apply_session(obj: dict[str, Any], kind: str, *, at: dt.datetime) -> Order:
     if order.payment_intent_id is None and obj.get("payment_intent"):
         order.payment_intent_id = obj["payment_intent"]
     if order.customer_id is None:
-        order.customer = _match_customer(obj, create=target is not OrderStatus.EXPIRED)
+        order.customer = _match_customer(obj, create=target is not OrderStatus.EXPIRED, at=at)
     if not created and _STATUS_RANK[target] <= _STATUS_RANK[order.status]:
         return order
     order.status = target
@@ -122,14 +122,14 @@ def _products(metadata: dict[str, Any]) -> list[str]:
     return list(seen)
 
 
-def _match_customer(obj: dict[str, Any], *, create: bool) -> Customer | None:
-    """The buyer: ``client_reference_id``, else the Stripe customer, else the e-mail."""
+def _match_customer(obj: dict[str, Any], *, create: bool, at: dt.datetime) -> Customer | None:
+    """The buyer: ``client_reference_id``, else the Stripe customer, else the e-mail (a new one first seen ``at``)."""
     details = obj.get("customer_details") or {}
     email = normalize_email(details.get("email") or obj.get("customer_email"))
     name = details.get("name")
     stripe_customer = obj.get("customer") if isinstance(obj.get("customer"), str) else None
     if obj.get("client_reference_id"):
-        customer = ensure_customer(obj["client_reference_id"], email=email, name=name)
+        customer = ensure_customer(obj["client_reference_id"], email=email, name=name, seen_at=at)
     else:
         customer = _find_by(Customer.stripe_customer_id, stripe_customer) or _find_by(Customer.email, email)
         if customer is None and create and email:

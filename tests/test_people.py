@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from journeykit import Stage
 from journeykit.db import session
 from journeykit.models import JourneyEvent
-from journeykit.stage_rules import Rules
+from journeykit.stage_rules import Rules, week_of
 
 from .people_helpers import check, day, join, log, person, stage_signals
 
@@ -118,6 +118,20 @@ def test_a_visitors_history_joins_the_customer_who_buys_through_stripe(app, stri
         customer = session().scalars(sa.select(Customer).where(Customer.shop_customer_id == "c-9")).one()
         assert (customer.stage, customer.stage_changed_at) == (Stage.PURCHASE, row["reached_purchase_at"])
     assert check(app) == 0
+
+
+def test_a_customer_first_seen_in_a_late_webhook_is_dated_by_stripe(app, deliver_stripe_event):
+    """Stripe may deliver a purchase weeks late (or a replay brings it): the customer was seen when they paid."""
+    from journeykit.testing import StripeEvents
+
+    paid = StripeEvents(clock=lambda: day(0).timestamp()).checkout_completed(customer_id="c-late")
+    assert deliver_stripe_event(paid).status_code == 200
+    with app.app_context():
+        created = session().scalars(sa.select(JourneyEvent).where(JourneyEvent.name == "customer_created")).one()
+        assert created.occurred_at == day(0)
+        [cohort] = app.extensions["journeykit"].journey.metrics.cohorts()
+    assert cohort["size"] == 1 and cohort["week"] == week_of(day(0).date()).isoformat()
+    assert [week["people"] for week in cohort["active"]] == [1]  # not active again in the week of delivery
 
 
 def test_a_customer_token_joins_the_visitor_and_a_merge_signals_only_a_real_rise(shop_factory):
