@@ -109,3 +109,19 @@ def test_a_held_out_visitor_is_not_shown_the_widget_and_is_counted(page, sites):
     received = wait_until(lambda: len(events(sites)) >= 2 and events(sites)) or events(sites)
     assert sorted((name, props["widget"]) for name, _, props in received) == [
         ("widget_held_out", "reviews"), ("widget_viewed", "rating")]
+
+
+def test_the_shops_visitor_id_is_the_one_embed_js_reports(page, sites):
+    """A shop that knows its visitor (a cookie of its own) hands the id to the script: one person, not two."""
+    publish_review(sites, "c1", rating=4, title="Fine", body="Does the job.")
+    page.clock.install()
+    page.goto(storefront(sites, '<journeykit-rating product="sku-1"></journeykit-rating>',
+                         script_attrs=' data-visitor-id="v-shop-0123456789abcdef"'))
+    page.locator("journeykit-rating").get_by_role("img").wait_for()
+    assert page.evaluate("localStorage.getItem('journeykit_visitor')") == "v-shop-0123456789abcdef"
+    page.goto("about:blank")
+    wait_until(lambda: events(sites))
+    with sites["app"].app_context():
+        visitors = sites["app"].extensions["sqlalchemy"].session.scalars(
+            sa.select(JourneyEvent.visitor_id).where(JourneyEvent.source == "browser")).all()
+    assert set(visitors) == {"v-shop-0123456789abcdef"}

@@ -113,6 +113,21 @@ def test_the_jinja_global_renders_widgets_in_the_shops_templates(app):
     assert 'product="sku-&lt;1&gt;"' in escaped and "sku-<1>" not in escaped
 
 
+def test_the_embed_script_carries_the_shops_visitor_id_when_it_has_a_valid_one(app):
+    visitor = "v-shop-0123456789abcdef"
+    script = '{{ journeykit.embed_script(visitor_id=v) }}'
+    with app.test_request_context(headers={"Cookie": f"journeykit_visitor={visitor}"}):
+        from_cookie = render_template_string(script, v=None)
+        given = render_template_string(script, v="v-given-0123456789abcdef")
+        hostile = render_template_string(script, v='"><script>alert(1)</script>')
+    with app.test_request_context(headers={"Cookie": "journeykit_visitor=short"}):
+        malformed_cookie = render_template_string(script, v=None)
+    assert f'data-visitor-id="{visitor}"' in from_cookie
+    assert 'data-visitor-id="v-given-0123456789abcdef"' in given
+    assert "data-visitor-id" not in hostile and "<script>alert" not in hostile
+    assert "data-visitor-id" not in malformed_cookie
+
+
 def test_without_db_it_uses_the_apps_registered_instance(tmp_path):
     app = Flask("shop")
     app.config.update(SECRET_KEY="s", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/shop.sqlite3")

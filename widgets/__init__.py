@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from markupsafe import Markup
 
 from journeykit.errors import NotFound
+from journeykit.identity import is_visitor_id
 
 from . import reviews as reviews_widget
 from . import testimonials as testimonials_widget
@@ -71,11 +72,19 @@ class TemplateGlobal:
     def loyalty(self) -> Markup:
         return render_widget("loyalty")
 
-    def embed_script(self, customer_token: str | None = None) -> Markup:
-        """The ``<script>`` tag that loads ``embed.js``, with an optional customer token."""
+    def embed_script(self, customer_token: str | None = None, visitor_id: str | None = None) -> Markup:
+        """The ``<script>`` tag that loads ``embed.js``, with an optional customer token.
+
+        The script uses the shop's visitor id (``visitor_id``, else the visitor
+        cookie of this request), so the widget views it reports belong to the
+        same person as the shop's own ``journey.track`` calls and the checkout.
+        """
         src = url_for("journeykit.widgets.embed_js", v=_version())
-        token = Markup(' data-customer-token="{}"').format(customer_token) if customer_token else ""
-        return Markup('<script src="{}" async{}></script>').format(src, token)
+        attrs = Markup(' data-customer-token="{}"').format(customer_token) if customer_token else Markup("")
+        visitor = visitor_id or request.cookies.get(current_app.config["JOURNEYKIT_VISITOR_COOKIE"])
+        if visitor and is_visitor_id(visitor):
+            attrs += Markup(' data-visitor-id="{}"').format(visitor)
+        return Markup('<script src="{}" async{}></script>').format(src, attrs)
 
 
 def widget_fragment(kind: str) -> Response:

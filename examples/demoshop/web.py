@@ -103,6 +103,7 @@ def install(app: Flask) -> None:
             "current_customer": customer,
             "csrf_token": csrf_token,
             "customer_token": token,
+            "visitor_id": visitor_id(),
             "cart_count": cart.count(),
             "shop_name": current_app.config["DEMOSHOP_NAME"],
         }

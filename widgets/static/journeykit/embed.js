@@ -1,5 +1,5 @@
 /* JourneyKit embed script. It configures itself from its own <script> tag
- * (data-customer-token, data-track="off"), derives the API base from its own
+ * (data-customer-token, data-visitor-id, data-track="off"), derives the API base from its own
  * src, and defines <journeykit-reviews>, <journeykit-rating>,
  * <journeykit-testimonials>, <journeykit-referral> and <journeykit-loyalty>.
  *
@@ -59,9 +59,14 @@
   function rated(t, avg, count) { return fill(t.rated, {avg: num(t, avg)}) + (count ? ", " + plural(t, t.count, count) : ""); }
 
   function visitor() {
-    var key = "journeykit_visitor", id = null;
+    /* The shop's own visitor id (data-visitor-id) wins, so its server-side events and ours are one person. */
+    var key = "journeykit_visitor", id = script.getAttribute("data-visitor-id"), shape = /^[A-Za-z0-9_-]{16,64}$/;
+    if (id && shape.test(id)) {
+      try { localStorage.setItem(key, id); } catch (e) { /* this page only */ }
+      return id;
+    }
     try { id = localStorage.getItem(key); } catch (e) { /* storage blocked */ }
-    if (!id || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) {
+    if (!id || !shape.test(id)) {
       var bytes = new Uint8Array(16);
       crypto.getRandomValues(bytes);
       id = btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
