@@ -11,8 +11,8 @@ from marshmallow import Schema, fields, validate
 
 from journeykit import openapi
 from journeykit.admin_access import admin_required
-from journeykit.db import session
-from journeykit.errors import Conflict, NotFound, ValidationError
+from journeykit.db import get_or_404, session
+from journeykit.errors import Conflict, ValidationError
 from journeykit.inputs import StrictBoolean, load_json
 from journeykit.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -107,17 +107,11 @@ def _attempts(delivery_id: int) -> list[WebhookAttempt]:
 
 
 def _endpoint(endpoint_id: int) -> WebhookEndpoint:
-    found = session().get(WebhookEndpoint, endpoint_id)
-    if found is None:
-        raise NotFound(f"No webhook endpoint {endpoint_id}.", error_code="webhook_not_found")
-    return found
+    return get_or_404(WebhookEndpoint, endpoint_id, "webhook endpoint", "webhook_not_found")
 
 
 def _delivery(delivery_id: int) -> WebhookDelivery:
-    found = session().get(WebhookDelivery, delivery_id)
-    if found is None:
-        raise NotFound(f"No webhook delivery {delivery_id}.", error_code="delivery_not_found")
-    return found
+    return get_or_404(WebhookDelivery, delivery_id, "webhook delivery", "delivery_not_found")
 
 
 def _checked(data: dict[str, Any]) -> dict[str, Any]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from .errors import NotFound
 
 #: Every JourneyKit table name starts with this.
 TABLE_PREFIX = "journeykit_"
@@ -97,9 +99,20 @@ def value_enum(cls: type[enum.Enum], name: str) -> sa.Enum:
 BigIntPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+T = TypeVar("T")
+
+
 def session() -> Session:
     """The shop's Flask-SQLAlchemy session, which JourneyKit shares."""
     return current_app.extensions["journeykit"].db.session
+
+
+def get_or_404(model: type[T], key: Any, what: str, error_code: str) -> T:
+    """The row of ``model`` with primary key ``key``, or a 404 JSON error naming ``what`` was not found."""
+    found = session().get(model, key)
+    if found is None:
+        raise NotFound(f"No {what} {key}.", error_code=error_code)
+    return found
 
 
 def engine() -> sa.Engine:

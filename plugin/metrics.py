@@ -194,36 +194,55 @@ def _microseconds(earlier: Any, later: Any) -> sa.ColumnElement[int]:
     return sa.cast(sa.extract("epoch", later - earlier) * 1_000_000, sa.BigInteger)
 
 
-def _quantile(ordered: list[int], share: float) -> float:
-    """Linear interpolation between the closest ranks (the usual "type 7" quantile)."""
-    position = share * (len(ordered) - 1)
+def _ranks_near(count: Any, share: float) -> tuple[Any, Any]:
+    """Ranks (from 0) around ``share * (count - 1)``, with a margin for the float rounding of either side."""
+    position = (count - 1) * share
+    return position - 1, position + 2
+
+
+def _quantile(values: dict[int, float], count: int, share: float) -> float:
+    """Linear interpolation between the closest ranks (the usual "type 7" quantile), from the values near them."""
+    position = share * (count - 1)
     low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    high = min(low + 1, count - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
 
 
 def time_between_stages(start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None) -> dict[str, dict[str, Any]]:
     """For each stage after awareness: of the people who reached it in the period, the median and
     90th percentile of the time since they reached the stage before, in seconds.
 
-    Exact quantiles need every wait, which no daily rollup keeps.  The
-    database computes the waits as integers (one statement for all stages,
-    read from covering indexes), so Python only sorts numbers.
+    Exact quantiles need every wait, which no daily rollup keeps: the database
+    ranks the waits (one statement, with a window function) and sends back only
+    the few rows around each quantile, so Python never sees the people.
     """
     first, after = moments(start, end)
-    waits: dict[int, list[int]] = {index: [] for index in range(1, len(STAGES))}
-    for stage, wait in session().execute(sa.union_all(*(
+    waits = sa.union_all(*(
         sa.select(
-            sa.literal(index), _microseconds(getattr(Person, REACHED[index - 1]), getattr(Person, REACHED[index]))
+            sa.literal(index).label("stage"),
+            _microseconds(getattr(Person, REACHED[index - 1]), getattr(Person, REACHED[index])).label("wait"),
         ).where(getattr(Person, REACHED[index]).is_not(None), *_in(getattr(Person, REACHED[index]), first, after))
-        for index in waits
-    ))):
-        waits[stage].append(wait)
+        for index in range(1, len(STAGES))
+    )).subquery()
+    ranked = sa.select(
+        waits.c.stage, waits.c.wait,
+        (sa.func.row_number().over(partition_by=waits.c.stage, order_by=waits.c.wait) - 1).label("rank"),
+        sa.func.count().over(partition_by=waits.c.stage).label("people"),
+    ).subquery()
+    near = [ranked.c.rank.between(*_ranks_near(ranked.c.people, share)) for share in WAIT_QUANTILES.values()]
+    counts: dict[int, int] = {}
+    values: dict[int, dict[int, float]] = {}
+    for stage, wait, rank, people in session().execute(
+        sa.select(ranked.c.stage, ranked.c.wait, ranked.c.rank, ranked.c.people).where(sa.or_(*near))
+    ):
+        counts[stage] = int(people)
+        values.setdefault(stage, {})[int(rank)] = int(wait) / 1_000_000
     result: dict[str, dict[str, Any]] = {}
-    for index, values in waits.items():
-        values.sort()
-        result[STAGES[index].value] = {"people": len(values)} | {
-            key: round(_quantile(values, share) / 1_000_000, 1) if values else None for key, share in WAIT_QUANTILES.items()
+    for index in range(1, len(STAGES)):
+        count = counts.get(index, 0)
+        result[STAGES[index].value] = {"people": count} | {
+            key: round(_quantile(values[index], count, share), 1) if count else None
+            for key, share in WAIT_QUANTILES.items()
         }
     return result
 

@@ -11,8 +11,8 @@ from typing import Any, Sequence
 import sqlalchemy as sa
 
 from . import paging
-from .db import insert_if_absent, session, utcnow
-from .errors import Conflict, NotFound, ValidationError
+from .db import get_or_404, insert_if_absent, session, utcnow
+from .errors import Conflict, ValidationError
 from .models import Customer, Review, ReviewStatus, Testimonial, TestimonialStatus, TestimonialTag
 from .tracking import record_event
 
@@ -33,10 +33,7 @@ def collect(data: dict[str, Any], customer: Customer | None) -> Testimonial:
 
 
 def get(testimonial_id: int) -> Testimonial:
-    testimonial = session().get(Testimonial, testimonial_id)
-    if testimonial is None:
-        raise NotFound(f"No testimonial {testimonial_id}.", error_code="testimonial_not_found")
-    return testimonial
+    return get_or_404(Testimonial, testimonial_id, "testimonial", "testimonial_not_found")
 
 
 def publish(testimonial: Testimonial) -> None:
