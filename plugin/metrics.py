@@ -208,41 +208,37 @@ def _quantile(values: dict[int, float], count: int, share: float) -> float:
     return values[low] + (values[high] - values[low]) * (position - low)
 
 
+def _waits_near_quantiles(index: int, first: dt.datetime | None, after: dt.datetime | None) -> tuple[int, dict[int, float]]:
+    """How many people reached stage ``index`` in the period, and their waits (seconds) by rank near each quantile."""
+    reached = getattr(Person, REACHED[index])
+    waits = sa.select(_microseconds(getattr(Person, REACHED[index - 1]), reached).label("wait")).where(
+        reached.is_not(None), *_in(reached, first, after)).subquery()
+    ranked = sa.select(
+        waits.c.wait,
+        (sa.func.row_number().over(order_by=waits.c.wait) - 1).label("rank"),
+        sa.func.count().over().label("people"),
+    ).subquery()
+    near = [ranked.c.rank.between(*_ranks_near(ranked.c.people, share)) for share in WAIT_QUANTILES.values()]
+    count, values = 0, {}
+    for wait, rank, people in session().execute(sa.select(ranked.c.wait, ranked.c.rank, ranked.c.people).where(sa.or_(*near))):
+        count, values[int(rank)] = int(people), int(wait) / 1_000_000
+    return count, values
+
+
 def time_between_stages(start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None) -> dict[str, dict[str, Any]]:
     """For each stage after awareness: of the people who reached it in the period, the median and
     90th percentile of the time since they reached the stage before, in seconds.
 
-    Exact quantiles need every wait, which no daily rollup keeps: the database
-    ranks the waits (one statement, with a window function) and sends back only
-    the few rows around each quantile, so Python never sees the people.
+    Exact quantiles need every wait, which no daily rollup keeps: per stage,
+    the database ranks the waits, read from a covering index, and sends back
+    only the few rows around each quantile, so Python never sees the people.
     """
     first, after = moments(start, end)
-    waits = sa.union_all(*(
-        sa.select(
-            sa.literal(index).label("stage"),
-            _microseconds(getattr(Person, REACHED[index - 1]), getattr(Person, REACHED[index])).label("wait"),
-        ).where(getattr(Person, REACHED[index]).is_not(None), *_in(getattr(Person, REACHED[index]), first, after))
-        for index in range(1, len(STAGES))
-    )).subquery()
-    ranked = sa.select(
-        waits.c.stage, waits.c.wait,
-        (sa.func.row_number().over(partition_by=waits.c.stage, order_by=waits.c.wait) - 1).label("rank"),
-        sa.func.count().over(partition_by=waits.c.stage).label("people"),
-    ).subquery()
-    near = [ranked.c.rank.between(*_ranks_near(ranked.c.people, share)) for share in WAIT_QUANTILES.values()]
-    counts: dict[int, int] = {}
-    values: dict[int, dict[int, float]] = {}
-    for stage, wait, rank, people in session().execute(
-        sa.select(ranked.c.stage, ranked.c.wait, ranked.c.rank, ranked.c.people).where(sa.or_(*near))
-    ):
-        counts[stage] = int(people)
-        values.setdefault(stage, {})[int(rank)] = int(wait) / 1_000_000
     result: dict[str, dict[str, Any]] = {}
     for index in range(1, len(STAGES)):
-        count = counts.get(index, 0)
+        count, values = _waits_near_quantiles(index, first, after)
         result[STAGES[index].value] = {"people": count} | {
-            key: round(_quantile(values[index], count, share), 1) if count else None
-            for key, share in WAIT_QUANTILES.items()
+            key: round(_quantile(values, count, share), 1) if count else None for key, share in WAIT_QUANTILES.items()
         }
     return result
 
