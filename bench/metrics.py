@@ -4,8 +4,13 @@
     .venv/bin/python bench/metrics.py --postgres        # a throwaway PostgreSQL
     .venv/bin/python bench/metrics.py --events 100000 --people 10000 --repeat 5
 
-The events go in through JourneyKit's real write paths, so the rollups are
-maintained as events arrive, exactly as in a shop: storefront events through
+With ``--load live`` every event goes in through JourneyKit's real write
+paths, so the rollups are maintained as events arrive, exactly as in a shop
+(over an hour for a million).  The default, ``--load bulk``, inserts the log
+of all but ``--live-share`` of the people in bulk and builds the rollups with
+``stages rebuild`` (the same calculation), then sends the rest through the
+real paths, and ``--check`` proves the result equals a rebuild.  The real
+paths: storefront events through
 ``record_events`` (one transaction per shopper's batch, as ``POST
 /api/v1/events`` does), purchases as verified Stripe ``checkout.session.completed``
 events through the webhook's event store (``store`` then ``apply``, which joins
