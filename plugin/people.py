@@ -141,11 +141,13 @@ def events_of(person: Person) -> sa.ColumnElement[bool]:
     """The condition selecting a person's events (see the module's docstring)."""
     if person.customer_id is None:
         return sa.and_(JourneyEvent.customer_id.is_(None), JourneyEvent.visitor_id == person.visitor_id)
-    joined = sa.select(Visitor.id).where(Visitor.customer_id == person.customer_id)
-    return sa.or_(
-        JourneyEvent.customer_id == person.customer_id,
-        sa.and_(JourneyEvent.customer_id.is_(None), JourneyEvent.visitor_id.in_(joined)),
-    )
+    # The joined visitors are read first, as a list: given a subquery instead, a planner
+    # without fresh statistics reads every anonymous event (most of the log) to match it.
+    visitors = list(session().scalars(sa.select(Visitor.id).where(Visitor.customer_id == person.customer_id)))
+    own = JourneyEvent.customer_id == person.customer_id
+    if not visitors:
+        return own
+    return sa.or_(own, sa.and_(JourneyEvent.visitor_id.in_(visitors), JourneyEvent.customer_id.is_(None)))
 
 
 def reach_of(person: Person) -> Reach:
