@@ -1,4 +1,4 @@
-"""Stripe's real event payloads (../shared/fixtures/stripe), linked to one purchase.
+"""Stripe's real event payloads (tests/fixtures/stripe), linked to one purchase.
 
 The files come from different sources and name different payments; as their
 SOURCES.md says, the refund and dispute must be pointed at the purchase's
@@ -12,8 +12,8 @@ import json
 import pathlib
 from typing import Any
 
-#: shared/ sits beside the repository, in a developer's checkout and in CI's clone alike.
-FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "stripe"
+#: A copy of the team's shared fixtures (with their license and SOURCES.md), so any clone runs the tests.
+FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures" / "stripe"
 
 
 def load(name: str) -> dict[str, Any]:
