@@ -46,14 +46,15 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.stripe_webhook import database  # noqa: E402
 from hooks import stripe_store  # noqa: E402
-from journeykit import migrate, signals  # noqa: E402
-from journeykit.customers import ensure_customer  # noqa: E402
+from journeykit.core import migrate  # noqa: E402
+from journeykit import signals  # noqa: E402
+from journeykit.journey.customers import ensure_customer  # noqa: E402
 from journeykit.models import Customer, JourneyEvent, Visitor  # noqa: E402
-from journeykit.stage_rebuild import rebuild  # noqa: E402
-from journeykit.stage_rules import current_rules  # noqa: E402
-from journeykit.stages import Stage  # noqa: E402
+from journeykit.journey.rebuild import rebuild  # noqa: E402
+from journeykit.journey.stage_rules import current_rules  # noqa: E402
+from journeykit.journey.stages import Stage  # noqa: E402
 from journeykit.testing import StripeEvents  # noqa: E402
-from journeykit.tracking import record_event, record_events  # noqa: E402
+from journeykit.journey.tracking import record_event, record_events  # noqa: E402
 from tests.conftest import ADMIN_KEY, make_shop  # noqa: E402
 
 DAYS = (7, 30, 90, 365)

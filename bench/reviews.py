@@ -24,7 +24,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 
 from bench.stripe_webhook import database  # noqa: E402
-from journeykit import migrate  # noqa: E402
+from journeykit.core import migrate  # noqa: E402
 from journeykit.models import Customer, ProductRating, Review  # noqa: E402
 from tests.conftest import make_shop  # noqa: E402
 

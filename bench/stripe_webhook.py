@@ -22,7 +22,7 @@ from typing import Iterator
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from journeykit import migrate  # noqa: E402
+from journeykit.core import migrate  # noqa: E402
 from journeykit.testing import StripeEvents, deliver  # noqa: E402
 from tests import postgres  # noqa: E402
 from tests.conftest import make_shop  # noqa: E402

@@ -4,7 +4,6 @@ For receivers of JourneyKit's outbound webhooks: :func:`verify_signature`.
 For the shop's own worker or scheduler: :func:`deliver_due` (in an app context).
 """
 
-from .outbound import verify_signature
-from .outbox import deliver_due
+from .outbound import deliver_due, verify_signature
 
 __all__ = ["deliver_due", "verify_signature"]

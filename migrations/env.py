@@ -7,7 +7,7 @@ Run through :mod:`journeykit.migrate`, which hands over the shop's connection
 from alembic import context
 
 from journeykit import models  # noqa: F401 - registers the tables on the metadata
-from journeykit.migrate import context_options
+from journeykit.core.migrate import context_options
 
 config = context.config
 

@@ -6,10 +6,9 @@ The public names are re-exported here; every other module may change.
 from __future__ import annotations
 
 from . import signals
-from .errors import APIError, JourneyKitError
+from .core.errors import APIError, JourneyKitError
+from .core.version import __version__
 from .extension import JourneyKit
-from .stages import Stage
-
-__version__ = "0.1.0"
+from .journey.stages import Stage
 
 __all__ = ["APIError", "JourneyKit", "JourneyKitError", "Stage", "__version__", "signals"]

@@ -1,4 +1,4 @@
-"""``flask journeykit …`` commands."""
+"""``flask journeykit …``: the command group, its ``db`` commands, and each capability's group."""
 
 from __future__ import annotations
 
@@ -7,22 +7,16 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from journeykit.hooks.outbound_cli import hooks_group
-from journeykit.hooks.stripe_cli import stripe_group
-
-from . import migrate, review_exchange, review_requests, reviews
-from .stages_cli import stages_group
-from .errors import ValidationError
-from .signals import commit
+from .core import migrate
+from .hooks.outbound.cli import hooks_group
+from .hooks.stripe.cli import stripe_group
+from .journey.cli import stages_group
+from .reviews.cli import reviews_group
 
 journeykit_group = AppGroup("journeykit", help="JourneyKit: customer-journey widgets and metrics.")
 db_group = AppGroup("db", help="JourneyKit's own tables (the shop's migrations are never touched).")
-journeykit_group.add_command(db_group)
-journeykit_group.add_command(stripe_group)
-journeykit_group.add_command(hooks_group)
-journeykit_group.add_command(stages_group)
-reviews_group = AppGroup("reviews", help="Reviews: scheduled moderation tasks, CSV export and import.")
-journeykit_group.add_command(reviews_group)
+for group in (db_group, stripe_group, hooks_group, stages_group, reviews_group):
+    journeykit_group.add_command(group)
 
 
 @db_group.command("upgrade")
@@ -66,44 +60,3 @@ def db_check() -> None:
 def db_revision(message: str, empty: bool) -> None:
     """Write a new migration (for JourneyKit's own developers)."""
     migrate.revision(message, autogenerate=not empty)
-
-
-@reviews_group.command("publish-due")
-def reviews_publish_due() -> None:
-    """Publish the reviews nobody moderated within JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS."""
-    published = reviews.publish_due()
-    commit()
-    click.echo(f"{published} pending review(s) published.")
-
-
-@reviews_group.command("export")
-@click.argument("file", type=click.File("w", encoding="utf-8"))
-def reviews_export(file: click.utils.LazyFile) -> None:
-    """Write every review, any status, to FILE as CSV ('-' for standard output)."""
-    for chunk in review_exchange.export_csv():
-        file.write(chunk)
-
-
-@reviews_group.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
-@click.option("--format", "fmt", required=True, type=click.Choice(list(review_exchange.FORMATS)),
-              help="Whose export FILE is.")
-def reviews_import(file: click.utils.LazyFile, fmt: str) -> None:
-    """Import reviews from a CSV export (all or nothing; already imported reviews are skipped)."""
-    try:
-        result = review_exchange.import_reviews(file.read(), fmt)
-    except ValidationError as exc:
-        click.echo(exc.description, err=True)
-        for line, problems in exc.fields.items():
-            click.echo(f"  {line}: {'; '.join(problems)}", err=True)
-        raise SystemExit(1) from None
-    commit()
-    click.echo(f"{result['imported']} review(s) imported, {result['skipped']} already there.")
-
-
-@reviews_group.command("send-requests")
-def reviews_send_requests() -> None:
-    """Send review_request_due for paid orders older than JOURNEYKIT_REVIEW_REQUEST_DAYS (once each)."""
-    sent = review_requests.send_due()
-    commit()
-    click.echo(f"{sent} review request(s) sent.")

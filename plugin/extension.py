@@ -8,13 +8,17 @@ from typing import Any, Callable
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
-from . import checkout, config, events, identity
-from .admin_access import AdminGuard
-from .db import metadata
-from .identity import CustomerLoader, Shopper
-from .journey_metrics import Metrics
-from .migrate import exclude_from_shop_migrations
-from .photo_storage import PhotoStorage
+from . import cli, web
+from .core import config, identity
+from .core.admin_access import AdminGuard
+from .core.db import metadata
+from .core.identity import CustomerLoader, Shopper
+from .core.migrate import exclude_from_shop_migrations
+from .hooks.outbound import outbox
+from .journey import events
+from .metrics import Metrics
+from .orders import checkout
+from .reviews import PhotoStorage
 
 EXTENSION_KEY = "journeykit"
 #: Takes the shop's product id; returns ``{"name", "url", "gtin", "mpn", "brand"}`` (any may be left out) or ``None``.
@@ -31,7 +35,7 @@ class AppState:
     db: SQLAlchemy
     #: The bind holding JourneyKit's tables (``None``: the shop's default database).
     bind_key: str | None
-    #: The OpenAPI description, built on first request (see :mod:`journeykit.openapi`).
+    #: The OpenAPI description, built on first request (see :mod:`journeykit.core.openapi`).
     openapi: dict[str, Any] | None = None
 
 
@@ -48,11 +52,11 @@ class JourneyKit:
         self._customer_loader: CustomerLoader | None = None
         self._admin_guard: AdminGuard | None = None
         self._product_loader: ProductLoader | None = None
-        #: Where review photos are kept (a :class:`~journeykit.photo_storage.PhotoStorage`);
+        #: Where review photos are kept (a :class:`~journeykit.reviews.PhotoStorage`);
         #: ``None``: local disk, ``JOURNEYKIT_REVIEW_PHOTOS_DIR`` or the instance folder.
         self.photo_storage: PhotoStorage | None = None
         #: The journey's figures: ``journey.metrics.funnel(start, end)``, ``customer_stage(id)``…
-        #: (see :class:`journeykit.journey_metrics.Metrics`; needs an app context).
+        #: (see :class:`journeykit.metrics.Metrics`; needs an app context).
         self.metrics = Metrics()
         if app is not None:
             self.init_app(app)
@@ -60,7 +64,7 @@ class JourneyKit:
     def init_app(self, app: Flask, *, db: SQLAlchemy | None = None) -> None:
         """Register JourneyKit on ``app``.
 
-        Reads (each optional, defaults in :mod:`journeykit.config` and the README):
+        Reads (each optional, defaults in :mod:`journeykit.core.config` and the README):
         ``JOURNEYKIT_URL_PREFIX``, ``JOURNEYKIT_SECRET_KEY``,
         ``JOURNEYKIT_STRIPE_WEBHOOK_SECRET``, ``JOURNEYKIT_STRIPE_API_KEY``, ``JOURNEYKIT_STRIPE_API_BASE``,
         ``JOURNEYKIT_ALLOWED_ORIGINS``, ``JOURNEYKIT_ADMIN_API_KEYS``,
@@ -81,11 +85,6 @@ class JourneyKit:
         config.apply_defaults(app)
         state = AppState(journey=self, db=self._database_for(app, db), bind_key=_bind_key(app))
         app.extensions[EXTENSION_KEY] = state
-
-        from journeykit.hooks import outbox  # noqa: PLC0415 - it imports the package
-
-        from . import cli, web  # noqa: PLC0415 - they import this module's names
-
         app.register_blueprint(web.create_blueprint(), url_prefix=app.config["JOURNEYKIT_URL_PREFIX"])
         web.register_app_hooks(app)
         outbox.register_after_response(app)
@@ -145,7 +144,7 @@ class JourneyKit:
         return identity.make_token(current_app._get_current_object(), customer_id, email, name)  # type: ignore[attr-defined]
 
     #: Keyword arguments to merge into ``stripe.checkout.Session.create(...)``
-    #: (see :func:`journeykit.checkout.checkout_params`).
+    #: (see :func:`journeykit.orders.checkout_params`).
     checkout_params = staticmethod(checkout.checkout_params)
 
     def track(
@@ -178,8 +177,6 @@ class JourneyKit:
         retried by a later call.  Returns ``{"delivered", "retrying", "failed"}`` counts;
         raises :class:`ValueError` for a ``limit`` below 1.
         """
-        from journeykit.hooks import outbox  # noqa: PLC0415 - it imports the package
-
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a whole number of at least 1, not {limit!r}.")
         return outbox.deliver_due(limit)
@@ -187,7 +184,7 @@ class JourneyKit:
     def current_shopper(self) -> Shopper | None:
         """The identified shopper of the current request, or ``None``.
 
-        Raises a 401 :class:`~journeykit.errors.Unauthorized` for a tampered or
+        Raises a 401 :class:`~journeykit.core.errors.Unauthorized` for a tampered or
         expired token.
         """
         return identity.current_shopper(self._customer_loader)

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from .config import as_list
+from .core.config import as_list
 from .testing import StripeEvents, deliver
 
 

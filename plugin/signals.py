@@ -1,69 +1,8 @@
 """Blinker signals a shop can subscribe to (``from journeykit import signals``).
 
-Each is sent by the Flask app (``sender=current_app``) after the change it
-reports has been committed, never from inside a transaction that may still
-roll back; receivers take ``(sender, **extra)``.
+They are defined in :mod:`journeykit.core.signals`, beside the machinery
+that sends them after commit; this module is their public address.
 """
 
-from __future__ import annotations
-
-from typing import Any, Callable
-
-from blinker import Namespace, NamedSignal
-from flask import current_app
-
-from .db import session
-
-_signals = Namespace()
-
-#: A person moved to a later stage. Keyword arguments: ``customer_id`` (the
-#: shop's id, or ``None``), ``visitor_id``, ``old`` and ``new`` (:class:`~journeykit.Stage`).
-stage_changed = _signals.signal("stage-changed")
-#: An order was paid for the first time. Keyword arguments: ``order`` (an
-#: :class:`~journeykit.models.Order`) and ``customer`` (or ``None``).
-purchase_recorded = _signals.signal("purchase-recorded")
-#: More of an order was refunded (or lost in a dispute). Keyword arguments:
-#: ``order``, ``amount`` (this refund, minor units) and ``total_refunded``.
-refund_recorded = _signals.signal("refund-recorded")
-#: A shopper submitted a review. Keyword argument: ``review``.
-review_submitted = _signals.signal("review-submitted")
-#: A review became visible on the storefront. Keyword argument: ``review``.
-review_published = _signals.signal("review-published")
-#: A paid order is old enough to ask its buyer for reviews (``JOURNEYKIT_REVIEW_REQUEST_DAYS``).
-#: Keyword arguments: ``order``, ``customer``, ``products`` (product ids) and ``url`` (a signed
-#: one-click link to a review form for them). Send the e-mail your own way.
-review_request_due = _signals.signal("review-request-due")
-#: A loyalty balance changed. Keyword arguments: ``customer_id``, ``delta``, ``balance``.
-points_changed = _signals.signal("points-changed")
-#: A referred friend's purchase counted for the referrer. Keyword arguments: ``code``, ``order``.
-referral_converted = _signals.signal("referral-converted")
-
-_PENDING = "journeykit_pending_signals"
-
-#: Called by :func:`queue` with ``(signal, extra)`` *inside* the transaction, so what they
-#: write commits or rolls back with the change (the webhook outbox registers here).
-queue_listeners: list[Callable[[NamedSignal, dict[str, Any]], None]] = []
-
-
-def queue(signal: NamedSignal, **extra: Any) -> None:
-    """Send ``signal`` once the current transaction commits through :func:`commit`."""
-    for listener in queue_listeners:
-        listener(signal, extra)
-    session().info.setdefault(_PENDING, []).append((signal, extra))
-
-
-def commit() -> None:
-    """Commit the shared session, then send the signals queued in that transaction."""
-    db_session = session()
-    db_session.commit()
-    pending = db_session.info.pop(_PENDING, [])
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    for signal, extra in pending:
-        signal.send(app, **extra)
-
-
-def rollback() -> None:
-    """Roll back the shared session and forget the signals queued in it."""
-    db_session = session()
-    db_session.rollback()
-    db_session.info.pop(_PENDING, None)
+from .core.signals import *  # noqa: F403 - the public names, listed in __all__
+from .core.signals import __all__  # noqa: F401

@@ -1,7 +1,10 @@
-"""The blueprint tree under ``JOURNEYKIT_URL_PREFIX`` and its request hooks.
+"""The blueprint tree under ``JOURNEYKIT_URL_PREFIX``, put together from every capability, and its request hooks.
 
-``journeykit`` (pages: admin, widgets, embed script) holds ``journeykit.api``
-(the JSON API at ``/api/v1``), whose every error answers in the JSON shape.
+``journeykit`` (pages: admin, widgets, embed script, feeds, photos) holds
+``journeykit.api`` (the JSON API at ``/api/v1``), ``journeykit.stripe`` and
+``journeykit.prometheus``, whose every error answers in the JSON shape.
+Each capability adds its own routes to these with a ``register`` function;
+this module is the one place that knows them all.
 """
 
 from __future__ import annotations
@@ -10,38 +13,51 @@ from flask import Blueprint, Flask, Response, appcontext_pushed, current_app, re
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
-from . import api, config, errors, inputs
-from .identity import TOKEN_HEADER, VISITOR_HEADER
-from .money import format_money
+from . import widgets
+from .core import config, errors, inputs, openapi, prometheus
+from .core.identity import TOKEN_HEADER, VISITOR_HEADER
+from .core.money import format_money
+from .hooks.outbound import admin as outbound_admin
+from .hooks.stripe import admin as stripe_admin
+from .hooks.stripe import webhook as stripe_webhook
+from .journey import api as journey_api
+from .loyalty import api as loyalty_api
+from .metrics import api as metrics_api
+from .metrics import dashboard, holdout
+from .reviews import admin as reviews_admin
+from .reviews import api as reviews_api
+from .reviews import exchange as reviews_exchange
+from .reviews import feed, notice, photos_api, requests
+from .testimonials import api as testimonials_api
 
 #: Paths under the prefix whose answers, errors included, are always JSON.
 JSON_PATHS = ("/api/", "/stripe/")
 _CORS_HEADERS = ", ".join(["Content-Type", "Authorization", TOKEN_HEADER, VISITOR_HEADER])
+#: The packages with a ``templates/`` folder beside their modules.
+TEMPLATE_PACKAGES = ("core", "reviews", "metrics", "hooks.stripe", "hooks.outbound")
 
 
 def create_blueprint() -> Blueprint:
     """A fresh blueprint tree (one per app, since blueprints keep per-registration state)."""
-    from journeykit.hooks.stripe_webhook import create_blueprint as create_stripe_blueprint  # noqa: PLC0415
-    from journeykit.widgets import create_blueprint as create_widgets_blueprint  # noqa: PLC0415
-
-    from . import admin_pages, prometheus, review_feed, review_notice, review_photos_api, review_requests  # noqa: PLC0415
-
-    root = Blueprint("journeykit", __name__, template_folder="templates")
-    api_bp = api.create_blueprint()
+    root = Blueprint("journeykit", __name__)
+    for package in TEMPLATE_PACKAGES:  # Flask looks for a template in every blueprint's folder
+        name = "templates_" + package.replace(".", "_")
+        root.register_blueprint(Blueprint(name, f"journeykit.{package}", template_folder="templates"))
+    api_bp = _api_blueprint()
     install_json_errors(api_bp)
     root.register_blueprint(api_bp, url_prefix="/api/v1")
-    stripe_bp = create_stripe_blueprint()
+    stripe_bp = stripe_webhook.create_blueprint()
     install_json_errors(stripe_bp)
     root.register_blueprint(stripe_bp, url_prefix="/stripe")
-    root.register_blueprint(create_widgets_blueprint())
-    root.register_blueprint(admin_pages.create_blueprint(), url_prefix="/admin")
+    root.register_blueprint(widgets.create_blueprint())
+    root.register_blueprint(_admin_blueprint(), url_prefix="/admin")
     metrics_bp = prometheus.create_blueprint()
     install_json_errors(metrics_bp)
     root.register_blueprint(metrics_bp)
-    review_feed.register(root)
-    review_photos_api.register_public(root)
-    root.register_blueprint(review_notice.create_blueprint())
-    root.register_blueprint(review_requests.create_blueprint())
+    feed.register(root)
+    photos_api.register_public(root)
+    root.register_blueprint(notice.create_blueprint())
+    root.register_blueprint(requests.create_blueprint())
     root.add_app_template_global(format_money, "journeykit_money")
     root.before_request(_limit_body_size)
     api_bp.before_request(_refuse_foreign_origins)
@@ -49,6 +65,33 @@ def create_blueprint() -> Blueprint:
     root.before_request(inputs.refuse_out_of_range_ids)
     root.after_request(_add_cors_headers)
     return root
+
+
+def _api_blueprint() -> Blueprint:
+    """``journeykit.api``: every capability's JSON endpoints, shopper's and owner's."""
+    bp = Blueprint("api", __name__)
+    loyalty_api.register(bp)
+    journey_api.register(bp)
+    stripe_admin.register_api(bp)
+    outbound_admin.register_api(bp)
+    reviews_api.register(bp)
+    photos_api.register(bp)
+    holdout.register(bp)
+    openapi.register(bp)
+    reviews_exchange.register(bp)
+    testimonials_api.register(bp)
+    metrics_api.register(bp)
+    return bp
+
+
+def _admin_blueprint() -> Blueprint:
+    """``journeykit.admin``: the owner's pages under ``{prefix}/admin/``."""
+    bp = Blueprint("admin", __name__)
+    bp.add_url_rule("/", view_func=dashboard.overview, endpoint="overview")
+    reviews_admin.register_pages(bp)
+    stripe_admin.register_pages(bp)
+    outbound_admin.register_pages(bp)
+    return bp
 
 
 def install_json_errors(bp: Blueprint) -> None:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import Flask, render_template_string
 from werkzeug.serving import make_server
 
-from journeykit import migrate
+from journeykit.core import migrate
 from journeykit.models import JourneyEvent
 
 from .conftest import ADMIN_KEY, make_shop

@@ -18,8 +18,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from journeykit import JourneyKit
-from journeykit import migrate as jk_migrate
-from journeykit.db import metadata as journeykit_metadata
+from journeykit.core import migrate as jk_migrate
+from journeykit.core.db import metadata as journeykit_metadata
 
 from . import postgres
 

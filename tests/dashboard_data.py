@@ -27,7 +27,7 @@ from typing import Any
 
 from flask import Flask
 
-from journeykit import holdout
+from journeykit.metrics import holdout
 from journeykit.testing import StripeEvents, deliver
 
 from .conftest import ADMIN_KEY

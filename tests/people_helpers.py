@@ -9,12 +9,12 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from journeykit import signals
-from journeykit.customers import ensure_customer
-from journeykit.db import session
+from journeykit.journey.customers import ensure_customer
+from journeykit.core.db import session
 from journeykit.models import Person
-from journeykit.stage_rebuild import rebuild
-from journeykit.stage_rules import current_rules
-from journeykit.tracking import ensure_visitor, record_event
+from journeykit.journey.rebuild import rebuild
+from journeykit.journey.stage_rules import current_rules
+from journeykit.journey.tracking import ensure_visitor, record_event
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)  # a Monday
 

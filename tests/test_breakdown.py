@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from journeykit import metrics
+from journeykit.journey import reports as metrics
 
 from .people_helpers import T0, day, log
 

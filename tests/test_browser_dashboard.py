@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from journeykit import migrate
+from journeykit.core import migrate
 
 from .browser_site import _serve, screenshot
 from .conftest import make_shop

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from examples.demoshop import create_app
 from examples.demoshop import models as shop
 from examples.demoshop.catalog import REFERRAL_CODES
-from journeykit.db import metadata as journeykit_metadata
+from journeykit.core.db import metadata as journeykit_metadata
 
 from .browser_site import _serve, screenshot
 

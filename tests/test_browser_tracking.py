@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from journeykit import holdout
+from journeykit.metrics import holdout
 from journeykit.models import Customer, JourneyEvent
 
 import pytest

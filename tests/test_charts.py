@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from journeykit import charts
+from journeykit.metrics import charts
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from journeykit import dashboard
+from journeykit.metrics import dashboard
 
 from .dashboard_data import ADMIN, CONFIG, HOSTILE_CODE, HOSTILE_WIDGET, seed
 

@@ -21,9 +21,9 @@ from markupsafe import escape
 from examples.demoshop import create_app
 from examples.demoshop import models as shop
 from examples.demoshop.catalog import CUSTOMERS, PRODUCTS, REFERRAL_CODES
-from journeykit import holdout
+from journeykit.metrics import holdout
 from journeykit import models as jk
-from journeykit.db import metadata as journeykit_metadata
+from journeykit.core.db import metadata as journeykit_metadata
 from journeykit.testing import StripeEvents, deliver
 
 from .fake_stripe import FakeStripe

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from flask import Flask, request
 from flask_sqlalchemy import SQLAlchemy
 
-from journeykit import migrate as jk_migrate
-from journeykit.db import metadata
+from journeykit.core import migrate as jk_migrate
+from journeykit.core.db import metadata
 from journeykit.models import Customer, JourneyEvent, Visitor
-from journeykit.schemas import MAX_EVENTS_PER_BATCH
+from journeykit.journey.schemas import MAX_EVENTS_PER_BATCH
 
 from . import postgres
 from .conftest import ADMIN_KEY, make_shop

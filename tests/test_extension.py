@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from flask import Flask, render_template_string
 from flask_sqlalchemy import SQLAlchemy
 
-from journeykit import JourneyKit, config
-from journeykit import migrate as jk_migrate
-from journeykit.db import VERSION_TABLE, metadata
+from journeykit import JourneyKit
+from journeykit.core import config
+from journeykit.core import migrate as jk_migrate
+from journeykit.core.db import VERSION_TABLE, metadata
 from journeykit.extension import AppState
 
 from .conftest import make_shop

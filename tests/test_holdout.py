@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from journeykit import holdout
+from journeykit.metrics import holdout
 
 SETTINGS = "/journeykit/api/v1/embed/settings"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from journeykit import lift, lift_stats
+from journeykit.metrics import lift, lift_stats
 
 from .people_helpers import T0, day, join, log
 

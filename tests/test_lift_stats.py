@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from journeykit.lift_stats import lift, wilson
+from journeykit.metrics.lift_stats import lift, wilson
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from flask_migrate import init as shop_db_init
 from flask_migrate import migrate as shop_db_migrate
 from flask_migrate import upgrade as shop_db_upgrade
 
-from journeykit import migrate
-from journeykit.db import VERSION_TABLE, metadata
+from journeykit.core import migrate
+from journeykit.core.db import VERSION_TABLE, metadata
 
 from .conftest import make_shop
 

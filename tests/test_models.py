@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from journeykit import JourneyKitError
-from journeykit.customers import ensure_customer
-from journeykit.db import metadata
+from journeykit.journey.customers import ensure_customer
+from journeykit.core.db import metadata
 from journeykit.models import JourneyEvent, Order, OrderStatus
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from journeykit import signals
-from journeykit.db import session
+from journeykit.core.db import session
 from journeykit.hooks import deliver_due, verify_signature
 from journeykit.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 

@@ -11,15 +11,17 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from journeykit import review_requests, signals
-from journeykit.db import session, utcnow
-from journeykit.hooks import deliver_due, outbox, verify_signature
-from journeykit.hooks.outbound import sign
-from journeykit.hooks import outbound_events
+from journeykit.reviews import requests as review_requests
+from journeykit import signals
+from journeykit.core.db import session, utcnow
+from journeykit.hooks import deliver_due, verify_signature
+from journeykit.hooks.outbound import outbox
+from journeykit.hooks.outbound.signing import sign
+from journeykit.hooks.outbound import payloads as outbound_events
 from journeykit.models import Customer, DeliveryStatus, WebhookAttempt, WebhookDelivery
-from journeykit.stages import Stage
+from journeykit.journey.stages import Stage
 from journeykit.testing import deliver as post_signed
-from journeykit.tracking import record_event
+from journeykit.journey.tracking import record_event
 
 from .conftest import make_shop
 from .hook_receiver import Receiver, closed_port, receiver  # noqa: F401 - the fixture
@@ -312,7 +314,7 @@ def test_only_a_purchase_with_a_referral_code_converts_a_referral(app, client, a
 
 def test_the_catalog_marks_what_is_never_sent(app, client, admin_headers):
     """Every advertised type has a sender in JourneyKit's code; the rest are marked "not sent yet"."""
-    package = pathlib.Path(outbound_events.__file__).parent.parent
+    package = pathlib.Path(outbound_events.__file__).parents[2]
     sources = "\n".join(path.read_text() for folder in ("plugin", "hooks", "widgets")
                         for path in (package / folder).rglob("*.py"))
     for signal, (event_type, _) in outbound_events.EVENTS.items():

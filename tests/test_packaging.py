@@ -76,7 +76,7 @@ def test_the_wheel_holds_one_top_level_package_with_all_its_files(wheel: pathlib
         "journeykit/py.typed",
         "journeykit/widgets/static/journeykit/embed.js",
         "journeykit/widgets/templates/journeykit/widgets/reviews.html",
-        "journeykit/templates/journeykit/admin/dashboard.html",
+        "journeykit/metrics/templates/journeykit/admin/dashboard.html",
         "journeykit/migrations/script.py.mako",
         "journeykit/migrations/env.py",
     } <= names
@@ -89,7 +89,8 @@ SMOKE = textwrap.dedent(
     import pathlib, sys
     import journeykit
     from flask import Flask, render_template_string
-    from journeykit import JourneyKit, migrate
+    from journeykit import JourneyKit
+    from journeykit.core import migrate
 
     site, database = sys.argv[1:]
     assert pathlib.Path(journeykit.__file__).is_relative_to(site), journeykit.__file__

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from journeykit import Stage
-from journeykit.db import session
+from journeykit.core.db import session
 from journeykit.models import JourneyEvent
-from journeykit.stage_rules import Rules, week_of
+from journeykit.journey.stage_rules import Rules, week_of
 
 from .people_helpers import check, day, join, log, person, stage_signals
 

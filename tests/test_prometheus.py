@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from journeykit.db import session, utcnow
+from journeykit.core.db import session, utcnow
 from journeykit.hooks import deliver_due
 from journeykit.models import DeliveryStatus, WebhookDelivery
 from journeykit.testing import StripeEvents, deliver

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from journeykit.config import DEFAULTS
+from journeykit.core.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

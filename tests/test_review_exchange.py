@@ -165,7 +165,7 @@ def test_cli_export_and_import(app, client, admin_headers, tmp_path):
 
 
 def test_keyset_batches_walk_every_row_once(app, client, admin_headers):
-    from journeykit.review_exchange import keyset_batches
+    from journeykit.reviews.exchange import keyset_batches
 
     _import(client, admin_headers, JUDGEME, "judgeme")
     with app.app_context():

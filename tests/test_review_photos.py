@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from PIL import ExifTags, Image
 
 from journeykit.models import Review, ReviewPhoto
-from journeykit.photo_storage import KEY_PATTERN, LocalDiskStorage, PhotoStorage, new_key, storage_for
+from journeykit.reviews.photo_storage import KEY_PATTERN, LocalDiskStorage, PhotoStorage, new_key, storage_for
 
 API = "/journeykit/api/v1"
 PRODUCT = f"{API}/products/sku-1"

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from journeykit import review_requests, signals
+from journeykit.reviews import requests as review_requests
+from journeykit import signals
 from journeykit.signals import commit
 
 LATER = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=8)

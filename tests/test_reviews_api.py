@@ -166,7 +166,7 @@ def test_reviews_are_text_never_markup(client, buyer):
 def test_reviews_nobody_moderated_publish_after_the_configured_days(shop_factory):
     import datetime as dt
 
-    from journeykit import reviews
+    from journeykit.reviews import lifecycle as reviews
 
     app, _, journey = shop_factory({"JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS": 3})
     client = app.test_client()

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from journeykit import sales_metrics
+from journeykit.metrics import sales as sales_metrics
+from journeykit.orders import reports as order_reports
 from journeykit.testing import StripeEvents, deliver
 
 DAY = 24 * 3600
@@ -97,4 +98,4 @@ def test_an_empty_shop_has_no_rates_rather_than_zero_divisions(app):
 
 @pytest.mark.parametrize(("total", "count", "expected"), [(3500, 2, 1750), (1001, 2, 501), (1000, 3, 333), (2, 3, 1), (0, 5, 0)])
 def test_averages_round_half_up_to_a_whole_minor_unit(total, count, expected):
-    assert sales_metrics._average(total, count) == expected
+    assert order_reports._average(total, count) == expected

@@ -9,12 +9,12 @@ import threading
 import sqlalchemy as sa
 
 from journeykit import signals
-from journeykit.customers import ensure_customer
-from journeykit.db import session
+from journeykit.journey.customers import ensure_customer
+from journeykit.core.db import session
 from journeykit.models import Customer, Person, PersonWeek, StageDay
-from journeykit.rollups import snapshot
-from journeykit.stage_rebuild import FIELDS
-from journeykit.tracking import ensure_visitor, record_event
+from journeykit.journey.rollups import snapshot
+from journeykit.journey.rebuild import FIELDS
+from journeykit.journey.tracking import ensure_visitor, record_event
 
 from .people_helpers import check, day, join, log, stage_signals
 

@@ -75,7 +75,7 @@ def test_sync_recovers_missed_events_and_skips_known_ones(stripe_shop, fake_stri
 
 def test_replay_reapplies_failed_events(shop, monkeypatch):
     app, db, _ = shop
-    from journeykit import purchases
+    from journeykit.orders import purchases
 
     def broken(order, at):
         raise RuntimeError("the database hiccuped")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from journeykit import signals
 from journeykit.models import Customer, DisputeStatus, JourneyEvent, Order, OrderStatus, StripeEvent, StripeEventStatus
-from journeykit.stages import Stage
+from journeykit.journey.stages import Stage
 
 from .stripe_fixtures import linked_family, load
 
@@ -118,7 +118,7 @@ def test_won_dispute_releases_without_reversal(db, deliver_stripe_event, receive
 def test_expired_checkout_is_a_consideration_signal(db, deliver_stripe_event, shop):
     app, _, journey = shop
     with app.test_request_context():
-        from journeykit.customers import ensure_customer
+        from journeykit.journey.customers import ensure_customer
 
         ensure_customer("shopper-42")
         db.session.commit()
@@ -195,7 +195,7 @@ def test_zero_decimal_amounts_stay_in_yen(db, deliver_stripe_event, stripe_event
 
 
 def test_reversal_and_hold_hooks_see_each_change_once(db, deliver_stripe_event):
-    from journeykit import purchases
+    from journeykit.orders import purchases
 
     calls: list[tuple] = []
     reversal = lambda order, before, after: calls.append(("reversed", before, after))  # noqa: E731

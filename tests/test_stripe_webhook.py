@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from journeykit.models import Customer, JourneyEvent, Order, OrderStatus, StripeEvent
-from journeykit.stages import Stage
+from journeykit.journey.stages import Stage
 
 WEBHOOK = "/journeykit/stripe/webhook"
 

@@ -12,8 +12,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, send_from_directory, url_for
 from markupsafe import Markup
 
-from journeykit.errors import NotFound
-from journeykit.identity import is_visitor_id
+from journeykit.core.errors import NotFound
+from journeykit.core.identity import is_visitor_id
+from journeykit.core.version import __version__
 
 from . import reviews as reviews_widget
 from . import testimonials as testimonials_widget
@@ -79,7 +80,7 @@ class TemplateGlobal:
         cookie of this request), so the widget views it reports belong to the
         same person as the shop's own ``journey.track`` calls and the checkout.
         """
-        src = url_for("journeykit.widgets.embed_js", v=_version())
+        src = url_for("journeykit.widgets.embed_js", v=__version__)
         attrs = Markup(' data-customer-token="{}"').format(customer_token) if customer_token else Markup("")
         visitor = visitor_id or request.cookies.get(current_app.config["JOURNEYKIT_VISITOR_COOKIE"])
         if visitor and is_visitor_id(visitor):
@@ -105,11 +106,6 @@ def embed_js() -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
-
-def _version() -> str:
-    from journeykit import __version__  # noqa: PLC0415 - the package imports this module
-
-    return __version__
 
 
 def create_blueprint() -> Blueprint:

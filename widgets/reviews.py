@@ -7,14 +7,12 @@ shop's reviews count for search without any JavaScript.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
+from journeykit import reviews
 
-from journeykit import paging, reviews
-from journeykit.db import session
-from journeykit.models import Review, ReviewStatus
-from journeykit.reviews_api import SORTS
+if TYPE_CHECKING:
+    from journeykit.reviews.models import Review
 
 #: How many reviews the server renders (the embed script pages through the rest).
 FIRST_PAGE = 5
@@ -32,8 +30,7 @@ def reviews_context(product_id: str, name: str | None = None) -> dict[str, Any]:
     The first page is the API's ``newest`` page, and its cursor goes into the
     page, so embed.js pages on from there without fetching it again.
     """
-    query = sa.select(Review).where(Review.product_id == product_id, Review.status == ReviewStatus.PUBLISHED)
-    shown, next_cursor = paging.page(query, SORTS["newest"], limit=FIRST_PAGE, cursor=None, scalars=session().scalars)
+    shown, next_cursor = reviews.published_page(product_id, "newest", limit=FIRST_PAGE)
     context = rating_context(product_id)
     context.update(reviews=shown, next_cursor=next_cursor, product_name=name or product_id,
                    json_ld=json_ld(product_id, name, context["rating"], shown))

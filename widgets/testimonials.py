@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from journeykit import testimonials
-from journeykit.errors import ValidationError
+from journeykit.core.errors import ValidationError
 
 #: The most the server renders in one grid (a wall, not an archive).
 MAX_SHOWN = 24

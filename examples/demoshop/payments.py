@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
-from journeykit.config import as_list
+from journeykit.core.config import as_list
 from journeykit.testing import StripeEvents, deliver
 
 from .models import Order, db, utcnow

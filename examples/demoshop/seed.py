@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from journeykit import migrate as journeykit_migrate
+from journeykit.core import migrate as journeykit_migrate
 from journeykit import models as jk  # JourneyKit's tables, read for the status line only
 from journeykit import reviews as jk_reviews
 from journeykit import signals as jk_signals

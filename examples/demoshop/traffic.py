@@ -22,7 +22,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from journeykit import holdout, signals, tracking
+from journeykit.metrics import holdout
+from journeykit import signals
+from journeykit.journey import tracking
 
 from .models import Product
 

@@ -1,0 +1,61 @@
+"""The journey: customers and visitors, the append-only event log, and each person's stage.
+
+Events come in from the storefront (:mod:`.events`), from the shop's own
+code (``journey.track``) and from the other capabilities (a purchase, a
+published review); :mod:`.tracking` appends them and moves the person's
+stage (:mod:`.people`, by the rules of :mod:`.stage_rules`), keeping the
+daily rollups (:mod:`.rollups`) that :mod:`.reports` reads.  Everything
+derived can be rebuilt from the log (:mod:`.rebuild`).
+
+The names below are the journey's public functions: the other capabilities
+use these and nothing else of this package.
+"""
+
+from __future__ import annotations
+
+from .customers import customer_for, customers_by_id, ensure_customer, find_customer, identify, normalize_email
+from .people import stage_of_customer
+from .reports import (
+    BREAKDOWNS,
+    HELD_OUT,
+    INTERVALS,
+    SHOWN,
+    breakdown,
+    cohorts,
+    count_events,
+    customer_stages,
+    funnel,
+    stages_over_time,
+    time_between_stages,
+    widget_exposures,
+)
+from .stage_rules import STAGES
+from .stages import Stage
+from .tracking import ensure_visitor, record_event, record_events
+
+__all__ = [
+    "BREAKDOWNS",
+    "HELD_OUT",
+    "INTERVALS",
+    "SHOWN",
+    "STAGES",
+    "Stage",
+    "breakdown",
+    "cohorts",
+    "count_events",
+    "customer_for",
+    "customer_stages",
+    "customers_by_id",
+    "ensure_customer",
+    "ensure_visitor",
+    "find_customer",
+    "funnel",
+    "identify",
+    "normalize_email",
+    "record_event",
+    "record_events",
+    "stage_of_customer",
+    "stages_over_time",
+    "time_between_stages",
+    "widget_exposures",
+]

@@ -1,0 +1,120 @@
+"""Finding and creating JourneyKit's record of a shop's customer.
+
+A new customer is logged (``customer_created``) through :mod:`.tracking`,
+which never creates customers itself: the two modules depend one way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+
+from ..core.db import insert_if_absent, session, utcnow
+from ..core.identity import Shopper
+from .models import Customer
+from .stages import Stage
+from .tracking import record_event
+
+
+def normalize_email(email: str | None) -> str | None:
+    """Strip and lower-case an address, so ``Jo@Shop.com `` and ``jo@shop.com`` match."""
+    if email is None:
+        return None
+    email = email.strip().lower()
+    return email or None
+
+
+def ensure_customer(
+    shop_customer_id: str, *, email: str | None = None, name: str | None = None, seen_at: dt.datetime | None = None
+) -> Customer:
+    """The customer with the shop's id ``shop_customer_id``, created if new.
+
+    Safe under concurrency: two first requests of one shopper insert one row.
+    A known e-mail or name is updated when the shop tells us a new one.  A new
+    customer is logged as ``customer_created`` (once), dated ``seen_at`` when
+    the news is older than its arrival (a Stripe event is dated by Stripe), so
+    a late webhook does not make the customer look active this week.
+    """
+    shop_customer_id = str(shop_customer_id)
+    email = normalize_email(email)
+    now = utcnow()
+    values = {
+        "shop_customer_id": shop_customer_id,
+        "email": email,
+        "name": name,
+        "stage": Stage.AWARENESS,
+        "stage_changed_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    table = Customer.__table__
+    created = insert_if_absent(table, values, on=["shop_customer_id"])
+    customer = session().scalars(
+        sa.select(Customer).where(Customer.shop_customer_id == shop_customer_id)
+    ).one()
+    if email and customer.email != email:
+        customer.email = email
+    if name and customer.name != name:
+        customer.name = name
+    if created:
+
+        record_event("customer_created", customer=customer, dedupe_key=f"customer_created:{customer.id}", at=seen_at or now)
+    return customer
+
+
+def identify(
+    shop_customer_id: str | None = None,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    stripe_customer_id: str | None = None,
+    create: bool = True,
+    seen_at: dt.datetime | None = None,
+) -> Customer | None:
+    """The customer a purchase or an imported review names, created when new and ``create``.
+
+    By the shop's id, else the Stripe customer, else the e-mail; someone
+    known only by e-mail becomes a guest customer (no shop id).  A Stripe
+    customer id is remembered on the customer that first comes with it.
+    """
+    email = normalize_email(email)
+    if shop_customer_id is not None:
+        customer = ensure_customer(shop_customer_id, email=email, name=name, seen_at=seen_at)
+    else:
+        customer = _find_by(Customer.stripe_customer_id, stripe_customer_id) or _find_by(Customer.email, email)
+        if customer is None and create and email:
+            customer = Customer(email=email, name=name)
+            session().add(customer)
+            session().flush()
+    if customer is not None and stripe_customer_id and customer.stripe_customer_id is None:
+        if _find_by(Customer.stripe_customer_id, stripe_customer_id) is None:
+            customer.stripe_customer_id = stripe_customer_id
+    return customer
+
+
+def _find_by(column: Any, value: str | None) -> Customer | None:
+    if not value:
+        return None
+    return session().scalars(sa.select(Customer).where(column == value).order_by(Customer.id)).first()
+
+
+def customer_for(shopper: Shopper | None) -> Customer | None:
+    """JourneyKit's customer row for an identified shopper (created on first sight)."""
+    if shopper is None:
+        return None
+    return ensure_customer(shopper.customer_id, email=shopper.email, name=shopper.name)
+
+
+def find_customer(shop_customer_id: str) -> Customer | None:
+    """The customer with the shop's id, if JourneyKit knows them."""
+    return session().scalars(sa.select(Customer).where(Customer.shop_customer_id == str(shop_customer_id))).first()
+
+
+def customers_by_id(ids: Iterable[int]) -> dict[int, Customer]:
+    """JourneyKit's customers with these row ids, by id (for a batch of rows that name them)."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {customer.id: customer for customer in session().scalars(sa.select(Customer).where(Customer.id.in_(wanted)))}

@@ -1,0 +1,101 @@
+"""Journey events as they arrive: from storefronts (``POST /api/v1/events``) and from the shop's code.
+
+The storefront endpoint is built for ``navigator.sendBeacon``, which can send
+neither headers nor JSON's content type: the visitor id and the customer
+token may come in the body, and ``text/plain`` bodies are read as JSON.
+Beacons are fire-and-forget, so what a bot sends is acknowledged and
+dropped rather than refused (a refusal would only be retried).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from crawlerdetect import CrawlerDetect
+from flask import current_app, has_request_context, request
+
+from ..core import rate_limits, signals
+from ..core.errors import ValidationError
+from ..core.identity import Shopper, current_visitor_id, is_visitor_id, read_token
+from ..core.inputs import load_json
+from . import schemas
+from .customers import customer_for, ensure_customer
+from .tracking import record_event
+
+_batch_schema = schemas.EventBatchSchema()
+_event_schema = schemas.EventSchema()
+#: One detector for the process: its patterns compile once and its answers are cached.
+_crawlers = CrawlerDetect()
+
+
+def is_bot(user_agent: str | None) -> bool:
+    """Whether a user agent is a crawler, link preview or script; browsers always send one."""
+    return not user_agent or _crawlers.is_crawler(user_agent)
+
+
+def receive_batch() -> dict[str, int]:
+    """Validate, rate-limit and store a storefront's batch; returns what was accepted and ignored."""
+    batch = load_json(_batch_schema, allow_text_plain=True)
+    shopper = _batch_shopper(batch)
+    visitor_id = current_visitor_id() or batch["visitor_id"]
+    if shopper is None and visitor_id is None:
+        raise ValidationError(
+            "Name the visitor (X-JourneyKit-Visitor or visitor_id) or the customer "
+            "(X-JourneyKit-Customer or customer_token).",
+            error_code="anonymous_event",
+        )
+    rate_limits.hit("events", "JOURNEYKIT_EVENTS_RATE_LIMIT", *_limit_keys(shopper, visitor_id))
+    if not current_app.config["JOURNEYKIT_TRACK_BOTS"] and is_bot(request.user_agent.string):
+        return {"accepted": 0, "ignored": len(batch["events"])}
+    customer = customer_for(shopper)
+    for event in batch["events"]:
+        record_event(
+            event["name"],
+            customer=customer,
+            visitor_id=visitor_id,
+            product_id=event["product_id"],
+            properties=event["properties"],
+            source="browser",
+        )
+    signals.commit()
+    return {"accepted": len(batch["events"]), "ignored": 0}
+
+
+def _batch_shopper(batch: dict[str, Any]) -> Shopper | None:
+    """The shopper named by the request's header or loader, else by the body's token (beacons)."""
+    shopper = current_app.extensions["journeykit"].journey.current_shopper()
+    if shopper is None and batch["customer_token"]:
+        shopper = read_token(current_app._get_current_object(), batch["customer_token"])  # type: ignore[attr-defined]
+    return shopper
+
+
+def _limit_keys(shopper: Shopper | None, visitor_id: str | None) -> list[str]:
+    who = f"customer:{shopper.customer_id}" if shopper else f"visitor:{visitor_id}"
+    return [who, f"address:{rate_limits.client_address()}"]
+
+
+def track(
+    event: str,
+    *,
+    customer_id: Any = None,
+    visitor_id: str | None = None,
+    product_id: str | None = None,
+    **props: Any,
+) -> None:
+    """Record one event from the shop's own code and commit it (see :meth:`JourneyKit.track`)."""
+    errors = _event_schema.validate({"name": event, "product_id": product_id, "properties": props})
+    if visitor_id is not None and not is_visitor_id(visitor_id):
+        errors["visitor_id"] = ["Use 16 to 64 URL-safe characters."]
+    if errors:
+        raise ValueError(f"Not a valid journey event: {errors}")
+    json.dumps(props)  # a TypeError now, not a failed commit later
+    if customer_id is None and visitor_id is None and has_request_context():
+        shopper = current_app.extensions["journeykit"].journey.current_shopper()
+        customer_id = shopper.customer_id if shopper else None
+        visitor_id = current_visitor_id()
+    if customer_id is None and visitor_id is None:
+        raise ValueError("journey.track() needs a customer_id or a visitor_id (none is known for this request).")
+    customer = ensure_customer(str(customer_id)) if customer_id is not None else None
+    record_event(event, customer=customer, visitor_id=visitor_id, product_id=product_id, properties=props)
+    signals.commit()

@@ -1,0 +1,292 @@
+"""People and their stages, kept current as events arrive (see :mod:`.stage_rules`).
+
+A person is a customer with every visitor joined to it, or an anonymous
+visitor not yet joined.  An event belongs to the person of its customer if it
+names one, else to the person of its visitor's customer if the visitor is
+joined, else to the visitor's own anonymous person.
+
+Concurrency: a person's row is locked (``SELECT … FOR UPDATE``) before its
+event is inserted and held to the end of the transaction, so one person's
+events are applied one at a time, in the order of their ids, and the rollup
+deltas add up exactly.  Locks are taken visitor row first (an anonymous
+person is only ever reached through its visitor row), then the person(s):
+a join takes the visitor's person, then the customer's.  Within a transaction the
+locked rows are cached, so a batch of events costs few statements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+
+from . import rollups
+from ..core import signals
+from ..core.db import insert_if_absent, session, utcnow
+from .models import Customer, JourneyEvent, Person, PersonWeek, Visitor
+from .rollups import activity_contributions, cohort_of, stage_contributions
+from .stage_rules import IGNORED_EVENTS, RETENTION, STAGES, UNTRUSTED_SOURCE, Reach, Rules, day_of, fold, label, lowered, stage_of, week_of, widget_of
+from .stages import Stage
+
+_CACHE = "journeykit_locked_rows"
+#: The ``reached_*_at`` columns, in stage order.
+REACHED = [f"reached_{stage.value}_at" for stage in STAGES]
+PersonKey = tuple[str, Any]  # ("customer", id) or ("visitor", id)
+PERSON_WEEKS: sa.Table = PersonWeek.__table__  # type: ignore[assignment]
+
+
+# -- the per-transaction cache of locked rows ---------------------------------
+
+def _session() -> sa.orm.Session:
+    """The actual session behind Flask-SQLAlchemy's scoped one (which hides ``get_transaction``)."""
+    scoped = session()
+    return scoped() if isinstance(scoped, sa.orm.scoped_session) else scoped
+
+
+def cached(key: tuple[str, Any]) -> Any:
+    """A row locked earlier in this transaction, or ``None``."""
+    db_session = _session()
+    stored = db_session.info.get(_CACHE)
+    if stored is None or stored[0] is not db_session.get_transaction():
+        return None
+    row = stored[1].get(key)
+    if row is not None and not sa.inspect(row).persistent:  # e.g. created in a rolled-back savepoint
+        del stored[1][key]
+        return None
+    return row
+
+
+def remember(key: tuple[str, Any], row: Any) -> None:
+    """Cache a row locked in this transaction (the lock lasts as long as the transaction)."""
+    db_session = _session()
+    transaction = db_session.get_transaction()
+    stored = db_session.info.get(_CACHE)
+    if stored is None or stored[0] is not transaction:
+        stored = db_session.info[_CACHE] = (transaction, {})
+    stored[1][key] = row
+
+
+def _forget(key: tuple[str, Any]) -> None:
+    stored = _session().info.get(_CACHE)
+    if stored is not None:
+        stored[1].pop(key, None)
+
+
+# -- finding and locking people ----------------------------------------------
+
+def _column(key: PersonKey) -> sa.orm.InstrumentedAttribute[Any]:
+    return Person.customer_id if key[0] == "customer" else Person.visitor_id
+
+
+def write_lock() -> None:
+    """On SQLite, take the database's write lock now, before reading what this transaction will change.
+
+    Python's sqlite3 opens a transaction only at the first write, so reads
+    before it are outside any transaction and ``FOR UPDATE`` means nothing:
+    two writers could both read a person, then apply stale deltas one after
+    the other.  ``BEGIN IMMEDIATE`` makes them take turns (PostgreSQL locks rows).
+    """
+    connection = session().connection(bind_arguments={"mapper": Person})
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def locked(key: PersonKey, *, create: bool) -> tuple[Person | None, bool]:
+    """The person with ``key``, locked for this transaction (created if ``create``), and whether it is new.
+
+    Two first events of one person at once: one insert wins, the other waits
+    for it on the unique index, does nothing, and then locks the one row.
+    """
+    person = cached(key)
+    if person is not None:
+        return person, False
+    write_lock()
+    query = sa.select(Person).where(_column(key) == key[1]).with_for_update()
+    query = query.execution_options(populate_existing=True)
+    person = session().scalars(query).first()
+    created = False
+    if person is None and create:
+        now = utcnow()
+        values = {_column(key).key: key[1], "stage": Stage.AWARENESS, "paid_orders": 0, "created_at": now, "updated_at": now}
+        created = insert_if_absent(Person.__table__, values, on=[_column(key).key])  # type: ignore[arg-type]
+        person = session().scalars(query).one()
+    if person is not None:
+        remember(key, person)
+    return person, created
+
+
+def person_for(customer: Customer | None, visitor_id: str | None) -> tuple[Person, bool] | None:
+    """The (locked) person an event of this customer or anonymous visitor belongs to."""
+    if customer is not None:
+        return locked(("customer", customer.id), create=True)  # type: ignore[return-value]
+    if visitor_id is not None:
+        return locked(("visitor", visitor_id), create=True)  # type: ignore[return-value]
+    return None
+
+
+def discard(person: Person) -> None:
+    """Remove a person created for an event that turned out to be a duplicate."""
+    _forget(("customer", person.customer_id) if person.customer_id is not None else ("visitor", person.visitor_id))
+    session().delete(person)
+
+
+def events_of(person: Person) -> sa.ColumnElement[bool]:
+    """The condition selecting a person's events (see the module's docstring)."""
+    if person.customer_id is None:
+        return sa.and_(JourneyEvent.customer_id.is_(None), JourneyEvent.visitor_id == person.visitor_id)
+    # The joined visitors are read first, as a list: given a subquery instead, a planner
+    # without fresh statistics reads every anonymous event (most of the log) to match it.
+    visitors = list(session().scalars(sa.select(Visitor.id).where(Visitor.customer_id == person.customer_id)))
+    own = JourneyEvent.customer_id == person.customer_id
+    if not visitors:
+        return own
+    return sa.or_(own, sa.and_(JourneyEvent.visitor_id.in_(visitors), JourneyEvent.customer_id.is_(None)))
+
+
+def reach_of(person: Person) -> Reach:
+    return tuple(getattr(person, column) for column in REACHED)
+
+
+def weeks_of(person: Person) -> set[dt.date]:
+    return set(session().scalars(sa.select(PERSON_WEEKS.c.week).where(PERSON_WEEKS.c.person_id == person.id)))
+
+
+# -- one event -----------------------------------------------------------------
+
+def record(
+    person: Person,
+    *,
+    customer: Customer | None,
+    visitor_id: str | None,
+    name: str,
+    source: str,
+    at: dt.datetime,
+    properties: Mapping[str, Any] | None,
+    rules: Rules,
+) -> None:
+    """Apply one new event (already added to the session) to its locked person."""
+    if name in IGNORED_EVENTS:
+        return
+    old = reach_of(person)
+    reach = lowered(old, rules.raw_stage(name, source), at)
+    if rules.is_purchase(name, source):
+        person.paid_orders += 1
+        if person.paid_orders >= rules.retention_purchases:
+            reach = lowered(reach, RETENTION, _nth_purchase(person, rules))
+    if person.first_widget is None and widget_of(name, properties):
+        person.first_widget = widget_of(name, properties)
+    if person.referral_code is None and label(properties, "referral_code"):
+        person.referral_code = label(properties, "referral_code")
+    week = week_of(day_of(at))
+    new_week = _mark_week(person, week)
+    delta = stage_contributions(reach)
+    delta.subtract(stage_contributions(old))
+    old_cohort, cohort = cohort_of(old), cohort_of(reach)
+    if old_cohort != cohort:
+        weeks = weeks_of(person) if old_cohort is not None else {week}  # a new person has this week only
+        delta.update(activity_contributions(cohort, weeks))
+        delta.subtract(activity_contributions(old_cohort, weeks - {week} if new_week else weeks))
+    elif new_week:
+        delta.update(activity_contributions(cohort, [week]))
+    rollups.apply(delta)
+    _store(person, reach, customer=customer, visitor_id=visitor_id, old_stage=person.stage)
+
+
+def _nth_purchase(person: Person, rules: Rules) -> dt.datetime:
+    """When the person's Nth purchase (``JOURNEYKIT_RETENTION_PURCHASES``) happened, by event time."""
+    return session().scalars(
+        sa.select(JourneyEvent.occurred_at)
+        .where(events_of(person), JourneyEvent.name.in_(rules.purchase - IGNORED_EVENTS))
+        .where(JourneyEvent.source != UNTRUSTED_SOURCE)
+        .order_by(JourneyEvent.occurred_at)
+        .offset(rules.retention_purchases - 1)
+        .limit(1)
+    ).one()
+
+
+def _mark_week(person: Person, week: dt.date) -> bool:
+    """Record that the person was active in ``week``; whether that is new."""
+    last = person.last_active_week
+    if last == week:
+        return False
+    if last is None or week > last:  # later than every marked week: cannot be marked yet
+        session().execute(sa.insert(PERSON_WEEKS).values(person_id=person.id, week=week))
+        person.last_active_week = week
+        return True
+    return insert_if_absent(PERSON_WEEKS, {"person_id": person.id, "week": week}, on=["person_id", "week"])
+
+
+def _store(person: Person, reach: Reach, *, customer: Customer | None, visitor_id: str | None, old_stage: Stage) -> None:
+    """Write the person's reach and stage, keep the customer's stage in step, signal a rise."""
+    for column, moment in zip(REACHED, reach):
+        if getattr(person, column) != moment:
+            setattr(person, column, moment)
+    stage = stage_of(reach)
+    if person.stage is not stage:
+        person.stage = stage
+    if customer is not None:
+        changed_at = reach[stage.rank] or customer.stage_changed_at
+        if customer.stage is not stage or customer.stage_changed_at != changed_at:
+            customer.stage, customer.stage_changed_at = stage, changed_at
+    if stage > old_stage:
+        signals.queue(
+            signals.stage_changed,
+            customer_id=customer.shop_customer_id if customer is not None else None,
+            visitor_id=visitor_id if visitor_id is not None else person.visitor_id,
+            old=old_stage,
+            new=stage,
+        )
+
+
+# -- a visitor joins a customer ------------------------------------------------
+
+def join(visitor_id: str, customer: Customer, rules: Rules) -> None:
+    """Merge the visitor's anonymous person (if any) into the customer's (the visitor row is joined already).
+
+    The customer's person is recomputed from all its events; the stage signal
+    fires only if the merged person is further than either was.
+    """
+    anonymous, _ = locked(("visitor", visitor_id), create=False)
+    if anonymous is None:
+        return
+    own, _ = locked(("customer", customer.id), create=False)
+    _forget(("visitor", visitor_id))
+    if own is None:  # the customer had no events: the anonymous person simply becomes theirs
+        anonymous.visitor_id, anonymous.customer_id = None, customer.id
+        remember(("customer", customer.id), anonymous)
+        _store(anonymous, reach_of(anonymous), customer=customer, visitor_id=visitor_id, old_stage=anonymous.stage)
+        return
+    before = [(reach_of(person), weeks_of(person)) for person in (own, anonymous)]
+    old_stage = max(own.stage, anonymous.stage)
+    session().execute(
+        sa.update(PERSON_WEEKS)
+        .where(PERSON_WEEKS.c.person_id == anonymous.id)
+        .where(PERSON_WEEKS.c.week.not_in(sa.select(PERSON_WEEKS.c.week).where(PERSON_WEEKS.c.person_id == own.id)))
+        .values(person_id=own.id)
+    )
+    session().execute(sa.delete(PERSON_WEEKS).where(PERSON_WEEKS.c.person_id == anonymous.id))
+    session().delete(anonymous)
+    session().flush()
+    columns = (JourneyEvent.name, JourneyEvent.source, JourneyEvent.occurred_at, JourneyEvent.properties)
+    facts = fold(session().execute(sa.select(*columns).where(events_of(own)).order_by(JourneyEvent.id)), rules)
+    delta: Counter[rollups.Key] = Counter()
+    delta.update(stage_contributions(facts.reach))
+    delta.update(activity_contributions(cohort_of(facts.reach), facts.weeks))
+    for reach, weeks in before:
+        delta.subtract(stage_contributions(reach))
+        delta.subtract(activity_contributions(cohort_of(reach), weeks))
+    rollups.apply(delta)
+    own.paid_orders, own.first_widget, own.referral_code = facts.paid_orders, facts.first_widget, facts.referral_code
+    own.last_active_week = facts.last_active_week
+    _store(own, facts.reach, customer=customer, visitor_id=visitor_id, old_stage=old_stage)
+
+
+def stage_of_customer(shop_customer_id: Any) -> Stage:
+    """The stage of the customer with the shop's id; awareness for one JourneyKit never saw."""
+    stage = session().scalar(sa.select(Customer.stage).where(Customer.shop_customer_id == str(shop_customer_id)))
+    return stage if stage is not None else Stage.AWARENESS

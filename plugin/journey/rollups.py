@@ -1,0 +1,95 @@
+"""The rollup tables behind the funnel and cohorts, moved by +/- deltas in the event's transaction.
+
+``contributions(person)`` is the set of rows one person counts in; on every
+change of a person the difference ``f(new) - f(old)`` is applied with atomic
+upserts (``INSERT … ON CONFLICT … DO UPDATE SET people = people + excluded.people``),
+so concurrent transactions add up exactly and nothing is ever recounted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..core.db import session
+from .models import CohortActivity, CohortStage, StageDay
+from .stage_rules import STAGES, Reach, day_of, week_of
+
+#: A rollup row's address: its table and its primary key values.
+Key = tuple[sa.Table, tuple[object, ...]]
+Delta = Counter  # Counter[Key]
+
+STAGE_DAYS: sa.Table = StageDay.__table__  # type: ignore[assignment]
+COHORT_STAGES: sa.Table = CohortStage.__table__  # type: ignore[assignment]
+COHORT_ACTIVITY: sa.Table = CohortActivity.__table__  # type: ignore[assignment]
+TABLES = (STAGE_DAYS, COHORT_STAGES, COHORT_ACTIVITY)
+
+
+def cohort_of(reach: Reach) -> dt.date | None:
+    """The week (Monday) a person was first seen."""
+    return week_of(day_of(reach[0])) if reach[0] is not None else None
+
+
+def stage_contributions(reach: Reach) -> Counter[Key]:
+    """The stage-day and cohort-stage rows one person counts in."""
+    rows: Counter[Key] = Counter()
+    cohort = cohort_of(reach)
+    previous: dt.date | None = None
+    for index, moment in enumerate(reach):
+        if moment is None:
+            break
+        day = day_of(moment)
+        rows[(STAGE_DAYS, (STAGES[index], day, previous or day))] += 1
+        rows[(COHORT_STAGES, (cohort, STAGES[index]))] += 1
+        previous = day
+    return rows
+
+
+def activity_contributions(cohort: dt.date | None, weeks: Iterable[dt.date]) -> Counter[Key]:
+    """The cohort-activity rows of a person first seen in ``cohort`` and active in ``weeks``."""
+    if cohort is None:
+        return Counter()
+    return Counter({(COHORT_ACTIVITY, (cohort, week)): 1 for week in weeks})
+
+
+def apply(delta: Counter[Key]) -> None:
+    """Add ``delta`` to the rollups (one upsert per table); rows that reach zero are deleted."""
+    by_table: dict[sa.Table, list[tuple[tuple[object, ...], int]]] = {}
+    for (table, key), change in delta.items():
+        if change:
+            by_table.setdefault(table, []).append((key, change))
+    for table, changes in by_table.items():
+        _upsert(table, changes)
+        emptied = [key for key, change in changes if change < 0]
+        if emptied:
+            columns = list(table.primary_key.columns)
+            session().execute(
+                sa.delete(table).where(table.c.people <= 0, sa.tuple_(*columns).in_(emptied))
+            )
+
+
+def _upsert(table: sa.Table, changes: list[tuple[tuple[object, ...], int]]) -> None:
+    names = [column.name for column in table.primary_key.columns]
+    rows = [{**dict(zip(names, key)), "people": change} for key, change in changes]
+    dialect = session().get_bind(clause=table).dialect.name
+    module = {"postgresql": postgresql, "sqlite": sqlite}[dialect]
+    statement = module.insert(table).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=names, set_={"people": table.c.people + statement.excluded.people}
+    )
+    session().execute(statement)
+
+
+def snapshot(connection: sa.Connection | None = None) -> dict[sa.Table, dict[tuple[object, ...], int]]:
+    """Every non-zero rollup row, by table (for ``stages rebuild --check`` and tests)."""
+    execute = connection.execute if connection is not None else session().execute
+    result: dict[sa.Table, dict[tuple[object, ...], int]] = {}
+    for table in TABLES:
+        names = list(table.primary_key.columns)
+        rows = execute(sa.select(*names, table.c.people).where(table.c.people != 0))
+        result[table] = {tuple(row[:-1]): row[-1] for row in rows}
+    return result

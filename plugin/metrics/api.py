@@ -1,0 +1,153 @@
+"""The metrics part of the admin API: ``GET /api/v1/admin/metrics/stages``, ``…/cohorts``, ``…/times``,
+``…/lift``, ``…/breakdown`` and ``…/sales``.
+
+Each takes ``from`` and ``to`` (``YYYY-MM-DD``, UTC days, both included;
+either may be left out for an open side).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, request
+
+from .. import journey
+from ..core import openapi
+from ..core.admin_access import admin_required
+from ..core.errors import ValidationError
+from ..core.figures import moments
+from ..core.inputs import date_arg, int_arg
+from .lift import widget_lift
+from .sales import summary
+
+_DAY = {"type": ["string", "null"], "format": "date"}
+_PERIOD = [
+    openapi.query("from", "First UTC day, YYYY-MM-DD (included); left out: from the start.", format="date"),
+    openapi.query("to", "Last UTC day, YYYY-MM-DD (included); left out: up to today.", format="date"),
+]
+_COUNT = {"type": "integer", "minimum": 0}
+_SHARE = {"type": ["number", "null"], "description": "A share from 0 to 1; null when there is nothing to divide by."}
+_FUNNEL = {
+    "type": "object",
+    "properties": {stage.value: {"type": "object", "properties": {"count": _COUNT, "conversion": _SHARE}} for stage in journey.STAGES},
+}
+_ITEMS = {"type": "array", "items": {"type": "object"}}
+
+
+def _answer(**properties: Any) -> dict[str, Any]:
+    """The period echoed back (``from``, ``to``) with the figures of one endpoint."""
+    return openapi.json_object(**{"from": _DAY, "to": _DAY}, **properties)
+
+
+def _period() -> tuple[dt.date | None, dt.date | None, dict[str, Any]]:
+    """``[start, end)`` from the query's ``from`` and ``to`` (422 if ``from`` is after ``to``)."""
+    first, last = date_arg("from"), date_arg("to")
+    if first is not None and last is not None and first > last:
+        raise ValidationError("from must not be after to.", fields={"from": ["After to."]})
+    end = last + dt.timedelta(days=1) if last is not None else None
+    echo = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None}
+    return first, end, echo
+
+
+def _choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str:
+    """A query argument that must be one of ``choices`` (422 otherwise; required without a default)."""
+    value = request.args.get(name, default)
+    if value is None or value not in choices:
+        raise ValidationError(f"{name} must be one of {', '.join(choices)}.", fields={name: ["Not a valid choice."]})
+    return value
+
+
+@openapi.documented(
+    query=[*_PERIOD, openapi.query("interval", "Buckets of the series (default day).", enum=list(journey.INTERVALS))],
+    response=_answer(interval={"type": "string"}, funnel=_FUNNEL, series=_ITEMS),
+)
+@admin_required
+def stages() -> dict[str, Any]:
+    """The funnel of the period and how many people reached each stage per day, week or month (``interval``)."""
+    interval = _choice("interval", journey.INTERVALS, default="day")
+    start, end, echo = _period()
+    return {
+        **echo,
+        "interval": interval,
+        "funnel": journey.funnel(start, end),
+        "series": journey.stages_over_time(start, end, interval),
+    }
+
+
+@openapi.documented(query=_PERIOD, response=_answer(cohorts=_ITEMS))
+@admin_required
+def cohorts() -> dict[str, Any]:
+    """Weekly cohorts first seen in the period: size, stages reached, activity week by week."""
+    start, end, echo = _period()
+    return {**echo, "cohorts": journey.cohorts(start, end)}
+
+
+@openapi.documented(query=_PERIOD, response=_answer(stages={"type": "object"}))
+@admin_required
+def times() -> dict[str, Any]:
+    """Median and 90th-percentile time from each stage to the next, for people who reached it in the period."""
+    start, end, echo = _period()
+    return {**echo, "stages": journey.time_between_stages(start, end)}
+
+
+@openapi.documented(query=_PERIOD, response=_answer(widgets=_ITEMS))
+@admin_required
+def lift() -> dict[str, Any]:
+    """Per widget of the hold-out: purchase conversion of the people shown it and held out of it, and the difference.
+
+    ``difference``, ``low`` and ``high`` (shown minus held out, with its 95%
+    interval) are ``null`` until both groups have people.
+    """
+    start, end, echo = _period()
+    return {**echo, "widgets": widget_lift(start, end)}
+
+
+@openapi.documented(
+    query=[
+        *_PERIOD,
+        openapi.query("by", "What to split people by.", required=True, enum=list(journey.BREAKDOWNS)),
+        openapi.query("limit", "Most groups returned (default 50).", type="integer", minimum=1, maximum=500),
+    ],
+    response=_answer(by={"type": "string"}, groups=_ITEMS),
+)
+@admin_required
+def breakdown() -> dict[str, Any]:
+    """The people first seen in the period by their first widget or referral code (``by``): stages reached.
+
+    Largest groups first, at most ``limit`` of them (default 50); ``value`` is
+    ``null`` for the people without one.
+    """
+    by = _choice("by", journey.BREAKDOWNS)
+    limit = int_arg("limit", default=50, low=1, high=500)
+    start, end, echo = _period()
+    return {**echo, "by": by, "groups": journey.breakdown(by, start, end, limit=limit)}
+
+
+@openapi.documented(
+    query=_PERIOD,
+    response=_answer(
+        revenue={"type": "object", "description": "Per currency: paid orders, gross, net and average order value, in minor units."},
+        revenue_by_stage={"type": "object"},
+        repeat_purchase_rate=_SHARE,
+        review_rate=_SHARE,
+        referrals={"type": "object"},
+    ),
+)
+@admin_required
+def sales() -> dict[str, Any]:
+    """Revenue and average order per currency, revenue by stage, repeat-purchase and review rates, referrals.
+
+    Money is in integer minor units of its currency (cents; yen for JPY).
+    """
+    start, end, echo = _period()
+    return {**echo, **summary(*moments(start, end))}
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/admin/metrics/stages", view_func=stages, methods=["GET"], endpoint="metrics_stages")
+    bp.add_url_rule("/admin/metrics/cohorts", view_func=cohorts, methods=["GET"], endpoint="metrics_cohorts")
+    bp.add_url_rule("/admin/metrics/times", view_func=times, methods=["GET"], endpoint="metrics_times")
+    bp.add_url_rule("/admin/metrics/lift", view_func=lift, methods=["GET"], endpoint="metrics_lift")
+    bp.add_url_rule("/admin/metrics/sales", view_func=sales, methods=["GET"], endpoint="metrics_sales")
+    bp.add_url_rule("/admin/metrics/breakdown", view_func=breakdown, methods=["GET"], endpoint="metrics_breakdown")

@@ -1,0 +1,44 @@
+"""Finding orders for the other capabilities: by id, the order that makes a review verified,
+paid orders due for a review request, and orders still waiting for their products.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from ..core.db import session
+from .models import Order, OrderItem, OrderStatus
+from .purchases import reversed_amount
+
+
+def get(order_id: int) -> Order | None:
+    """The order with JourneyKit's row id ``order_id``, if there is one."""
+    return session().get(Order, order_id)
+
+
+def verifying_order(customer_id: int, product_id: str) -> Order | None:
+    """A paid order of the customer with ``product_id`` that was not fully reversed (the earliest)."""
+    orders = session().scalars(
+        sa.select(Order)
+        .join(OrderItem)
+        .where(Order.customer_id == customer_id, OrderItem.product_id == product_id, Order.status == OrderStatus.PAID)
+        .order_by(Order.paid_at)
+    )
+    return next((order for order in orders if reversed_amount(order) < order.amount_total), None)
+
+
+def paid_before(cutoff: dt.datetime, *, excluding: sa.Select) -> list[Order]:
+    """Customers' paid orders paid by ``cutoff`` whose id is not in ``excluding`` (a select of order ids), oldest first."""
+    return list(session().scalars(
+        sa.select(Order).where(
+            Order.status == OrderStatus.PAID, Order.paid_at <= cutoff, Order.customer_id.is_not(None),
+            Order.id.not_in(excluding),
+        ).order_by(Order.id)
+    ))
+
+
+def awaiting_products(limit: int) -> list[Order]:
+    """Orders whose checkout named no products, still waiting for Stripe's line items."""
+    return list(session().scalars(sa.select(Order).where(Order.products_pending.is_(True)).limit(limit)))

@@ -1,0 +1,268 @@
+"""Turning Stripe's statements about a checkout into the state of an order.
+
+Every function here applies *state*, not deltas, so that any arrival order
+and any duplication of Stripe's events ends in the same order:
+
+* a session's payment status only moves up ``expired < pending < failed < paid``;
+* the refunded amount is Stripe's cumulative ``amount_refunded``, never a sum;
+* a closed dispute (won or lost) is never reopened by a late ``created``.
+
+The effects of a change (the journey event, which moves the stage, and signals)
+happen on the transition only, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import sqlalchemy as sa
+
+from .. import journey
+from ..core import signals
+from ..core.db import insert_if_absent, session, utcnow
+from .models import DisputeStatus, Order, OrderItem, OrderStatus
+
+if TYPE_CHECKING:
+    from ..journey.models import Customer
+
+_STATUS_RANK = {OrderStatus.EXPIRED: 0, OrderStatus.PENDING: 1, OrderStatus.FAILED: 2, OrderStatus.PAID: 3}
+_SESSION_EVENTS = {
+    "checkout.session.completed": None,  # paid or pending, by payment_status
+    "checkout.session.async_payment_succeeded": OrderStatus.PAID,
+    "checkout.session.async_payment_failed": OrderStatus.FAILED,
+    "checkout.session.expired": OrderStatus.EXPIRED,
+}
+
+#: What :func:`apply_event` answers.
+PROCESSED, DEFERRED, IGNORED = "processed", "deferred", "ignored"
+
+
+def apply_event(event: dict[str, Any]) -> str:
+    """Apply one verified Stripe event; ``deferred`` when it names an unknown payment.
+
+    Effects are dated by the event (when Stripe says it happened), not by its
+    delivery, which may come days later.
+    """
+    kind, obj, at = event["type"], event["data"]["object"], stripe_time(event.get("created"))
+    if kind in _SESSION_EVENTS:
+        apply_session(obj, kind, at=at)
+        return PROCESSED
+    if kind == "charge.refunded":
+        return apply_refund(obj, at=at)
+    if kind in ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"):
+        return apply_dispute(obj, at=at)
+    return IGNORED
+
+
+def stripe_time(timestamp: Any) -> dt.datetime:
+    """A Stripe ``created`` (Unix seconds) as an aware UTC datetime; now if absent."""
+    if isinstance(timestamp, int) and timestamp > 0:
+        return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc)
+    return utcnow()
+
+
+def object_ref(event: dict[str, Any]) -> str | None:
+    """The payment intent an event is about (what deferred events wait for)."""
+    obj = event.get("data", {}).get("object", {})
+    ref = obj.get("payment_intent") if isinstance(obj, dict) else None
+    return ref if isinstance(ref, str) else None
+
+
+def apply_session(obj: dict[str, Any], kind: str, *, at: dt.datetime) -> Order:
+    """Create or update the order of a checkout session."""
+    target = _SESSION_EVENTS[kind] or (
+        OrderStatus.PENDING if obj.get("payment_status") == "unpaid" else OrderStatus.PAID
+    )
+    order, created = _order_for_session(obj)
+    if order.payment_intent_id is None and obj.get("payment_intent"):
+        order.payment_intent_id = obj["payment_intent"]
+    if order.customer_id is None:
+        order.customer = _match_customer(obj, create=target is not OrderStatus.EXPIRED, at=at)
+    if not created and _STATUS_RANK[target] <= _STATUS_RANK[order.status]:
+        return order
+    order.status = target
+    if target is OrderStatus.PAID:
+        _record_purchase(order, at)
+    elif target is OrderStatus.EXPIRED:
+        _record_abandoned_checkout(order, at)
+    return order
+
+
+def _order_for_session(obj: dict[str, Any]) -> tuple[Order, bool]:
+    """The session's order, locked for this transaction, and whether this call created it.
+
+    Two events about one new session may arrive at the same moment: the
+    insert that loses does nothing, and both then lock the one row.
+    """
+    metadata = obj.get("metadata") or {}
+    values = {
+        "checkout_session_id": obj["id"],
+        "status": OrderStatus.EXPIRED,  # the lowest rank: the caller raises it
+        "amount_total": int(obj.get("amount_total") or 0),
+        "currency": (obj.get("currency") or "usd").lower(),
+        "livemode": bool(obj.get("livemode")),
+        "visitor_id": metadata.get("journeykit_visitor") or None,
+        "referral_code": metadata.get("journeykit_referral") or None,
+        "products_pending": not _products(metadata),
+        "created_at": stripe_time(obj.get("created")),
+    }
+    created = insert_if_absent(Order.__table__, values, on=["checkout_session_id"])
+    query = sa.select(Order).where(Order.checkout_session_id == obj["id"]).with_for_update()
+    order = session().scalars(query.execution_options(populate_existing=True)).one()
+    if not order.items:
+        order.items = [OrderItem(product_id=product) for product in _products(metadata)]
+    return order, created
+
+
+def _products(metadata: dict[str, Any]) -> list[str]:
+    raw = metadata.get("journeykit_products") or ""
+    seen: dict[str, None] = {}
+    for product in raw.split(","):
+        if product.strip():
+            seen.setdefault(product.strip(), None)
+    return list(seen)
+
+
+def _match_customer(obj: dict[str, Any], *, create: bool, at: dt.datetime) -> Customer | None:
+    """The buyer: ``client_reference_id``, else the Stripe customer, else the e-mail (a new one first seen ``at``)."""
+    details = obj.get("customer_details") or {}
+    return journey.identify(
+        obj.get("client_reference_id") or None,
+        email=details.get("email") or obj.get("customer_email"),
+        name=details.get("name"),
+        stripe_customer_id=obj.get("customer") if isinstance(obj.get("customer"), str) else None,
+        create=create,
+        seen_at=at,
+    )
+
+
+def _record_purchase(order: Order, at: dt.datetime) -> None:
+    order.paid_at = at
+    session().flush()
+    customer = order.customer
+    if order.visitor_id:
+        journey.ensure_visitor(order.visitor_id, customer)
+    properties = {"order": order.checkout_session_id, "amount": order.amount_total, "currency": order.currency}
+    if order.referral_code:
+        properties["referral_code"] = order.referral_code
+    # The stage (purchase, and retention at the Nth) follows from this event: see journeykit.journey.people.
+    journey.record_event(
+        "purchase",
+        customer=customer,
+        visitor_id=order.visitor_id,
+        properties=properties,
+        source="stripe",
+        dedupe_key=f"purchase:{order.checkout_session_id}",
+        at=at,
+    )
+    signals.queue(signals.purchase_recorded, order=order, customer=customer)
+    if order.referral_code:  # the code the shop passed to checkout_params(referral_code=…)
+        signals.queue(signals.referral_converted, code=order.referral_code, order=order)
+
+
+def _record_abandoned_checkout(order: Order, at: dt.datetime) -> None:
+    journey.record_event(
+        "checkout_expired",
+        customer=order.customer,
+        visitor_id=order.visitor_id,
+        properties={"order": order.checkout_session_id},
+        source="stripe",
+        dedupe_key=f"expired:{order.checkout_session_id}",
+        at=at,
+    )
+
+
+def _order_for_payment(payment_intent: str | None) -> Order | None:
+    if not payment_intent:
+        return None
+    query = sa.select(Order).where(Order.payment_intent_id == payment_intent).with_for_update()
+    return session().scalars(query).first()
+
+
+def reversed_amount(order: Order) -> int:
+    """How much of the order no longer counts: the refunds, or all of it after a lost dispute."""
+    if order.dispute_status is DisputeStatus.LOST:
+        return order.amount_total
+    return order.amount_refunded
+
+
+#: Called inside the transaction that reverses part of an order, as
+#: ``handler(order, before, after)`` with the reversed amounts in minor units.
+#: Loyalty and referrals take back their rewards in proportion (after / total).
+reversal_handlers: list[Callable[[Order, int, int], None]] = []
+#: Called as ``handler(order, held)`` when a dispute opens (held) or is won (released).
+hold_handlers: list[Callable[[Order, bool], None]] = []
+
+
+def apply_refund(charge: dict[str, Any], *, at: dt.datetime) -> str:
+    """Set the order's refunded amount to Stripe's cumulative figure, if that is more."""
+    order = _order_for_payment(charge.get("payment_intent"))
+    if order is None:
+        return DEFERRED
+    refunded = min(int(charge.get("amount_refunded") or 0), order.amount_total)
+    if refunded > order.amount_refunded:
+        before = reversed_amount(order)
+        order.amount_refunded = refunded
+        _reversed(order, before, "refund", at)
+    return PROCESSED
+
+
+_DISPUTE_CLOSED = {"won": DisputeStatus.WON, "lost": DisputeStatus.LOST, "warning_closed": DisputeStatus.WON}
+
+
+def apply_dispute(dispute: dict[str, Any], *, at: dt.datetime) -> str:
+    """Hold the order while disputed; a closed dispute is final (won releases, lost reverses)."""
+    order = _order_for_payment(dispute.get("payment_intent"))
+    if order is None:
+        return DEFERRED
+    status = _DISPUTE_CLOSED.get(dispute.get("status", ""), DisputeStatus.OPEN)
+    if order.dispute_status in (DisputeStatus.WON, DisputeStatus.LOST) or order.dispute_status == status:
+        return PROCESSED
+    before = reversed_amount(order)
+    was_held = order.dispute_status is DisputeStatus.OPEN
+    order.dispute_status = status
+    journey.record_event(
+        f"dispute_{status.value}",
+        customer=order.customer,
+        properties={"order": order.checkout_session_id, "amount": int(dispute.get("amount") or 0)},
+        source="stripe",
+        dedupe_key=f"dispute:{order.checkout_session_id}:{status.value}",
+        at=at,
+    )
+    if (status is DisputeStatus.OPEN) != was_held:
+        for handler in hold_handlers:
+            handler(order, status is DisputeStatus.OPEN)
+    _reversed(order, before, "dispute_lost", at)
+    return PROCESSED
+
+
+def _reversed(order: Order, before: int, cause: str, at: dt.datetime) -> None:
+    """Log, hook and signal the part of the order newly reversed (if any)."""
+    after = reversed_amount(order)
+    if after <= before:
+        return
+    journey.record_event(
+        "refund",
+        customer=order.customer,
+        properties={"order": order.checkout_session_id, "amount": after - before, "total_refunded": after, "cause": cause},
+        source="stripe",
+        dedupe_key=f"refund:{order.checkout_session_id}:{after}",
+        at=at,
+    )
+    for handler in reversal_handlers:
+        handler(order, before, after)
+    signals.queue(signals.refund_recorded, order=order, amount=after - before, total_refunded=after)
+
+
+def add_products(order: Order, lines: Iterable[tuple[str, int, int | None]]) -> list[str]:
+    """Fill an order's products from Stripe's line items, ``(product id, quantity, line total)`` each.
+
+    A product already on the order is kept as it is; the caller commits.
+    Returns the order's product ids.
+    """
+    for product_id, quantity, amount_total in lines:
+        if product_id not in order.product_ids:
+            order.items.append(OrderItem(product_id=product_id, quantity=quantity, amount_total=amount_total))
+    order.products_pending = False
+    return order.product_ids

@@ -1,0 +1,35 @@
+"""Reviews of products: submitting and editing (:mod:`.lifecycle`), the shop's policy
+(:mod:`.policy`), moderation, publishing with the product's rating kept in step, photos,
+review requests after a purchase, the Google feed, CSV export and import.
+
+A review is verified by a paid order of the product (asked of the orders
+capability), and its publication takes the author to advocacy (logged in the
+journey).  The names below are the reviews' public functions: the other
+capabilities use these and nothing else of this package.
+"""
+
+from __future__ import annotations
+
+from .lifecycle import get, publish, publish_due, rating, reject, set_reply, submit
+from .listing import SORTS, published_page
+from .models import RejectionReason, ReviewStatus
+from .photo_storage import PhotoStorage
+from .reports import review_rate, top_rated_products, waiting  # and the reviews' Prometheus family
+
+__all__ = [
+    "SORTS",
+    "PhotoStorage",
+    "RejectionReason",
+    "ReviewStatus",
+    "get",
+    "publish",
+    "publish_due",
+    "published_page",
+    "rating",
+    "reject",
+    "review_rate",
+    "set_reply",
+    "submit",
+    "top_rated_products",
+    "waiting",
+]

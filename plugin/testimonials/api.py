@@ -1,0 +1,162 @@
+"""The testimonials JSON API: the collection form and the wall (storefront), curation (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, request
+from marshmallow import Schema, fields, validate
+
+from .. import journey, reviews
+from ..core import openapi, paging
+from ..core.admin_access import admin_required
+from ..core.db import session
+from ..core.errors import ValidationError
+from ..core.inputs import StrictBoolean, enum_arg, int_arg, load_json
+from ..core.signals import commit
+from . import lifecycle
+from .models import Testimonial, TestimonialStatus
+
+#: Tags are short slugs, so they read well in URLs (``?tag=b2b``) and match exactly.
+TAG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="A tag is 1 to 32 lowercase letters, digits, '-' or '_'.")
+NOT_BLANK = validate.Regexp(r"\s*\S", error="May not be blank.")  # Regexp anchors at the start
+
+
+class TestimonialSchema(Schema):
+    """A testimonial as the wall shows it."""
+
+    id = fields.Integer()
+    body = fields.String()
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    company = fields.String(allow_none=True)
+    tags = fields.List(fields.String())
+    featured = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class AdminTestimonialSchema(TestimonialSchema):
+    status = fields.Function(lambda testimonial: testimonial.status.value)
+    position = fields.Integer(allow_none=True)
+    consent_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
+    source_review_id = fields.Integer(allow_none=True)
+    customer_id = fields.Function(lambda t: t.customer.shop_customer_id if t.customer else None)
+
+
+class CollectSchema(Schema):
+    body = fields.String(required=True, validate=[validate.Length(min=1, max=2000), NOT_BLANK])
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=80), NOT_BLANK])
+    role = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    company = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    consent = StrictBoolean(required=True, validate=validate.Equal(True, error="Consent is needed to show it."))
+    #: The honeypot: hidden from people by the form, filled in by bots.
+    website = fields.String(load_default="")
+
+
+class CurateSchema(Schema):
+    featured = StrictBoolean()
+    position = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 100_000))
+    tags = fields.List(fields.String(validate=TAG), validate=validate.Length(max=20))
+
+
+_public, _admin, _collect, _curate = TestimonialSchema(), AdminTestimonialSchema(), CollectSchema(), CurateSchema()
+
+
+@openapi.documented(body=CollectSchema, response=openapi.with_status(TestimonialSchema), status=201)
+def collect() -> tuple[dict[str, Any], int]:
+    """The collection form: stored pending, by an identified shopper or anonymously (collected by link)."""
+    data = load_json(_collect)
+    if data.pop("website"):
+        raise ValidationError("The testimonial could not be accepted.", error_code="rejected_as_spam")
+    customer = journey.customer_for(current_app.extensions["journeykit"].journey.current_shopper())
+    testimonial = lifecycle.collect(data, customer)
+    commit()
+    return {**_public.dump(testimonial), "status": testimonial.status.value}, 201
+
+
+@openapi.documented(response=openapi.page(TestimonialSchema), query=[
+    openapi.query("tag", "Only testimonials with this tag."),
+    openapi.query("featured", "1: only featured ones.", type="integer", enum=[0, 1]),
+    *openapi.paged(default=12, maximum=50),
+])
+def wall() -> dict[str, Any]:
+    """Published testimonials, pinned first: ``?tag=…&featured=1&limit=12&cursor=…``."""
+    tag = request.args.get("tag")
+    if tag is not None and TAG.regex.match(tag) is None:
+        raise ValidationError("Not a valid tag.", fields={"tag": [TAG.error]})
+    featured = int_arg("featured", default=0, low=0, high=1)
+    limit = int_arg("limit", default=12, low=1, high=50)
+    query = lifecycle.wall_query(tag=tag, featured_only=bool(featured))
+    items, cursor = paging.page(query, lifecycle.WALL_ORDER, limit=limit, cursor=request.args.get("cursor"),
+                                scalars=session().scalars)
+    return {"items": _public.dump(items, many=True), "next": cursor}
+
+
+@openapi.documented(response=openapi.page(AdminTestimonialSchema), query=[
+    openapi.query("status", "Only testimonials in this state.", enum=[status.value for status in TestimonialStatus]),
+    *openapi.paged(default=50, maximum=200),
+])
+@admin_required
+def admin_list() -> dict[str, Any]:
+    """``?status=pending|published|rejected``, newest first."""
+    query = sa.select(Testimonial)
+    status = enum_arg("status", TestimonialStatus)
+    if status is not None:
+        query = query.where(Testimonial.status == status)
+    items, cursor = paging.newest_first(query, Testimonial.id)
+    return {"items": _admin.dump(items, many=True), "next": cursor}
+
+
+def _admin_change(testimonial_id: int, change: Any) -> dict[str, Any]:
+    testimonial = lifecycle.get(testimonial_id)
+    change(testimonial)
+    commit()
+    return _admin.dump(testimonial)
+
+
+@openapi.documented(response=AdminTestimonialSchema)
+@admin_required
+def admin_publish(testimonial_id: int) -> dict[str, Any]:
+    return _admin_change(testimonial_id, lifecycle.publish)
+
+
+@openapi.documented(response=AdminTestimonialSchema)
+@admin_required
+def admin_reject(testimonial_id: int) -> dict[str, Any]:
+    return _admin_change(testimonial_id, lifecycle.reject)
+
+
+@openapi.documented(body=CurateSchema, response=AdminTestimonialSchema)
+@admin_required
+def admin_curate(testimonial_id: int) -> dict[str, Any]:
+    """``{"featured": true, "position": 1, "tags": ["b2b"]}``, any of them; ``"position": null`` unpins."""
+    changes = load_json(_curate)
+    if not changes:
+        raise ValidationError("Send featured, position or tags.", error_code="nothing_to_change")
+    return _admin_change(testimonial_id, lambda testimonial: lifecycle.curate(testimonial, changes))
+
+
+@openapi.documented(response=AdminTestimonialSchema, status=201)
+@admin_required
+def admin_promote(review_id: int) -> tuple[dict[str, Any], int]:
+    """Turn a published review into a published testimonial (once per review)."""
+    testimonial = lifecycle.promote(reviews.get(review_id))
+    commit()
+    return _admin.dump(testimonial), 201
+
+
+def register(bp: Blueprint) -> None:
+    """Add the routes; endpoints are prefixed ``testimonials_`` (the reviews API has an ``admin_list`` too)."""
+    routes = [
+        ("/testimonials", collect, "POST"),
+        ("/testimonials", wall, "GET"),
+        ("/admin/testimonials", admin_list, "GET"),
+        ("/admin/testimonials/<int:testimonial_id>", admin_curate, "PATCH"),
+        ("/admin/testimonials/<int:testimonial_id>/publish", admin_publish, "POST"),
+        ("/admin/testimonials/<int:testimonial_id>/reject", admin_reject, "POST"),
+        ("/admin/reviews/<int:review_id>/promote", admin_promote, "POST"),
+    ]
+    for rule, view, method in routes:
+        bp.add_url_rule(rule, endpoint=f"testimonials_{view.__name__}", view_func=view, methods=[method])
