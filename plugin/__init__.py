@@ -9,6 +9,6 @@ from . import signals
 from .core.errors import APIError, JourneyKitError
 from .core.version import __version__
 from .extension import JourneyKit
-from .journey.stages import Stage
+from .journey import Stage
 
 __all__ = ["APIError", "JourneyKit", "JourneyKitError", "Stage", "__version__", "signals"]

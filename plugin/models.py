@@ -8,9 +8,26 @@ capability imports it.
 
 from .hooks.outbound.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .hooks.stripe.models import StripeEvent, StripeEventStatus
-from .journey.models import CohortActivity, CohortStage, Customer, JourneyEvent, Person, PersonWeek, StageDay, Visitor
+from .journey.models import (
+    CohortActivity,
+    CohortStage,
+    Customer,
+    JourneyEvent,
+    Person,
+    PersonWeek,
+    StageDay,
+    Visitor,
+)
 from .orders.models import DisputeStatus, Order, OrderItem, OrderStatus
-from .reviews.models import ProductRating, RejectionReason, Review, ReviewPhoto, ReviewRequest, ReviewStatus, ReviewVote
+from .reviews.models import (
+    ProductRating,
+    RejectionReason,
+    Review,
+    ReviewPhoto,
+    ReviewRequest,
+    ReviewStatus,
+    ReviewVote,
+)
 from .testimonials.models import Testimonial, TestimonialStatus, TestimonialTag
 
 __all__ = [

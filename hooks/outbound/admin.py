@@ -14,9 +14,9 @@ from journeykit.core.admin_access import admin_required
 from journeykit.core.db import get_or_404, session
 from journeykit.core.errors import Conflict, ValidationError
 from journeykit.core.inputs import StrictBoolean, load_json
-from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 from . import outbox, payloads, signing
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 #: Each endpoint multiplies every event's outbox rows: a cap keeps a mistake (or a script) small.
 MAX_ENDPOINTS = 20

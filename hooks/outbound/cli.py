@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from journeykit.core.db import session
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 from . import outbox
+from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 hooks_group = AppGroup("hooks", help="Outbound webhooks: deliver the outbox, list endpoints.")
 log = logging.getLogger("journeykit.hooks")

@@ -34,9 +34,9 @@ from sqlalchemy.orm import scoped_session
 from journeykit.core import signals
 from journeykit.core.db import session, utcnow
 from journeykit.core.prometheus import grouped, source
-from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 from . import payloads, signing
+from .models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger("journeykit.hooks")
 

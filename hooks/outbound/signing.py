@@ -19,8 +19,8 @@ import requests
 import urllib3
 from flask import Flask, current_app
 
-from journeykit.core.version import __version__
 from journeykit.core import config
+from journeykit.core.version import __version__
 
 SIGNATURE_HEADER = "JourneyKit-Signature"
 EVENT_ID_HEADER = "JourneyKit-Event-Id"

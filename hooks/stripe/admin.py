@@ -13,9 +13,9 @@ from journeykit.core.admin_access import admin_required
 from journeykit.core.db import session
 from journeykit.core.errors import NotFound, ValidationError
 from journeykit.core.inputs import int_arg
-from .models import StripeEvent, StripeEventStatus
 
 from . import store
+from .models import StripeEvent, StripeEventStatus
 
 
 class StripeEventSchema(Schema):

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from journeykit.core.db import session
-from .models import StripeEvent, StripeEventStatus
 
 from . import client, store
+from .models import StripeEvent, StripeEventStatus
 
 stripe_group = AppGroup("stripe", help="Stripe events: replay, recover, fetch products.")
 _ANY_STATUS = list(StripeEventStatus)

@@ -20,6 +20,7 @@ from journeykit import orders
 from journeykit.core import signals
 from journeykit.core.db import insert_if_absent, session, utcnow
 from journeykit.core.prometheus import grouped, source
+
 from .models import StripeEvent, StripeEventStatus
 
 log = logging.getLogger("journeykit.stripe")

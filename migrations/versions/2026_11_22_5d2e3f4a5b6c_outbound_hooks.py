@@ -7,10 +7,9 @@ Create Date: 2026-11-22 12:00:00
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
-
 
 # revision identifiers, used by Alembic.
 revision: str = '5d2e3f4a5b6c'

@@ -7,9 +7,8 @@ Create Date: 2026-11-22 19:17:27.362887
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = 'c5e4e5bedaa4'

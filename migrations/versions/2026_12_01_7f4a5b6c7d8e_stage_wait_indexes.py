@@ -14,7 +14,6 @@ from typing import Sequence, Union
 
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision: str = '7f4a5b6c7d8e'
 down_revision: Union[str, Sequence[str], None] = '6e3f4a5b6c7d'

@@ -15,7 +15,6 @@ from typing import Sequence, Union
 
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision: str = '8a5b6c7d8e9f'
 down_revision: Union[str, Sequence[str], None] = '7f4a5b6c7d8e'

@@ -12,12 +12,12 @@ import io
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-import sqlalchemy as sa
 from flask import Flask, appcontext_pushed
 
 from .db import VERSION_TABLE, UTCDateTime, engine, is_journeykit_object, metadata

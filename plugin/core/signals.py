@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from blinker import Namespace, NamedSignal
+from blinker import NamedSignal, Namespace
 from flask import current_app
 
 from .db import session

@@ -13,7 +13,14 @@ use these and nothing else of this package.
 
 from __future__ import annotations
 
-from .customers import customer_for, customers_by_id, ensure_customer, find_customer, identify, normalize_email
+from .customers import (
+    customer_for,
+    customers_by_id,
+    ensure_customer,
+    find_customer,
+    identify,
+    normalize_email,
+)
 from .people import stage_of_customer
 from .reports import (
     BREAKDOWNS,

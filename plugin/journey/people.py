@@ -22,12 +22,26 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
-from . import rollups
 from ..core import signals
 from ..core.db import insert_if_absent, session, utcnow
+from . import rollups
 from .models import Customer, JourneyEvent, Person, PersonWeek, Visitor
 from .rollups import activity_contributions, cohort_of, stage_contributions
-from .stage_rules import IGNORED_EVENTS, RETENTION, STAGES, UNTRUSTED_SOURCE, Reach, Rules, day_of, fold, label, lowered, stage_of, week_of, widget_of
+from .stage_rules import (
+    IGNORED_EVENTS,
+    RETENTION,
+    STAGES,
+    UNTRUSTED_SOURCE,
+    Reach,
+    Rules,
+    day_of,
+    fold,
+    label,
+    lowered,
+    stage_of,
+    week_of,
+    widget_of,
+)
 from .stages import Stage
 
 _CACHE = "journeykit_locked_rows"

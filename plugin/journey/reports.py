@@ -20,7 +20,6 @@ import datetime as dt
 from typing import Any, Iterable
 
 import sqlalchemy as sa
-
 from sqlalchemy.orm import aliased
 
 from ..core.db import session

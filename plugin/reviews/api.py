@@ -17,7 +17,9 @@ from ..core.identity import current_visitor_id
 from ..core.inputs import StrictBoolean, enum_arg, int_arg, load_json
 from ..core.signals import commit
 from . import lifecycle, listing
-from . import policy as review_policy  # the view below is named policy (endpoint journeykit.api.policy)
+from . import (
+    policy as review_policy,  # the view below is named policy (endpoint journeykit.api.policy)
+)
 from .listing import SORTS
 from .models import RejectionReason, Review, ReviewStatus
 from .schemas import AdminReviewSchema, ReviewSchema, SubmitSchema

@@ -24,10 +24,17 @@ import sqlalchemy as sa
 from flask import current_app
 from PIL import Image, ImageOps
 
-from . import lifecycle
 from ..core import signals
 from ..core.db import session, utcnow
-from ..core.errors import APIError, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationError
+from ..core.errors import (
+    APIError,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationError,
+)
+from . import lifecycle
 from .models import Review, ReviewPhoto, ReviewStatus
 from .photo_storage import PhotoStorage, new_key, storage_for
 
