@@ -6,10 +6,10 @@ picked below (:data:`REVIEWS_LIFT`), so that the dashboard's "Widget lift"
 looks like what a real hold-out test might show; it measures nothing.
 
 What is real is the way in.  The events go to JourneyKit's event log through
-:func:`journeykit.tracking.record_events`, back-dated with ``at``
+:func:`journeykit.journey.record_events`, back-dated with ``at``
 (``journey.track`` and ``POST /api/v1/events`` only record the present), and
 whether a visitor is held out of a widget is JourneyKit's own
-:func:`journeykit.holdout.is_held_out`, the grouping ``embed.js`` uses.  The
+:func:`journeykit.metrics.holdout.is_held_out`, the grouping ``embed.js`` uses.  The
 visitors behave like the shoppers of a storefront that draws its widgets with
 ``embed.js`` (the one place the hold-out applies).  Purchases are not made here:
 the seed sends them through the Stripe webhook for the visitors marked as buyers.
@@ -22,9 +22,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from journeykit.metrics import holdout
+from journeykit import journey as jk_journey
 from journeykit import signals
-from journeykit.journey import tracking
+from journeykit.metrics import holdout
 
 from .models import Product
 
@@ -149,6 +149,6 @@ def _event(name: str, at: dt.datetime, *, product_id: str | None = None, **prope
 def record(journeys: list[Journey]) -> int:
     """Log every journey's events in JourneyKit, back-dated, in one transaction; returns how many."""
     for journey in journeys:
-        tracking.record_events(journey.events, visitor_id=journey.visitor_id, source="browser")
+        jk_journey.record_events(journey.events, visitor_id=journey.visitor_id, source="browser")
     signals.commit()
     return sum(len(journey.events) for journey in journeys)
