@@ -55,7 +55,6 @@ __all__ = [
     "customers_by_id",
     "ensure_customer",
     "ensure_visitor",
-    "find_customer",
     "funnel",
     "identify",
     "normalize_email",

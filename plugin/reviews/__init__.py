@@ -10,26 +10,20 @@ capabilities use these and nothing else of this package.
 
 from __future__ import annotations
 
-from .lifecycle import get, publish, publish_due, rating, reject, set_reply, submit
-from .listing import SORTS, published_page
-from .models import RejectionReason, ReviewStatus
+from .lifecycle import get, publish, rating
+from .listing import published_page
+from .models import ReviewStatus
 from .photo_storage import PhotoStorage
 from .reports import review_rate, top_rated_products, waiting  # and the reviews' Prometheus family
 
 __all__ = [
-    "SORTS",
     "PhotoStorage",
-    "RejectionReason",
     "ReviewStatus",
     "get",
     "publish",
-    "publish_due",
     "published_page",
     "rating",
-    "reject",
     "review_rate",
-    "set_reply",
-    "submit",
     "top_rated_products",
     "waiting",
 ]
