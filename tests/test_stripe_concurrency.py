@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -68,3 +69,81 @@ def test_simultaneous_deliveries_in_processes_apply_once(app, db):
         worker.join(60)
     assert sorted(results.get(timeout=5) for _ in workers) == [200] * 4
     assert _effects(db) == (1, 1, StripeEventStatus.PROCESSED)
+
+
+RACES = 90
+
+
+def _race(app, first: dict, second: dict, lag: float) -> list[int]:
+    """Deliver two events from two threads, the second ``lag`` seconds after the first; their status codes."""
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def send(event: dict, wait: float) -> None:
+        client = app.test_client()
+        start.wait()
+        time.sleep(wait)
+        statuses.append(deliver(client, event, secret=SECRET).status_code)
+
+    threads = [threading.Thread(target=send, args=args) for args in ((first, 0.0), (second, lag))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def _refunded_and_waiting(db) -> tuple[list[int], int]:
+    db.session.expire_all()
+    refunded = db.session.scalars(sa.select(Order.amount_refunded).order_by(Order.id)).all()
+    waiting = db.session.scalar(
+        sa.select(sa.func.count()).select_from(StripeEvent).where(StripeEvent.status != StripeEventStatus.PROCESSED))
+    return list(refunded), waiting
+
+
+def test_a_refund_or_dispute_racing_its_purchase_is_always_applied(app, db):
+    """The purchase and its refund (or lost dispute) arrive together: whichever commits last, both end applied."""
+    stripe = StripeEvents()
+    for n in range(RACES):
+        purchase = stripe.checkout_completed(customer_id=f"c-race-{n}", products=["sku-1"], amount_total=1000)
+        if n % 3 == 2:
+            reversal = stripe.dispute(purchase, status="lost", closed=True)
+        else:
+            reversal = stripe.charge_refunded(purchase, amount_refunded=400)
+        # Lags across the purchase's own duration, so some reversals land in each of its steps.
+        assert _race(app, purchase, reversal, lag=(n % 15) * 0.003) == [200, 200]
+    refunded, waiting = _refunded_and_waiting(db)
+    assert waiting == 0
+    assert refunded == [0 if n % 3 == 2 else 400 for n in range(RACES)]
+    disputed = db.session.scalar(sa.select(sa.func.count()).where(Order.dispute_status.is_not(None)))
+    assert disputed == RACES // 3
+
+
+def _deliver_in_step(database_url: str, events: list[dict], lags: list[float], barrier, results) -> None:
+    """One process of a race: deliver each event when the other process is ready too, after its lag."""
+    app, _, _ = make_shop(database_url)
+    client = app.test_client()
+    for event, lag in zip(events, lags):
+        barrier.wait()
+        time.sleep(lag)
+        results.put(deliver(client, event, secret=SECRET).status_code)
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_a_refund_racing_its_purchase_from_another_process_is_always_applied(app, db):
+    stripe = StripeEvents()
+    purchases = [stripe.checkout_completed(customer_id=f"c-proc-{n}", amount_total=1000) for n in range(RACES)]
+    refunds = [stripe.charge_refunded(purchase, amount_refunded=250) for purchase in purchases]
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    lags = [(n % 15) * 0.003 for n in range(RACES)]
+    workers = [
+        context.Process(target=_deliver_in_step, args=(app.config["SQLALCHEMY_DATABASE_URI"], events, delays, barrier, results))
+        for events, delays in ((purchases, [0.0] * RACES), (refunds, lags))
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert sorted(results.get(timeout=5) for _ in range(2 * RACES)) == [200] * (2 * RACES)
+    assert _refunded_and_waiting(db) == ([250] * RACES, 0)

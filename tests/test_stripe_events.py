@@ -210,3 +210,33 @@ def test_reversal_and_hold_hooks_see_each_change_once(db, deliver_stripe_event):
         purchases.reversal_handlers.remove(reversal)
         purchases.hold_handlers.remove(hold)
     assert calls == [("reversed", 0, 400), ("held", True), ("held", False), ("reversed", 400, 999)]
+
+
+def test_a_deferral_left_behind_is_applied_by_replay_deferred(app, db, client, deliver_stripe_event):
+    """A process that died between a purchase's commit and its retry leaves a deferral: cron's replay applies it."""
+    from journeykit import orders
+
+    family = linked_family()
+    assert deliver_stripe_event(family["refund_partial"]).json["outcome"] == "deferred"
+    with app.app_context():  # the purchase, applied without the webhook's retry after commit
+        orders.apply_event(family["async_succeeded"])
+        signals.commit()
+    assert _status(db, family["refund_partial"]["id"]) is StripeEventStatus.DEFERRED
+    metrics = client.get("/journeykit/metrics", headers={"Authorization": "Bearer test-admin-key-0123456789"})
+    assert 'journeykit_stripe_events{status="deferred"} 1.0' in metrics.get_data(as_text=True)
+    assert "journeykit_stripe_oldest_deferred_age_seconds" in metrics.get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["journeykit", "stripe", "replay", "--deferred"])
+    assert result.exit_code == 0, result.output
+    assert "1 deferred event(s) applied, 0 still waiting" in result.output
+    assert _status(db, family["refund_partial"]["id"]) is StripeEventStatus.PROCESSED
+    assert _order(db).amount_refunded == 400
+    again = app.test_cli_runner().invoke(args=["journeykit", "stripe", "replay", "--deferred"])
+    assert "0 deferred event(s) applied, 0 still waiting" in again.output
+
+
+def test_replay_deferred_leaves_events_whose_purchase_never_came(app, db, deliver_stripe_event):
+    family = linked_family()
+    deliver_stripe_event(family["refund_partial"])
+    result = app.test_cli_runner().invoke(args=["journeykit", "stripe", "replay", "--deferred"])
+    assert "0 deferred event(s) applied, 1 still waiting for their purchase" in result.output
+    assert _status(db, family["refund_partial"]["id"]) is StripeEventStatus.DEFERRED

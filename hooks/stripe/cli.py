@@ -20,11 +20,18 @@ _ANY_STATUS = list(StripeEventStatus)
 
 @stripe_group.command("replay")
 @click.option("--failed", "only_failed", is_flag=True, help="Every event whose applying failed.")
+@click.option("--deferred", "only_deferred", is_flag=True,
+              help="Every event waiting for its purchase (those whose purchase has arrived are applied; safe from cron).")
 @click.option("--event", "event_ids", multiple=True, help="One stored event id (repeatable).")
 @click.option("--since", type=click.DateTime(), help="Events Stripe created at or after this UTC time.")
 @click.option("--until", type=click.DateTime(), help="… and at or before this UTC time.")
-def replay(only_failed: bool, event_ids: tuple[str, ...], since: dt.datetime | None, until: dt.datetime | None) -> None:
+def replay(only_failed: bool, only_deferred: bool, event_ids: tuple[str, ...], since: dt.datetime | None,
+           until: dt.datetime | None) -> None:
     """Re-apply stored events. Effects are state, so re-applying a processed event changes nothing."""
+    if only_deferred:
+        counts = store.retry_deferred()
+        click.echo(f"{counts['applied']} deferred event(s) applied, {counts['waiting']} still waiting for their purchase.")
+        return
     query = sa.select(StripeEvent.event_id).order_by(StripeEvent.created, StripeEvent.id)
     if only_failed:
         query = query.where(StripeEvent.status == StripeEventStatus.FAILED)
@@ -35,7 +42,7 @@ def replay(only_failed: bool, event_ids: tuple[str, ...], since: dt.datetime | N
     if until:
         query = query.where(StripeEvent.created <= until.replace(tzinfo=dt.timezone.utc))
     if not (only_failed or event_ids or since or until):
-        raise click.UsageError("Say which events: --failed, --event ID, or --since/--until.")
+        raise click.UsageError("Say which events: --failed, --deferred, --event ID, or --since/--until.")
     ids = session().scalars(query).all()
     session().rollback()
     failures = 0

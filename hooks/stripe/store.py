@@ -6,6 +6,13 @@ one transaction that first *claims* the row with a conditional UPDATE: on
 PostgreSQL the row lock makes a concurrent delivery of the same event wait and
 then find it done; on SQLite the database-wide write lock does the same.  A
 failure rolls the effects back and marks the event ``failed`` for a retry.
+
+A refund or dispute that names a payment with no order yet is stored as
+``deferred``.  Its purchase may be committing at that very moment, unseen by
+either transaction, so *both* look again after they commit: a deferred event
+retries itself once its deferral is committed, and a purchase retries the
+events deferred on its payment once the order is committed.  Whichever of the
+two commits last then sees the other, so no deferral is left behind.
 """
 
 from __future__ import annotations
@@ -57,8 +64,21 @@ def apply(event_id: str, *, ignore_reason: str | None = None, statuses: Iterable
 
     ``ignore_reason`` stores the event as ignored without applying it (e.g.
     the wrong livemode).  Raises what applying raised, after marking the
-    event failed.
+    event failed.  Events deferred on the same payment are retried after
+    commit (see the module's docstring).
     """
+    row = _apply_once(event_id, ignore_reason, statuses)
+    if row is None:
+        return DUPLICATE
+    if row.status is StripeEventStatus.DEFERRED or (
+        row.status is StripeEventStatus.PROCESSED and row.type.startswith("checkout.session.")
+    ):
+        retry_deferred(row.object_ref)
+    return row.status.value
+
+
+def _apply_once(event_id: str, ignore_reason: str | None, statuses: Iterable[StripeEventStatus]) -> StripeEvent | None:
+    """Claim, apply and commit one event; ``None`` when it is not in ``statuses`` (done, or being applied)."""
     claim = (
         sa.update(StripeEvent)
         .where(StripeEvent.event_id == event_id, StripeEvent.status.in_(list(statuses)))
@@ -66,27 +86,19 @@ def apply(event_id: str, *, ignore_reason: str | None = None, statuses: Iterable
     )
     if session().execute(claim).rowcount == 0:
         signals.rollback()
-        return DUPLICATE
+        return None
     row = session().scalars(
         sa.select(StripeEvent).where(StripeEvent.event_id == event_id).execution_options(populate_existing=True)
     ).one()
     try:
-        status = StripeEventStatus.IGNORED if ignore_reason else _apply_row(row)
+        status = StripeEventStatus.IGNORED if ignore_reason else _OUTCOMES[orders.apply_event(json.loads(row.payload))]
         _finish(row, status, ignore_reason)
         signals.commit()
     except Exception as exc:
         signals.rollback()
         _mark_failed(event_id, exc)
         raise
-    return row.status.value
-
-
-def _apply_row(row: StripeEvent) -> StripeEventStatus:
-    event = json.loads(row.payload)
-    status = _OUTCOMES[orders.apply_event(event)]
-    if status is StripeEventStatus.PROCESSED and row.type.startswith("checkout.session."):
-        apply_deferred(orders.object_ref(event))
-    return status
+    return row
 
 
 def _finish(row: StripeEvent, status: StripeEventStatus, error: str | None = None) -> None:
@@ -95,21 +107,29 @@ def _finish(row: StripeEvent, status: StripeEventStatus, error: str | None = Non
     row.last_error = error
 
 
-def apply_deferred(payment_intent: str | None) -> None:
-    """Apply, in Stripe's order, the events that were waiting for this payment's order."""
-    if not payment_intent:
-        return
-    waiting = session().scalars(
-        sa.select(StripeEvent)
-        .where(StripeEvent.object_ref == payment_intent, StripeEvent.status == StripeEventStatus.DEFERRED)
-        .order_by(StripeEvent.created, StripeEvent.id)
-        .with_for_update()
-    ).all()
-    for row in waiting:
-        status = _OUTCOMES[orders.apply_event(json.loads(row.payload))]
-        row.attempts += 1
-        _finish(row, status)
-        log.info("stripe event %s %s: deferred, now %s", row.event_id, row.type, status.value)
+def retry_deferred(payment_intent: str | None = None) -> dict[str, int]:
+    """Apply, in Stripe's order and each in its own transaction, the events deferred on this payment
+    (every deferred event when ``None``); returns how many are now ``applied`` and still ``waiting``.
+
+    One whose payment still has no order stays deferred, so this is safe to
+    run at any time (``flask journeykit stripe replay --deferred``).
+    """
+    query = sa.select(StripeEvent.event_id).where(StripeEvent.status == StripeEventStatus.DEFERRED)
+    if payment_intent is not None:
+        query = query.where(StripeEvent.object_ref == payment_intent)
+    waiting = session().scalars(query.order_by(StripeEvent.created, StripeEvent.id)).all()
+    session().rollback()  # a fresh snapshot for each claim below
+    counts = {"applied": 0, "waiting": 0}
+    for event_id in waiting:
+        row = _apply_once(event_id, None, (StripeEventStatus.DEFERRED,))
+        if row is None:
+            continue
+        if row.status is StripeEventStatus.DEFERRED:
+            counts["waiting"] += 1
+        else:
+            counts["applied"] += 1
+            log.info("stripe event %s %s: deferred, now %s", row.event_id, row.type, row.status.value)
+    return counts
 
 
 def _mark_failed(event_id: str, exc: Exception) -> None:
@@ -128,3 +148,11 @@ def _mark_failed(event_id: str, exc: Exception) -> None:
 @source("stripe_events", "gauge", "Stripe webhook events stored, by processing status (failed ones need a replay).", ("status",))
 def _stripe_events_by_status():
     return grouped(StripeEvent.status)
+
+
+@source("stripe_oldest_deferred_age_seconds", "gauge", "Age of the oldest Stripe event still waiting for its "
+        "purchase (0: none); alert when it grows: the purchase's event never arrived (run `stripe sync`).")
+def _oldest_deferred_age():
+    oldest = session().scalar(
+        sa.select(sa.func.min(StripeEvent.received_at)).where(StripeEvent.status == StripeEventStatus.DEFERRED))
+    return [((), max((utcnow() - oldest).total_seconds(), 0.0) if oldest else 0.0)]
