@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
 from . import cli, web
-from .core import config, identity
+from .core import config, identity, limits
 from .core.admin_access import AdminGuard
 from .core.db import metadata
 from .core.identity import CustomerLoader, Shopper
@@ -106,8 +106,8 @@ class JourneyKit:
     def customer_loader(self, loader: CustomerLoader) -> CustomerLoader:
         """Register the function that names the current request's customer.
 
-        It takes no arguments and returns ``(customer_id, email)``, or ``None``
-        for an anonymous request.  Used for same-origin pages; cross-origin
+        It takes no arguments and returns ``(customer_id, email)``,
+        ``(customer_id, email, name)``, or ``None`` for an anonymous request.  Used for same-origin pages; cross-origin
         pages send a :meth:`customer_token` instead.
         """
         self._customer_loader = loader
@@ -140,7 +140,9 @@ class JourneyKit:
 
         Render it into the page (``data-customer-token`` on the embed script);
         the script sends it back as the ``X-JourneyKit-Customer`` header.
+        Raises :class:`ValueError` for a customer id longer than JourneyKit stores.
         """
+        limits.check("journeykit_customers.shop_customer_id", str(customer_id), field="customer_id")
         return identity.make_token(current_app._get_current_object(), customer_id, email, name)  # type: ignore[attr-defined]
 
     #: Keyword arguments to merge into ``stripe.checkout.Session.create(...)``

@@ -14,6 +14,7 @@ from journeykit.core.admin_access import admin_required
 from journeykit.core.db import get_or_404, session
 from journeykit.core.errors import Conflict, ValidationError
 from journeykit.core.inputs import StrictBoolean, load_json
+from journeykit.core.limits import max_length
 
 from . import outbox, payloads, signing
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -25,8 +26,8 @@ RECENT = 20
 
 
 class WebhookEndpointInputSchema(Schema):
-    url = fields.String(required=True, validate=validate.Length(min=1, max=signing.MAX_URL_LENGTH))
-    description = fields.String(load_default="", validate=validate.Length(max=200))
+    url = fields.String(required=True, validate=max_length("journeykit_webhook_endpoints.url", min=1))
+    description = fields.String(load_default="", validate=max_length("journeykit_webhook_endpoints.description"))
     #: Empty: every event type.
     event_types = fields.List(fields.String(validate=validate.OneOf(payloads.EVENT_TYPES)),
                               load_default=list, validate=validate.Length(max=len(payloads.EVENT_TYPES)))

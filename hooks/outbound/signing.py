@@ -19,14 +19,12 @@ import requests
 import urllib3
 from flask import Flask, current_app
 
-from journeykit.core import config
+from journeykit.core import config, limits
 from journeykit.core.version import __version__
 
 SIGNATURE_HEADER = "JourneyKit-Signature"
 EVENT_ID_HEADER = "JourneyKit-Event-Id"
 EVENT_TYPE_HEADER = "JourneyKit-Event-Type"
-#: Longest endpoint URL accepted.
-MAX_URL_LENGTH = 2048
 #: Seconds to wait for an endpoint (connecting, then each read).
 TIMEOUT = 10
 #: How much of a response body is kept in the delivery log, in bytes.
@@ -87,8 +85,8 @@ def url_problem(url: str, *, allow_plain_http: bool) -> str | None:
     the admin page); plain http only for localhost, or when the app runs in
     debug or testing mode.
     """
-    if len(url) > MAX_URL_LENGTH:
-        return f"A URL may be at most {MAX_URL_LENGTH} characters long."
+    if len(url) > limits.length("journeykit_webhook_endpoints.url"):
+        return f"A URL may be at most {limits.length('journeykit_webhook_endpoints.url')} characters long."
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return "A URL may not contain spaces or control characters."
     try:

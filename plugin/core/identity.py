@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from flask import Flask, current_app, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -30,8 +30,8 @@ _TOKEN_SALT = "journeykit.customer-token"
 VISITOR_ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 _VISITOR_ID = re.compile(VISITOR_ID_PATTERN)
 
-#: What a customer loader returns: ``(customer_id, email)`` or ``None``.
-LoaderResult = Optional[tuple[Any, Optional[str]]]
+#: What a customer loader returns: ``(customer_id, email)``, ``(customer_id, email, name)`` or ``None``.
+LoaderResult = Optional[Union[tuple[Any, Optional[str]], tuple[Any, Optional[str], Optional[str]]]]
 CustomerLoader = Callable[[], LoaderResult]
 
 
@@ -93,8 +93,8 @@ def _find_shopper(loader: CustomerLoader | None) -> Shopper | None:
     found = loader()
     if not found:
         return None
-    customer_id, email = found
-    return Shopper(str(customer_id), email)
+    customer_id, email, *name = found
+    return Shopper(str(customer_id), email, name[0] if name else None)
 
 
 def new_visitor_id() -> str:

@@ -17,7 +17,6 @@ from .customers import (
     customer_for,
     customers_by_id,
     ensure_customer,
-    find_customer,
     identify,
     normalize_email,
 )

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
+from ..core import limits
 from ..core.db import insert_if_absent, session, utcnow
 from ..core.identity import Shopper
 from .models import Customer
@@ -35,10 +36,12 @@ def ensure_customer(
     A known e-mail or name is updated when the shop tells us a new one.  A new
     customer is logged as ``customer_created`` (once), dated ``seen_at`` when
     the news is older than its arrival (a Stripe event is dated by Stripe), so
-    a late webhook does not make the customer look active this week.
+    a late webhook does not make the customer look active this week.  An id
+    longer than JourneyKit stores raises :class:`ValueError`; an e-mail or a
+    name too long to store is left out or cut (:func:`_contact`).
     """
-    shop_customer_id = str(shop_customer_id)
-    email = normalize_email(email)
+    shop_customer_id = limits.check("journeykit_customers.shop_customer_id", str(shop_customer_id), field="customer id")
+    email, name = _contact(email, name)
     now = utcnow()
     values = {
         "shop_customer_id": shop_customer_id,
@@ -59,7 +62,6 @@ def ensure_customer(
     if name and customer.name != name:
         customer.name = name
     if created:
-
         record_event("customer_created", customer=customer, dedupe_key=f"customer_created:{customer.id}", at=seen_at or now)
     return customer
 
@@ -79,7 +81,8 @@ def identify(
     known only by e-mail becomes a guest customer (no shop id).  A Stripe
     customer id is remembered on the customer that first comes with it.
     """
-    email = normalize_email(email)
+    email, name = _contact(email, name)
+    stripe_customer_id = limits.fitted("journeykit_customers.stripe_customer_id", stripe_customer_id, field="Stripe customer id")
     if shop_customer_id is not None:
         customer = ensure_customer(shop_customer_id, email=email, name=name, seen_at=seen_at)
     else:
@@ -92,6 +95,12 @@ def identify(
         if _find_by(Customer.stripe_customer_id, stripe_customer_id) is None:
             customer.stripe_customer_id = stripe_customer_id
     return customer
+
+
+def _contact(email: str | None, name: str | None) -> tuple[str | None, str | None]:
+    """The e-mail (normalized; left out when too long to be real) and the name (cut to fit) to store."""
+    email = limits.fitted("journeykit_customers.email", normalize_email(email), field="an e-mail address")
+    return email, limits.fitted("journeykit_customers.name", name, field="a customer's name", truncate=True)
 
 
 def _find_by(column: Any, value: str | None) -> Customer | None:

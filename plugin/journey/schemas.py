@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..core.identity import VISITOR_ID_PATTERN
+from ..core.limits import max_length
 
 EVENT_NAME = validate.Regexp(
     r"^[a-z][a-z0-9_.:-]{0,63}$", error="Use 1 to 64 lower-case letters, digits, _ . : or -."
@@ -17,7 +18,7 @@ class EventSchema(Schema):
     """One journey event sent by a storefront."""
 
     name = fields.String(required=True, validate=EVENT_NAME)
-    product_id = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
+    product_id = fields.String(load_default=None, validate=max_length("journeykit_journey_events.product_id", min=1))
     properties = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), load_default=dict)
 
 

@@ -6,7 +6,8 @@ from typing import Any, Iterable
 
 from flask import has_request_context
 
-from ..core.identity import current_visitor_id
+from ..core import limits
+from ..core.identity import current_visitor_id, is_visitor_id
 
 #: Stripe's limits: ``client_reference_id`` up to 200 characters, metadata values up to 500.
 MAX_REFERENCE = 200
@@ -31,10 +32,11 @@ def checkout_params(
     params: dict[str, Any] = {}
     metadata: dict[str, str] = {}
     if customer_id is not None:
-        params["client_reference_id"] = _limited("customer_id", str(customer_id), MAX_REFERENCE)
+        reference = limits.check("journeykit_customers.shop_customer_id", str(customer_id), field="customer_id")
+        params["client_reference_id"] = _limited("customer_id", reference, MAX_REFERENCE)
     if email:
-        params["customer_email"] = email
-    product_ids = [str(product) for product in products]
+        params["customer_email"] = limits.check("journeykit_customers.email", email, field="email")
+    product_ids = [limits.check("journeykit_order_items.product_id", str(product), field="product id") for product in products]
     if any("," in product for product in product_ids):
         raise ValueError("Product ids must not contain commas: they are joined with commas for Stripe.")
     if product_ids:
@@ -42,9 +44,11 @@ def checkout_params(
     if visitor_id is None and has_request_context():
         visitor_id = current_visitor_id()
     if visitor_id:
+        if not is_visitor_id(visitor_id):
+            raise ValueError("visitor_id must be 16 to 64 URL-safe characters (A-Z, a-z, 0-9, _ and -).")
         metadata["journeykit_visitor"] = visitor_id
     if referral_code:
-        metadata["journeykit_referral"] = _limited("referral_code", referral_code, MAX_METADATA_VALUE)
+        metadata["journeykit_referral"] = limits.check("journeykit_orders.referral_code", referral_code, field="referral_code")
     if metadata:
         params["metadata"] = metadata
     return params

@@ -14,17 +14,21 @@ happen on the transition only, inside the caller's transaction.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import sqlalchemy as sa
 
 from .. import journey
-from ..core import signals
+from ..core import limits, signals
 from ..core.db import insert_if_absent, session, utcnow
+from ..core.identity import is_visitor_id
 from .models import DisputeStatus, Order, OrderItem, OrderStatus
 
 if TYPE_CHECKING:
     from ..journey.models import Customer
+
+log = logging.getLogger("journeykit")
 
 _STATUS_RANK = {OrderStatus.EXPIRED: 0, OrderStatus.PENDING: 1, OrderStatus.FAILED: 2, OrderStatus.PAID: 3}
 _SESSION_EVENTS = {
@@ -95,15 +99,16 @@ def _order_for_session(obj: dict[str, Any]) -> tuple[Order, bool]:
     Two events about one new session may arrive at the same moment: the
     insert that loses does nothing, and both then lock the one row.
     """
-    metadata = obj.get("metadata") or {}
+    metadata = _metadata(obj)
     values = {
         "checkout_session_id": obj["id"],
         "status": OrderStatus.EXPIRED,  # the lowest rank: the caller raises it
         "amount_total": int(obj.get("amount_total") or 0),
         "currency": (obj.get("currency") or "usd").lower(),
         "livemode": bool(obj.get("livemode")),
-        "visitor_id": metadata.get("journeykit_visitor") or None,
-        "referral_code": metadata.get("journeykit_referral") or None,
+        "visitor_id": _visitor_id(metadata.get("journeykit_visitor")),
+        "referral_code": limits.fitted("journeykit_orders.referral_code", metadata.get("journeykit_referral") or None,
+                                       field="metadata.journeykit_referral"),
         "products_pending": not _products(metadata),
         "created_at": stripe_time(obj.get("created")),
     }
@@ -115,20 +120,38 @@ def _order_for_session(obj: dict[str, Any]) -> tuple[Order, bool]:
     return order, created
 
 
-def _products(metadata: dict[str, Any]) -> list[str]:
-    raw = metadata.get("journeykit_products") or ""
+def _metadata(obj: dict[str, Any]) -> dict[str, str]:
+    """The session's metadata, its text values only (Stripe sends strings; anything else is not ours)."""
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        return {}
+    return {key: value for key, value in metadata.items() if isinstance(value, str)}
+
+
+def _visitor_id(value: str | None) -> str | None:
+    """The checkout's visitor id, if it is one (a shop or a third party may set any metadata)."""
+    if value and not is_visitor_id(value):
+        log.warning("journeykit: metadata.journeykit_visitor is not a visitor id; left out")
+        return None
+    return value or None
+
+
+def _products(metadata: dict[str, str]) -> list[str]:
+    """The product ids of ``metadata.journeykit_products``, each once; one too long to store is left out."""
     seen: dict[str, None] = {}
-    for product in raw.split(","):
-        if product.strip():
-            seen.setdefault(product.strip(), None)
+    for product in metadata.get("journeykit_products", "").split(","):
+        product = limits.fitted("journeykit_order_items.product_id", product.strip(), field="a product id")
+        if product:
+            seen.setdefault(product, None)
     return list(seen)
 
 
 def _match_customer(obj: dict[str, Any], *, create: bool, at: dt.datetime) -> Customer | None:
     """The buyer: ``client_reference_id``, else the Stripe customer, else the e-mail (a new one first seen ``at``)."""
     details = obj.get("customer_details") or {}
+    reference = obj.get("client_reference_id") or None
     return journey.identify(
-        obj.get("client_reference_id") or None,
+        limits.fitted("journeykit_customers.shop_customer_id", reference, field="client_reference_id"),
         email=details.get("email") or obj.get("customer_email"),
         name=details.get("name"),
         stripe_customer_id=obj.get("customer") if isinstance(obj.get("customer"), str) else None,
@@ -261,8 +284,9 @@ def add_products(order: Order, lines: Iterable[tuple[str, int, int | None]]) -> 
     A product already on the order is kept as it is; the caller commits.
     Returns the order's product ids.
     """
-    for product_id, quantity, amount_total in lines:
-        if product_id not in order.product_ids:
+    for line_product, quantity, amount_total in lines:
+        product_id = limits.fitted("journeykit_order_items.product_id", line_product, field="a line item's product id")
+        if product_id and product_id not in order.product_ids:
             order.items.append(OrderItem(product_id=product_id, quantity=quantity, amount_total=amount_total))
     order.products_pending = False
     return order.product_ids

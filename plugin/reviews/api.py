@@ -15,6 +15,7 @@ from ..core.db import session
 from ..core.errors import Unauthorized, ValidationError
 from ..core.identity import current_visitor_id
 from ..core.inputs import StrictBoolean, enum_arg, int_arg, load_json
+from ..core.limits import max_length
 from ..core.signals import commit
 from . import lifecycle, listing
 from . import (
@@ -22,9 +23,9 @@ from . import (
 )
 from .listing import SORTS
 from .models import RejectionReason, Review, ReviewStatus
-from .schemas import AdminReviewSchema, ReviewSchema, SubmitSchema
+from .schemas import BODY_LENGTH, AdminReviewSchema, ReviewSchema, SubmitSchema
 
-PRODUCT_ID = validate.Length(min=1, max=255)
+PRODUCT_ID = max_length("journeykit_reviews.product_id", min=1)
 
 
 class RejectSchema(Schema):
@@ -32,7 +33,7 @@ class RejectSchema(Schema):
 
 
 class ReplySchema(Schema):
-    body = fields.String(required=True, allow_none=True, validate=validate.Length(max=5000))
+    body = fields.String(required=True, allow_none=True, validate=validate.Length(max=BODY_LENGTH))
 
 
 class BulkSchema(Schema):
@@ -79,7 +80,7 @@ def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
         raise Unauthorized("Sign in to write a review.", error_code="customer_required")
     rate_limits.hit("review", "JOURNEYKIT_REVIEWS_RATE_LIMIT", f"shopper:{shopper.customer_id}", f"address:{rate_limits.client_address()}")
     customer = journey.customer_for(shopper)
-    data["author"] = data["author"] or shopper.name or "A customer"
+    data["author"] = data["author"] or lifecycle.author_for(shopper.name)
     review, created = lifecycle.submit(customer, product_id, data)
     commit()
     return {**_public.dump(review), "status": review.status.value}, 201 if created else 200
@@ -93,8 +94,7 @@ def vote_helpful(review_id: int) -> dict[str, Any]:
     visitor = current_visitor_id()
     if shopper is None and visitor is None:
         raise ValidationError("Name the visitor (X-JourneyKit-Visitor) to vote.", error_code="anonymous_vote")
-    voter = f"c:{shopper.customer_id}" if shopper else f"v:{visitor}"
-    count = lifecycle.vote_helpful(review, voter)
+    count = lifecycle.vote_helpful(review, lifecycle.voter(shopper.customer_id if shopper else None, visitor))
     commit()
     return {"id": review.id, "helpful": count}
 

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, request, stream_with_context
 
 from .. import journey
-from ..core import openapi
+from ..core import limits, openapi
 from ..core.admin_access import admin_required
 from ..core.db import session, utcnow
 from ..core.errors import ValidationError
@@ -49,6 +49,7 @@ from ..core.paging import keyset_batches
 from ..core.signals import commit
 from . import lifecycle
 from .models import RejectionReason, Review, ReviewStatus
+from .schemas import BODY_LENGTH
 
 if TYPE_CHECKING:
     from ..journey.models import Customer
@@ -81,7 +82,12 @@ _STATUSES: dict[str, dict[str, ReviewStatus]] = {
     "yotpo": {"true": ReviewStatus.PUBLISHED, "1": ReviewStatus.PUBLISHED, "yes": ReviewStatus.PUBLISHED},
 }
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_LIMITS = {"product_id": 255, "title": 150, "body": 5000, "author": 80, "email": 320, "customer_id": 255, "imported_from": 32}
+#: Where each imported field is stored (its length is the column's; the body's is the review form's).
+_COLUMNS = {
+    "product_id": "journeykit_reviews.product_id", "title": "journeykit_reviews.title", "author": "journeykit_reviews.author",
+    "email": "journeykit_customers.email", "customer_id": "journeykit_customers.shop_customer_id",
+    "imported_from": "journeykit_reviews.imported_from",
+}
 
 
 # -- export -------------------------------------------------------------------
@@ -186,9 +192,10 @@ def parse(text: str, fmt: str) -> list[ImportedReview]:
 
 
 def _row(values: dict[str, str], fmt: str, line: int) -> ImportedReview:
-    for field, most in _LIMITS.items():
-        if len(values.get(field, "")) > most:
-            raise ValueError(f"{field} is longer than {most} characters.")
+    most = {field: limits.length(column) for field, column in _COLUMNS.items()} | {"body": BODY_LENGTH}
+    for field, limit in most.items():
+        if len(values.get(field, "")) > limit:
+            raise ValueError(f"{field} is longer than {limit} characters.")
     if fmt == "journeykit":  # undo our own formula guard
         values = {k: v[1:] if v.startswith("'") and v[1:].startswith(_FORMULA_STARTS) else v for k, v in values.items()}
     if not values["product_id"]:

@@ -8,13 +8,14 @@ transaction, so the aggregate is never recounted and never drifts.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
 
 from .. import journey, orders
-from ..core import signals
+from ..core import limits, signals
 from ..core.db import insert_if_absent, session, utcnow
 from ..core.errors import NotFound
 from . import policy
@@ -118,6 +119,21 @@ def get(review_id: int, *, published_only: bool = False) -> Review:
     if review is None or (published_only and review.status is not ReviewStatus.PUBLISHED):
         raise NotFound(f"No review {review_id}.", error_code="review_not_found")
     return review
+
+
+def author_for(name: str | None) -> str:
+    """The name a review is signed with when its author gave none: the shopper's (cut to fit), or "A customer"."""
+    return limits.fitted("journeykit_reviews.author", name, field="the shopper's name", truncate=True) or "A customer"
+
+
+def voter(shop_customer_id: str | None, visitor_id: str | None) -> str:
+    """Who casts a helpful vote: the customer (by the shop's id, hashed when too long to store), else the visitor."""
+    if shop_customer_id is None:
+        return f"v:{visitor_id}"
+    key = f"c:{shop_customer_id}"
+    if len(key) > limits.length("journeykit_review_votes.voter"):
+        key = "c#" + hashlib.sha256(shop_customer_id.encode()).hexdigest()
+    return key
 
 
 def vote_helpful(review: Review, voter: str) -> int:

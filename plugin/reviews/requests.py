@@ -99,8 +99,8 @@ def _save(order: Order, form_data: Any) -> dict[str, Any]:
         stars = form_data.get(f"rating-{product_id}")
         if not stars:
             continue
-        data = {"rating": int(stars) if stars.isdigit() else stars, "title": form_data.get(f"title-{product_id}", ""),
-                "body": form_data.get(f"body-{product_id}", ""), "author": order.customer.name or "A customer"}
+        data = {"rating": int(stars) if stars.isascii() and stars.isdigit() else stars, "title": form_data.get(f"title-{product_id}", ""),
+                "body": form_data.get(f"body-{product_id}", ""), "author": lifecycle.author_for(order.customer.name)}
         found = schema.validate(data)
         if found:
             errors[product_id] = found

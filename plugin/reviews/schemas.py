@@ -5,6 +5,11 @@ from __future__ import annotations
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
+from ..core.limits import max_length
+
+#: The most characters a review's text may have (a policy: the column itself is unbounded).
+BODY_LENGTH = 5000
+
 
 class PhotoSchema(Schema):
     """A review photo as the storefront shows it (only photos the owner did not hide)."""
@@ -53,8 +58,8 @@ class AdminReviewSchema(ReviewSchema):
 
 class SubmitSchema(Schema):
     rating = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
-    title = fields.String(load_default="", validate=validate.Length(max=150))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    author = fields.String(load_default=None, validate=validate.Length(min=1, max=80))
+    title = fields.String(load_default="", validate=max_length("journeykit_reviews.title"))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=BODY_LENGTH))
+    author = fields.String(load_default=None, validate=max_length("journeykit_reviews.author", min=1))
     #: The honeypot: hidden from people by the form, filled in by bots.
     website = fields.String(load_default="")

@@ -14,6 +14,7 @@ from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import ValidationError
 from ..core.inputs import StrictBoolean, enum_arg, int_arg, load_json
+from ..core.limits import max_length
 from ..core.signals import commit
 from . import lifecycle
 from .models import Testimonial, TestimonialStatus
@@ -47,9 +48,9 @@ class AdminTestimonialSchema(TestimonialSchema):
 
 class CollectSchema(Schema):
     body = fields.String(required=True, validate=[validate.Length(min=1, max=2000), NOT_BLANK])
-    name = fields.String(required=True, validate=[validate.Length(min=1, max=80), NOT_BLANK])
-    role = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
-    company = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    name = fields.String(required=True, validate=[max_length("journeykit_testimonials.name", min=1), NOT_BLANK])
+    role = fields.String(load_default=None, allow_none=True, validate=max_length("journeykit_testimonials.role"))
+    company = fields.String(load_default=None, allow_none=True, validate=max_length("journeykit_testimonials.company"))
     consent = StrictBoolean(required=True, validate=validate.Equal(True, error="Consent is needed to show it."))
     #: The honeypot: hidden from people by the form, filled in by bots.
     website = fields.String(load_default="")
