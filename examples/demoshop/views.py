@@ -82,12 +82,17 @@ def cart_page() -> str:
     return render_template("shop/cart.html", lines=lines, total=cart.total_cents(lines))
 
 
+def _row_id(text: str) -> bool:
+    """Whether ``text`` can be a row id: ASCII digits (not "²" or "１"), within 64 bits."""
+    return text.isascii() and text.isdigit() and int(text) < 2**63
+
+
 @bp.post("/cart")
 def cart_update() -> BaseResponse:
     """Add to the cart (``add=1``) or set a line's quantity (0 removes it)."""
     item = _product_or_404(request.form.get("sku", ""))
     quantity = request.form.get("quantity", "1")
-    if not quantity.isdigit() or int(quantity) > cart.MAX_QUANTITY:
+    if not (quantity.isascii() and quantity.isdigit()) or int(quantity) > cart.MAX_QUANTITY:  # not "²"
         abort(400, f"Choose a quantity from 0 to {cart.MAX_QUANTITY}.")
     adding = request.form.get("add") == "1"
     cart.set_quantity(item, int(quantity), add=adding)
@@ -136,7 +141,7 @@ def checkout() -> str | BaseResponse | tuple[str, int]:
 
 @bp.get("/orders/<int:order_id>/complete")
 def order_complete(order_id: int) -> str:
-    order = db.session.get(Order, order_id)
+    order = db.session.get(Order, order_id) if order_id < 2**63 else None
     customer = current_customer()
     mine = order is not None and (
         order.id in session.get("orders", [])
@@ -167,7 +172,7 @@ def signin() -> str | BaseResponse:
         target = url_for("shop.account")
     if request.method == "POST":
         customer_id = request.form.get("customer_id", "")
-        customer = db.session.get(Customer, int(customer_id)) if customer_id.isdigit() else None
+        customer = db.session.get(Customer, int(customer_id)) if _row_id(customer_id) else None
         if customer is None:
             abort(400, "Pick one of the demo customers.")
         kept_cart = session.get("cart")

@@ -28,6 +28,10 @@ log = logging.getLogger("journeykit.stripe")
 TOLERANCE_SECONDS = 300
 #: Stripe's events are a few KB; a generous cap still stops floods (larger: 413).
 MAX_BODY_BYTES = 512 * 1024
+#: Stripe's ids are a few dozen characters; longer ones would not fit the keys JourneyKit derives from them.
+MAX_ID_LENGTH = 200
+_MAX_AMOUNT = 2**63 - 1
+_LATEST_TIMESTAMP = 2**40  # the year 36812: later is no Stripe time
 
 
 def receive() -> Response:
@@ -71,10 +75,11 @@ def _verified_event(payload: bytes, header: str, secrets: list[str]) -> dict[str
         raise BadRequest("The webhook request could not be verified.", error_code="invalid_signature")
     try:
         event = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than any Stripe event
         event = None
-    if not (isinstance(event, dict) and isinstance(event.get("id"), str) and _has_object(event)):
-        log.warning("stripe webhook refused: a signed body that is not a Stripe event")
+    problem = _malformed(event)
+    if problem:
+        log.warning("stripe webhook refused: a signed body that is not a Stripe event (%s)", problem)
         raise BadRequest("The webhook body is not a Stripe event.", error_code="invalid_payload")
     return event
 
@@ -88,9 +93,32 @@ def _signed_with(text: str, header: str, secret: str) -> bool:
     return True
 
 
-def _has_object(event: dict[str, Any]) -> bool:
+def _malformed(event: Any) -> str | None:
+    """What makes a signed body no Stripe event JourneyKit can store and apply (Stripe's own never are)."""
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return "no event"
     data = event.get("data")
-    return isinstance(data, dict) and isinstance(data.get("object"), dict) and isinstance(event.get("type"), str)
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        return "no data.object"
+    for where, value in (("id", event.get("id")), ("object id", obj.get("id")),
+                         ("payment_intent", obj.get("payment_intent")), ("customer", obj.get("customer"))):
+        if where == "id" and not isinstance(value, str):
+            return "no id"
+        if isinstance(value, str) and len(value) > MAX_ID_LENGTH:
+            return f"an {where} of {len(value)} characters"
+    for key, most in (("amount_total", _MAX_AMOUNT), ("amount_refunded", _MAX_AMOUNT), ("amount", _MAX_AMOUNT),
+                      ("created", _LATEST_TIMESTAMP)):
+        value = obj.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most):
+            return f"{key} is not a whole number from 0 to {most}"
+    currency = obj.get("currency")
+    if currency is not None and not (isinstance(currency, str) and len(currency) == 3 and currency.isascii() and currency.isalpha()):
+        return "currency is not an ISO 4217 code"
+    created = event.get("created")
+    if created is not None and (isinstance(created, bool) or not isinstance(created, int) or not 0 <= created <= _LATEST_TIMESTAMP):
+        return "created is not a time"
+    return None
 
 
 def _ignore_reason(event: dict[str, Any]) -> str | None:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from ..core import limits
 from ..core.db import insert_if_absent, session, utcnow
+from ..core.errors import BadRequest
 from ..core.identity import Shopper
 from .models import Customer
 from .stages import Stage
@@ -113,6 +114,10 @@ def customer_for(shopper: Shopper | None) -> Customer | None:
     """JourneyKit's customer row for an identified shopper (created on first sight)."""
     if shopper is None:
         return None
+    most = limits.length("journeykit_customers.shop_customer_id")
+    if len(shopper.customer_id) > most:  # only a shop's customer_loader can name one (tokens refuse them)
+        raise BadRequest(f"The shop's customer id is {len(shopper.customer_id)} characters long; JourneyKit "
+                         f"stores at most {most}.", error_code="customer_id_too_long")
     return ensure_customer(shopper.customer_id, email=shopper.email, name=shopper.name)
 
 

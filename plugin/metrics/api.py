@@ -15,16 +15,22 @@ from flask import Blueprint, request
 from .. import journey
 from ..core import openapi
 from ..core.admin_access import admin_required
+from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.figures import moments
 from ..core.inputs import date_arg, int_arg
 from .lift import widget_lift
 from .sales import summary
 
+#: The earliest day a period may start or end on (JourneyKit keeps no older history).
+EARLIEST = dt.date(2000, 1, 1)
+#: The longest period one request may ask for: three years.
+MAX_DAYS = 3 * 366
 _DAY = {"type": ["string", "null"], "format": "date"}
 _PERIOD = [
-    openapi.query("from", "First UTC day, YYYY-MM-DD (included); left out: from the start.", format="date"),
-    openapi.query("to", "Last UTC day, YYYY-MM-DD (included); left out: up to today.", format="date"),
+    openapi.query("from", "First UTC day, YYYY-MM-DD (included), from 2000-01-01; left out: from the start.", format="date"),
+    openapi.query("to", "Last UTC day, YYYY-MM-DD (included), at most a year ahead and 1098 days after from; "
+                  "left out: up to today.", format="date"),
 ]
 _COUNT = {"type": "integer", "minimum": 0}
 _SHARE = {"type": ["number", "null"], "description": "A share from 0 to 1; null when there is nothing to divide by."}
@@ -41,10 +47,22 @@ def _answer(**properties: Any) -> dict[str, Any]:
 
 
 def _period() -> tuple[dt.date | None, dt.date | None, dict[str, Any]]:
-    """``[start, end)`` from the query's ``from`` and ``to`` (422 if ``from`` is after ``to``)."""
+    """``[start, end)`` from the query's ``from`` and ``to``.
+
+    422 when ``from`` is after ``to``, when either is outside
+    :data:`EARLIEST` to a year from today, or when the period is longer than
+    :data:`MAX_DAYS`, so every answer stays small and quick.
+    """
     first, last = date_arg("from"), date_arg("to")
+    latest = utcnow().date() + dt.timedelta(days=366)
+    for name, day in (("from", first), ("to", last)):
+        if day is not None and not EARLIEST <= day <= latest:
+            raise ValidationError(f"{name} must be from {EARLIEST} to {latest}.", fields={name: ["Out of range."]})
     if first is not None and last is not None and first > last:
         raise ValidationError("from must not be after to.", fields={"from": ["After to."]})
+    if first is not None and ((last or utcnow().date()) - first).days >= MAX_DAYS:
+        raise ValidationError(f"A period may be at most {MAX_DAYS} days long; ask for it in parts.",
+                              error_code="period_too_long", fields={"from": [f"More than {MAX_DAYS} days before to."]})
     end = last + dt.timedelta(days=1) if last is not None else None
     echo = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None}
     return first, end, echo

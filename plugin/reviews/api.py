@@ -37,7 +37,8 @@ class ReplySchema(Schema):
 
 
 class BulkSchema(Schema):
-    ids = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(min=1, max=200))
+    ids = fields.List(fields.Integer(strict=True, validate=validate.Range(1, 2**63 - 1)), required=True,
+                      validate=validate.Length(min=1, max=200))
     action = fields.String(required=True, validate=validate.OneOf(["publish", "reject"]))
     reason = fields.Enum(RejectionReason, by_value=True, load_default=None)
 
