@@ -231,6 +231,19 @@ def test_forms_without_the_session_token_are_refused(demo: Flask) -> None:
     assert client.get("/checkout").headers["Location"] == "/cart"
 
 
+def test_ids_and_quantities_are_ascii_digits_within_64_bits(demo: Flask) -> None:
+    client = demo.test_client()
+    token = _csrf(client, "/products/mug-stoneware")
+    for quantity in ("\u00b2", "\uff11", "\u0661"):  # superscript two, fullwidth one, Arabic-Indic one
+        added = client.post("/cart", data={"sku": "mug-stoneware", "quantity": quantity, "add": "1", "csrf_token": token})
+        assert added.status_code == 400, quantity
+    token = _csrf(client, "/signin")
+    for customer_id in ("\u00b2", "\uff11", str(2**63), str(10**30)):
+        assert client.post("/signin", data={"customer_id": customer_id, "csrf_token": token}).status_code == 400, customer_id
+    for order_id in ("\uff11", str(2**63), str(10**30)):
+        assert client.get(f"/orders/{order_id}/complete").status_code == 404, order_id
+
+
 def test_refused_payment_keeps_the_order_pending_and_the_cart(demo: Flask) -> None:
     client = demo.test_client()
     token = _sign_in(client, _customer(demo, "priya.sharma@example.org"))

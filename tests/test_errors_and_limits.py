@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from typing import Any, Iterator
@@ -253,6 +254,25 @@ def test_a_post_from_a_foreign_origin_is_refused_and_stores_nothing(shop_factory
         assert _stored(db) == NOTHING
 
 
+#: Every listing that takes a ``cursor``.
+CURSOR_PATHS = (
+    "/journeykit/api/v1/products/sku-1/reviews",
+    "/journeykit/api/v1/testimonials",
+    "/journeykit/api/v1/admin/reviews",
+    "/journeykit/api/v1/admin/testimonials",
+)
+CRAFTED_CURSORS = [
+    base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    for raw in (
+        "[" * 1200 + "]" * 1200,
+        '[true, "2026-01-01T00:00:00", 1]',  # a naive time
+        '[true, "9999-12-31T23:59:59+00:00", 1]',
+        '[true, "2026-01-01T00:00:00+00:00", 9223372036854775807]',
+        '[true, 9223372036854775807, "2026-01-01T00:00:00+00:00", 1]',
+        "[1]",
+    )
+] + ["!!!", "WzEsMl0", "eyJhIjoxfQ.bad-signature"]
+
 HOSTILE = [
     ("POST", EVENTS, {"data": b"\x00" * 100, "content_type": JSON}),
     ("POST", EVENTS, {"data": _nested(900), "content_type": JSON}),
@@ -276,6 +296,17 @@ HOSTILE = [
     ("GET", "/journeykit/widgets/..%2F..%2Fetc%2Fpasswd", {}),
     ("POST", "/journeykit/stripe/webhook", {"data": b"{}", "headers": {"Stripe-Signature": "t=abc,v1=zz"}}),
     ("POST", "/journeykit/stripe/webhook", {"data": b"{}", "headers": {"Stripe-Signature": "\u00e9"}}),
+    # Crafted cursors: unsigned, deep JSON, out-of-range times and integers wider than their columns.
+    *(("GET", f"{path}?cursor={cursor}", {"headers": ADMIN}) for path in CURSOR_PATHS for cursor in CRAFTED_CURSORS),
+    # Periods no metrics answer should try: past 9999, beyond any history, longer than the cap.
+    *(("GET", f"/journeykit/api/v1/admin/metrics/{name}{'&' if '?' in name else '?'}{period}", {"headers": ADMIN})
+      for name in ("stages", "cohorts", "times", "lift", "sales", "breakdown?by=first_widget")
+      for period in ("to=9999-12-31", "from=0001-01-01&to=9999-12-31", "from=2001-01-01&to=2026-01-01",
+                     "from=2001-01-01", "from=1999-12-31&to=2000-01-01")),
+    ("GET", "/journeykit/api/v1/admin/metrics/stages?from=2020-01-01&to=2026-01-01&interval=day", {"headers": ADMIN}),
+    ("POST", "/journeykit/api/v1/admin/reviews/bulk", {"json": {"ids": [10**30], "action": "publish"}, "headers": ADMIN}),
+    ("POST", "/journeykit/api/v1/admin/reviews/bulk", {"json": {"ids": [2**63], "action": "publish"}, "headers": ADMIN}),
+    ("POST", "/journeykit/api/v1/admin/reviews/bulk", {"json": {"ids": [-1], "action": "publish"}, "headers": ADMIN}),
 ]
 
 

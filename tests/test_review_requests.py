@@ -65,8 +65,9 @@ def test_bad_form_input_saves_nothing(app, client, asked, stripe_events, deliver
     deliver_stripe_event(stripe_events.checkout_completed(customer_id="c-3", products=["sku-1"]))
     _send(app)
     path = re.sub(r"^https?://[^/]+", "", asked[0]["url"])
-    page = client.post(path, data={"rating-sku-1": "9", "body-sku-1": ""})
-    assert page.status_code == 200 and 'class="error"' in page.get_data(as_text=True)
+    for rating in ("9", "\u00b2", "\uff15", "\u0665"):  # out of range, superscript two, fullwidth five, Arabic-Indic five
+        page = client.post(path, data={"rating-sku-1": rating, "body-sku-1": "Fine."})
+        assert page.status_code == 200 and 'class="error"' in page.get_data(as_text=True), rating
     assert client.get("/journeykit/api/v1/admin/reviews", headers={"Authorization": "Bearer test-admin-key-0123456789"}).json["items"] == []
 
 

@@ -129,3 +129,40 @@ def test_cross_site_posts_riding_on_cookies_are_refused(client, db):
     assert response.status_code == 403 and response.json["error"]["code"] == "origin_not_allowed"
     headers["Origin"] = "http://localhost"
     assert client.post("/journeykit/api/v1/events", json={"events": [{"name": "page_viewed"}]}, headers=headers).status_code == 202
+
+
+def _implausible(stripe_events) -> list[tuple[str, dict]]:
+    """Signed bodies Stripe never sends, each of which would fail when stored or applied."""
+    cases = []
+    for what, path, value in (
+        ("a long event id", ("id",), "evt_" + "x" * 300),
+        ("a long session id", ("data", "object", "id"), "cs_" + "x" * 300),
+        ("a long payment intent", ("data", "object", "payment_intent"), "pi_" + "x" * 300),
+        ("an amount past 64 bits", ("data", "object", "amount_total"), 2**63),
+        ("a negative amount", ("data", "object", "amount_total"), -1),
+        ("an amount as text", ("data", "object", "amount_total"), "12.50"),
+        ("a currency of four letters", ("data", "object", "currency"), "usdx"),
+        ("a time past any year", ("created",), 10**20),
+        ("no object", ("data", "object"), ["not", "an", "object"]),
+    ):
+        event = stripe_events.checkout_completed(customer_id="c-odd")
+        target = event
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        cases.append((what, event))
+    return cases
+
+
+def test_a_signed_body_that_is_no_plausible_stripe_event_is_a_400(client, db, stripe_events):
+    from journeykit.testing import deliver, signature_header
+
+    for what, event in _implausible(stripe_events):
+        response = deliver(client, event, secret="whsec_test_secret")
+        assert response.status_code == 400, what
+        assert response.json["error"]["code"] == "invalid_payload", what
+    deep = b"[" * 100_000 + b"]" * 100_000  # under the size cap, deeper than Python's parser goes
+    response = client.post("/journeykit/stripe/webhook", data=deep, content_type="application/json",
+                           headers={"Stripe-Signature": signature_header(deep, "whsec_test_secret")})
+    assert response.status_code == 400 and response.json["error"]["code"] == "invalid_payload"
+    assert _count(db, StripeEvent) == 0 and _count(db, Order) == 0

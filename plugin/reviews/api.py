@@ -9,13 +9,12 @@ from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey
-from ..core import openapi, paging, rate_limits
+from ..core import limits, openapi, paging, rate_limits
 from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import Unauthorized, ValidationError
 from ..core.identity import current_visitor_id
 from ..core.inputs import StrictBoolean, enum_arg, int_arg, load_json
-from ..core.limits import max_length
 from ..core.signals import commit
 from . import lifecycle, listing
 from . import (
@@ -25,7 +24,7 @@ from .listing import SORTS
 from .models import RejectionReason, Review, ReviewStatus
 from .schemas import BODY_LENGTH, AdminReviewSchema, ReviewSchema, SubmitSchema
 
-PRODUCT_ID = max_length("journeykit_reviews.product_id", min=1)
+_PRODUCT_ID = "journeykit_reviews.product_id"
 
 
 class RejectSchema(Schema):
@@ -73,6 +72,9 @@ def product_rating(product_id: str) -> dict[str, Any]:
 @openapi.documented(body=SubmitSchema, response=openapi.with_status(ReviewSchema), status=201)
 def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
     """A shopper writes (or edits) their review; 201 when new, 200 for an edit."""
+    if len(product_id) > limits.length(_PRODUCT_ID):
+        raise ValidationError(f"A product id may be at most {limits.length(_PRODUCT_ID)} characters long.",
+                              fields={"product_id": ["Too long."]})
     data = load_json(_submit)
     if data.pop("website"):
         raise ValidationError("The review could not be accepted.", error_code="rejected_as_spam")
