@@ -96,7 +96,8 @@ class JourneyKit:
         db = db or self.db or app.extensions.get("sqlalchemy")
         if db is None:
             app.config.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite:///journeykit.sqlite3")
-            db = SQLAlchemy(app)
+            # A pooled connection the database closed (a restart, a failover) is replaced, not answered with a 500.
+            db = SQLAlchemy(app, engine_options={"pool_pre_ping": True})
         elif "sqlalchemy" not in app.extensions:
             db.init_app(app)
         return db

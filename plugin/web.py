@@ -91,7 +91,17 @@ def _admin_blueprint() -> Blueprint:
     reviews_admin.register_pages(bp)
     stripe_admin.register_pages(bp)
     outbound_admin.register_pages(bp)
+    bp.after_request(_refuse_framing)
     return bp
+
+
+def _refuse_framing(response: Response) -> Response:
+    """The owner's pages are never shown inside another site's frame (clickjacking their buttons)."""
+    response.headers["X-Frame-Options"] = "DENY"
+    policy = response.headers.get("Content-Security-Policy")
+    response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'" if policy else "frame-ancestors 'none'"
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 def install_json_errors(bp: Blueprint) -> None:

@@ -37,6 +37,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="fail, instead of skipping, the browser tests when Chromium is not installed",
     )
     parser.addoption(
+        "--require-redis",
+        action="store_true",
+        default=os.environ.get("JOURNEYKIT_REQUIRE_REDIS") == "1",
+        help="fail, instead of skipping, the tests of rate limits shared through Redis when redis-server is missing",
+    )
+    parser.addoption(
         "--require-postgres",
         action="store_true",
         default=os.environ.get("JOURNEYKIT_REQUIRE_POSTGRES") == "1",
@@ -48,6 +54,19 @@ def _unavailable(config: pytest.Config, reason: str) -> None:
     if config.getoption("--require-postgres"):
         pytest.fail(f"PostgreSQL is required (--require-postgres) but {reason}", pytrace=False)
     pytest.skip(f"PostgreSQL tests skipped: {reason} (install Debian's postgresql package)")
+
+
+@pytest.fixture(scope="session")
+def redis_uri(pytestconfig: pytest.Config) -> Iterator[str]:
+    """The URI of a throwaway Redis server (Debian's redis-server), for limits shared by several instances."""
+    if shutil.which("redis-server") is None:
+        if pytestconfig.getoption("--require-redis"):
+            pytest.fail("Redis is required (--require-redis) but redis-server is not installed", pytrace=False)
+        pytest.skip("Redis tests skipped: install Debian's redis-server package")
+    from .redis_server import throwaway_redis
+
+    with throwaway_redis() as uri:
+        yield uri
 
 
 @pytest.fixture(scope="session")

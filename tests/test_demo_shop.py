@@ -389,3 +389,35 @@ def test_with_stripe_keys_checkout_goes_to_stripe_with_journeykit_params(
         assert "Thank you, Ingrid!" in back.get_data(as_text=True)
     finally:
         demo.config["DEMOSHOP_STRIPE_SECRET_KEY"] = None
+
+
+def _start_worker(database_url: str, photos: str, barrier: Any, results: Any) -> None:
+    """One gunicorn-like worker: create the app (which sets the shop up) at the same moment as the others."""
+    barrier.wait()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "JOURNEYKIT_REVIEW_PHOTOS_DIR": photos})
+    with app.app_context():
+        results.put((shop.db.session.scalar(sa.select(sa.func.count()).select_from(shop.Product)),
+                     shop.db.session.scalar(sa.select(sa.func.count()).select_from(jk.Order))))
+
+
+def test_workers_starting_together_set_the_shop_up_once(tmp_path) -> None:
+    """Several workers that each create the app (no --preload) take turns: one seeds, the others find it seeded."""
+    context = __import__("multiprocessing").get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    url = f"sqlite:///{tmp_path}/demo.sqlite3"
+    workers = [context.Process(target=_start_worker, args=(url, str(tmp_path / "photos"), barrier, results))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(180)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    counts = {results.get(timeout=5) for _ in workers}
+    assert len(counts) == 1 and next(iter(counts))[0] == len(PRODUCTS)
+
+
+def test_the_shops_session_cookie_is_same_site_and_http_only(demo: Flask) -> None:
+    client = demo.test_client()
+    _sign_in(client, _customer(demo, CUSTOMERS[1].email))
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.same_site == "Lax" and cookie.http_only

@@ -43,6 +43,9 @@ def default_config() -> dict[str, Any]:
     database = os.environ.get("DEMOSHOP_DATABASE_URL") or "sqlite:///demoshop.sqlite3"
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or DEV_SECRET_KEY,
+        # The session is sent on the shop's own pages and top-level links only, never from other sites' forms.
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
         "SQLALCHEMY_DATABASE_URI": database,
         "JOURNEYKIT_STRIPE_WEBHOOK_SECRET": whsec,
         "JOURNEYKIT_STRIPE_API_KEY": stripe_key,

@@ -9,20 +9,23 @@ choices use a fixed seed, so every fresh demo looks the same.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import io
+import os
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from journeykit.core import migrate as journeykit_migrate
 from journeykit import models as jk  # JourneyKit's tables, read for the status line only
 from journeykit import reviews as jk_reviews
 from journeykit import signals as jk_signals
 from journeykit import testimonials as jk_testimonials
+from journeykit.core import migrate as journeykit_migrate
 
 from . import catalog, payments, traffic
 from .cart import CartLine, place_order
@@ -57,13 +60,27 @@ def prepare(app: Flask, *, seed_if_empty: bool = True) -> SeedReport | None:
     """Create the shop's tables, migrate JourneyKit's, and seed an empty shop.
 
     Returns the seed report, or ``None`` when the shop already had products.
+    Several worker processes starting at once take turns (a lock file in the
+    instance folder), so the second finds the shop seeded by the first.
     """
-    with app.app_context():
+    with _setup_lock(app), app.app_context():
         db.create_all()
         journeykit_migrate.upgrade()
         if not seed_if_empty or db.session.scalar(sa.select(sa.func.count()).select_from(Product)):
             return None
         return seed()
+
+
+@contextlib.contextmanager
+def _setup_lock(app: Flask) -> Iterator[None]:
+    """Hold an exclusive lock on the instance folder's ``demoshop-setup.lock`` (one machine's processes)."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    with open(os.path.join(app.instance_path, "demoshop-setup.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def reset(app: Flask) -> SeedReport:

@@ -51,6 +51,8 @@ SHOP_NAME = None
 
 #: How many reviews one shopper, and one network address, may submit (``limits`` syntax).
 REVIEWS_RATE_LIMIT = "10 per hour"
+#: How many testimonials one shopper, and one network address, may send through the collection form.
+TESTIMONIALS_RATE_LIMIT = "5 per hour"
 #: Where rate-limit counters live: ``memory://`` (one process), ``redis://…`` or ``memcached://…``
 #: for several workers (see the ``limits`` library's storage URIs).
 RATELIMIT_STORAGE_URI = "memory://"
@@ -108,6 +110,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_REVIEWS_BLOCKED_WORDS": REVIEWS_BLOCKED_WORDS,
     "JOURNEYKIT_REVIEWS_RATE_LIMIT": REVIEWS_RATE_LIMIT,
     "JOURNEYKIT_SHOP_NAME": SHOP_NAME,
+    "JOURNEYKIT_TESTIMONIALS_RATE_LIMIT": TESTIMONIALS_RATE_LIMIT,
     "JOURNEYKIT_RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE_URI,
     "JOURNEYKIT_REVIEW_REQUEST_DAYS": REVIEW_REQUEST_DAYS,
     "JOURNEYKIT_REVIEW_PHOTOS_DIR": REVIEW_PHOTOS_DIR,

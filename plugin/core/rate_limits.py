@@ -8,6 +8,7 @@ keys and default limits apply app-wide).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from weakref import WeakKeyDictionary
@@ -16,6 +17,8 @@ from flask import Flask, current_app, request
 from limits import parse_many, storage, strategies
 
 from .errors import APIError
+
+log = logging.getLogger("journeykit")
 
 
 class TooManyRequests(APIError):
@@ -39,6 +42,11 @@ def _limiter() -> strategies.MovingWindowRateLimiter:
     if app not in _limiters:
         uri = app.config["JOURNEYKIT_RATELIMIT_STORAGE_URI"]
         _limiters[app] = strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))
+        if uri.startswith("memory://") and request.environ.get("wsgi.multiprocess"):
+            log.warning(
+                "journeykit: rate limits are counted in each worker's memory (JOURNEYKIT_RATELIMIT_STORAGE_URI "
+                "is %s) but this server runs several worker processes, so every limit is multiplied by their "
+                "number; point it at Redis or memcached, e.g. redis://localhost:6379/0", uri)
     return _limiters[app]
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey, reviews
-from ..core import openapi, paging
+from ..core import openapi, paging, rate_limits
 from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import ValidationError
@@ -71,7 +71,10 @@ def collect() -> tuple[dict[str, Any], int]:
     data = load_json(_collect)
     if data.pop("website"):
         raise ValidationError("The testimonial could not be accepted.", error_code="rejected_as_spam")
-    customer = journey.customer_for(current_app.extensions["journeykit"].journey.current_shopper())
+    shopper = current_app.extensions["journeykit"].journey.current_shopper()
+    keys = [f"address:{rate_limits.client_address()}", *([f"shopper:{shopper.customer_id}"] if shopper else [])]
+    rate_limits.hit("testimonial", "JOURNEYKIT_TESTIMONIALS_RATE_LIMIT", *keys)
+    customer = journey.customer_for(shopper)
     testimonial = lifecycle.collect(data, customer)
     commit()
     return {**_public.dump(testimonial), "status": testimonial.status.value}, 201
