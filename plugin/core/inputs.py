@@ -65,9 +65,9 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def date_arg(name: str) -> dt.date | None:
-    """An optional ``YYYY-MM-DD`` query argument; anything else (``2026-02-30``, ``yesterday``) is a 422."""
+    """An optional ``YYYY-MM-DD`` query argument; anything else (``2026-02-30``, ``yesterday``, empty) is a 422."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         if not _ISO_DATE.fullmatch(raw):

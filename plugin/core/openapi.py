@@ -38,18 +38,23 @@ def documented(
     status: int = 200,
     many: bool = False,
     query: Iterable[dict[str, Any]] = (),
+    also: dict[int, str] | None = None,
+    errors: dict[int, str] | None = None,
 ) -> Callable[[F], F]:
     """Attach the request, query and answer of a view to its OpenAPI description.
 
     ``body`` and ``response`` are a marshmallow schema class (JSON) or a
     ``{media type: JSON Schema}`` mapping; a view serving several rules may
     give ``body`` as a function of the rule's ``defaults``.  ``query`` lists
-    :func:`query` parameters.  ``status`` is the success status (204: no body).
+    :func:`query` parameters.  ``status`` is the success status (204: no body);
+    ``also`` names other successes with the same answer (``{200: "Edited"}``),
+    ``errors`` the view's own error statuses beyond those every view has.
     """
 
     def mark(view: F) -> F:
         view.journeykit_openapi = {  # type: ignore[attr-defined]
             "body": body, "response": response, "status": status, "many": many, "query": list(query),
+            "also": also or {}, "errors": errors or {},
         }
         return view
 
@@ -70,13 +75,14 @@ def paged(*, default: int, maximum: int, cursor: str = "cursor") -> list[dict[st
     """The ``limit`` and cursor parameters of a paginated listing."""
     return [
         query("limit", f"Items per page (default {default}).", type="integer", minimum=1, maximum=maximum),
-        query(cursor, "The ``next`` of the previous page."),
+        query(cursor, "The ``next`` of the previous page.",
+              **({"type": "integer", "minimum": 1, "maximum": 2**63 - 1} if cursor == "before" else {})),
     ]
 
 
 def json_object(*, required: Iterable[str] = (), **properties: Any) -> dict[str, Any]:
     """A JSON answer or body without a schema class of its own: its properties' JSON Schemas (or schema classes)."""
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required:
         schema["required"] = list(required)
     return {"application/json": schema}
@@ -86,12 +92,6 @@ def page(item: type[Schema]) -> dict[str, Any]:
     """A JSON page of ``item``: ``{"items": [...], "next": "<cursor>" | null}``."""
     cursor = {"type": ["string", "null"], "description": "The cursor of the next page; null on the last page."}
     return json_object(required=("items", "next"), items={"type": "array", "items": item}, next=cursor)
-
-
-def with_status(schema: type[Schema]) -> dict[str, Any]:
-    """``schema`` as JSON plus the moderation ``status`` of what was just submitted."""
-    status = {"type": "object", "properties": {"status": {"type": "string", "enum": ["published", "pending"]}}}
-    return {"application/json": {"allOf": [schema, status]}}
 
 
 def _path_and_parameters(rule: str) -> tuple[str, list[dict[str, Any]]]:
@@ -118,10 +118,12 @@ def _operation(view: Callable[..., Any], parameters: list[dict[str, Any]], defau
     if notes.get("response"):
         answer["content"] = _content(notes["response"], many=notes["many"])
     error = {"content": {"application/json": {"schema": "Error"}}}
-    errors = {**_ERRORS, **(_ADMIN_ERRORS if getattr(view, "journeykit_admin", False) else {})}
+    errors = {**_ERRORS, **(_ADMIN_ERRORS if getattr(view, "journeykit_admin", False) else {}),
+              **{str(code): text for code, text in notes.get("errors", {}).items()}}
+    also = {str(code): {**answer, "description": text} for code, text in notes.get("also", {}).items()}
     operation: dict[str, Any] = {
         "summary": summary.strip() or view.__name__.replace("_", " "),
-        "responses": {str(status): answer, **{code: {"description": text, **error} for code, text in errors.items()}},
+        "responses": {str(status): answer, **also, **{code: {"description": text, **error} for code, text in sorted(errors.items())}},
     }
     if description.strip():
         operation["description"] = " ".join(description.split())

@@ -51,10 +51,10 @@ class EventsAcceptedSchema(Schema):
 class CustomerSchema(Schema):
     """A customer as the admin API shows it."""
 
-    id = fields.String(attribute="shop_customer_id")
-    email = fields.String()
-    name = fields.String()
-    stripe_customer_id = fields.String()
+    id = fields.String(attribute="shop_customer_id", allow_none=True)
+    email = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    stripe_customer_id = fields.String(allow_none=True)
     stage = fields.Function(lambda customer: customer.stage.value)
     stage_changed_at = fields.DateTime()
     created_at = fields.DateTime()

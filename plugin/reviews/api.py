@@ -22,7 +22,7 @@ from . import (
 )
 from .listing import SORTS
 from .models import RejectionReason, Review, ReviewStatus
-from .schemas import BODY_LENGTH, AdminReviewSchema, ReviewSchema, SubmitSchema
+from .schemas import BODY_LENGTH, AdminReviewSchema, OwnReviewSchema, ReviewSchema, SubmitSchema
 
 _PRODUCT_ID = "journeykit_reviews.product_id"
 
@@ -42,7 +42,7 @@ class BulkSchema(Schema):
     reason = fields.Enum(RejectionReason, by_value=True, load_default=None)
 
 
-_public, _admin = ReviewSchema(), AdminReviewSchema()
+_public, _own, _admin = ReviewSchema(), OwnReviewSchema(), AdminReviewSchema()
 _submit, _reject, _reply, _bulk = SubmitSchema(), RejectSchema(), ReplySchema(), BulkSchema()
 
 @openapi.documented(response=openapi.page(ReviewSchema), query=[
@@ -69,7 +69,8 @@ def product_rating(product_id: str) -> dict[str, Any]:
     return lifecycle.rating(product_id)
 
 
-@openapi.documented(body=SubmitSchema, response=openapi.with_status(ReviewSchema), status=201)
+@openapi.documented(body=SubmitSchema, response=OwnReviewSchema, status=201, also={200: "Your review, edited"},
+                    errors={401: "Not signed in as a customer"})
 def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
     """A shopper writes (or edits) their review; 201 when new, 200 for an edit."""
     if len(product_id) > limits.length(_PRODUCT_ID):
@@ -86,7 +87,7 @@ def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
     data["author"] = data["author"] or lifecycle.author_for(shopper.name)
     review, created = lifecycle.submit(customer, product_id, data)
     commit()
-    return {**_public.dump(review), "status": review.status.value}, 201 if created else 200
+    return _own.dump(review), 201 if created else 200
 
 
 @openapi.documented(response=openapi.json_object(id={"type": "integer"}, helpful={"type": "integer"}))

@@ -20,9 +20,9 @@ from ..core.errors import Forbidden, Unauthorized, ValidationError
 from . import lifecycle, photos
 from .models import Review
 from .photo_storage import storage_for
-from .schemas import AdminReviewSchema, PhotoSchema, ReviewSchema
+from .schemas import AdminReviewSchema, OwnReviewSchema, PhotoSchema
 
-_public, _admin, _photo = ReviewSchema(), AdminReviewSchema(), PhotoSchema()
+_own, _admin, _photo = OwnReviewSchema(), AdminReviewSchema(), PhotoSchema()
 
 #: Headers of every photo served: never sniffed into HTML, never run as a page, embeddable anywhere.
 PHOTO_HEADERS = {
@@ -46,13 +46,15 @@ def _own_review(review_id: int) -> Review:
 
 
 def _answer(review: Review) -> dict[str, Any]:
-    return {**_public.dump(review), "status": review.status.value}
+    return _own.dump(review)
 
 
 @openapi.documented(
     body={"multipart/form-data": {"type": "object", "required": ["photo"],
                                   "properties": {"photo": {"type": "string", "format": "binary"}}}},
-    response=openapi.json_object(photo=PhotoSchema, review=ReviewSchema), status=201,
+    response=openapi.json_object(photo=PhotoSchema, review=OwnReviewSchema), status=201,
+    errors={401: "Not signed in as a customer", 403: "Not your review", 409: "The review has all the photos it may have",
+            415: "Not a JPEG, PNG or WebP image"},
 )
 def upload_photo(review_id: int) -> tuple[dict[str, Any], int]:
     """Add a photo (multipart/form-data field ``photo``: JPEG, PNG or WebP) to your own review.
@@ -75,7 +77,8 @@ def upload_photo(review_id: int) -> tuple[dict[str, Any], int]:
 upload_photo.journeykit_extra_body = "JOURNEYKIT_REVIEW_PHOTO_MAX_BYTES"  # type: ignore[attr-defined]
 
 
-@openapi.documented(response=openapi.json_object(review=ReviewSchema))
+@openapi.documented(response=openapi.json_object(review=OwnReviewSchema),
+                    errors={401: "Not signed in as a customer", 403: "Not your review"})
 def delete_photo(review_id: int, photo_id: int) -> dict[str, Any]:
     """Remove a photo from your own review (moderated again, as after an edit)."""
     review = _own_review(review_id)

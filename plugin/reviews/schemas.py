@@ -44,9 +44,15 @@ class ReviewSchema(Schema):
     pinned = fields.Boolean()
     featured = fields.Boolean()
     created_at = fields.DateTime()
-    published_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True)
     reply = fields.String(allow_none=True)
     photos = fields.List(fields.Nested(PhotoSchema), attribute="visible_photos")
+
+
+class OwnReviewSchema(ReviewSchema):
+    """A review as its author sees it after writing or editing it: with its moderation ``status``."""
+
+    status = fields.Function(lambda review: review.status.value, metadata={"enum": ["published", "pending", "rejected"]})
 
 
 class AdminReviewSchema(ReviewSchema):

@@ -37,6 +37,12 @@ class TestimonialSchema(Schema):
     created_at = fields.DateTime()
 
 
+class OwnTestimonialSchema(TestimonialSchema):
+    """A testimonial as its author sees it after sending it: with its curation ``status``."""
+
+    status = fields.Function(lambda testimonial: testimonial.status.value, metadata={"enum": ["pending", "published"]})
+
+
 class AdminTestimonialSchema(TestimonialSchema):
     status = fields.Function(lambda testimonial: testimonial.status.value)
     position = fields.Integer(allow_none=True)
@@ -62,10 +68,11 @@ class CurateSchema(Schema):
     tags = fields.List(fields.String(validate=TAG), validate=validate.Length(max=20))
 
 
-_public, _admin, _collect, _curate = TestimonialSchema(), AdminTestimonialSchema(), CollectSchema(), CurateSchema()
+_public, _own, _admin = TestimonialSchema(), OwnTestimonialSchema(), AdminTestimonialSchema()
+_collect, _curate = CollectSchema(), CurateSchema()
 
 
-@openapi.documented(body=CollectSchema, response=openapi.with_status(TestimonialSchema), status=201)
+@openapi.documented(body=CollectSchema, response=OwnTestimonialSchema, status=201)
 def collect() -> tuple[dict[str, Any], int]:
     """The collection form: stored pending, by an identified shopper or anonymously (collected by link)."""
     data = load_json(_collect)
@@ -77,7 +84,7 @@ def collect() -> tuple[dict[str, Any], int]:
     customer = journey.customer_for(shopper)
     testimonial = lifecycle.collect(data, customer)
     commit()
-    return {**_public.dump(testimonial), "status": testimonial.status.value}, 201
+    return _own.dump(testimonial), 201
 
 
 @openapi.documented(response=openapi.page(TestimonialSchema), query=[
