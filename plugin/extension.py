@@ -118,7 +118,9 @@ class JourneyKit:
         """Register the function that says whether the current request is the shop owner's.
 
         It takes no arguments and returns ``True`` to let the request into the
-        admin API and pages (typically by checking the shop's own login).
+        admin API and pages (typically by checking the shop's own login), or
+        the owner's name or e-mail, which the audit log then records as who
+        acted; ``False`` or ``None`` refuses.
         """
         self._admin_guard = guard
         return guard

@@ -6,6 +6,7 @@ for Alembic (``migrations/env.py``) and for a shop's or our own tests.  No
 capability imports it.
 """
 
+from .core.audit import AuditEntry
 from .hooks.outbound.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .hooks.stripe.models import StripeEvent, StripeEventStatus
 from .journey.models import (
@@ -31,6 +32,7 @@ from .reviews.models import (
 from .testimonials.models import Testimonial, TestimonialStatus, TestimonialTag
 
 __all__ = [
+    "AuditEntry",
     "CohortActivity",
     "CohortStage",
     "Customer",

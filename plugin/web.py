@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
 from . import widgets
-from .core import config, errors, inputs, openapi, prometheus
+from .core import audit_admin, config, errors, inputs, openapi, prometheus
 from .core.identity import TOKEN_HEADER, VISITOR_HEADER
 from .core.money import format_money
 from .hooks.outbound import admin as outbound_admin
@@ -81,6 +81,7 @@ def _api_blueprint() -> Blueprint:
     reviews_exchange.register(bp)
     testimonials_api.register(bp)
     metrics_api.register(bp)
+    audit_admin.register_api(bp)
     return bp
 
 
@@ -91,6 +92,7 @@ def _admin_blueprint() -> Blueprint:
     reviews_admin.register_pages(bp)
     stripe_admin.register_pages(bp)
     outbound_admin.register_pages(bp)
+    audit_admin.register_pages(bp)
     bp.after_request(_refuse_framing)
     return bp
 

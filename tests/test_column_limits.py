@@ -46,6 +46,8 @@ INTERNAL = {
     "journeykit_review_photos.storage_key": "a random key",
     "journeykit_review_photos.content_type": "one of three image types",
     "journeykit_reviews.imported_from": "the name of an import format",
+    "journeykit_audit_log.action": "an action name of JourneyKit's own",
+    "journeykit_audit_log.target": "a kind of thing and an id, each already stored",
 }
 
 
@@ -274,6 +276,18 @@ def webhook_endpoint_fields(ctx: Any) -> None:
     assert _count(ctx.db, WebhookEndpoint) == 0
 
 
+def an_admin_named_at_length(ctx: Any) -> None:
+    """The name a shop's admin_guard gives is cut to fit the audit log; so is a proxy's idea of the address."""
+    ctx.journey.admin_guard(lambda: over("journeykit_audit_log.actor", alphabet="m"))
+    created = ctx.client.post(f"{API}/testimonials", json={"name": "Ann", "body": "Lovely shop.", "consent": True})
+    address = over("journeykit_audit_log.address", alphabet="9")
+    response = ctx.client.post(f"{API}/admin/testimonials/{created.json['id']}/publish", environ_base={"REMOTE_ADDR": address})
+    assert response.status_code == 200
+    entry = ctx.client.get(f"{API}/admin/audit").json["items"][0]
+    assert entry["actor"] == "m" * length("journeykit_audit_log.actor")
+    assert entry["address"] == "9" * length("journeykit_audit_log.address")
+
+
 #: Each text column a value from outside reaches, and every path that takes it there.
 PATHS: dict[str, list[Callable[..., None]]] = {
     "journeykit_customers.shop_customer_id": [customer_id_in_checkout_params, customer_id_in_a_token, customer_id_in_track,
@@ -302,6 +316,8 @@ PATHS: dict[str, list[Callable[..., None]]] = {
     "journeykit_testimonial_tags.tag": [tag_of_a_testimonial],
     "journeykit_webhook_endpoints.url": [webhook_endpoint_fields],
     "journeykit_webhook_endpoints.description": [webhook_endpoint_fields],
+    "journeykit_audit_log.actor": [an_admin_named_at_length],
+    "journeykit_audit_log.address": [an_admin_named_at_length],
 }
 
 

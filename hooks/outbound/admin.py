@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, render_template
 from marshmallow import Schema, fields, validate
 
-from journeykit.core import openapi
+from journeykit.core import audit, openapi
 from journeykit.core.admin_access import admin_required
 from journeykit.core.db import get_or_404, session
 from journeykit.core.errors import Conflict, ValidationError
@@ -143,6 +143,8 @@ def create_endpoint() -> tuple[dict[str, Any], int]:
         raise Conflict(f"At most {MAX_ENDPOINTS} webhook endpoints.", error_code="too_many_webhooks")
     endpoint = WebhookEndpoint(**data, secret_seed=signing.new_secret_seed())
     session().add(endpoint)
+    session().flush()
+    audit.record("webhook.create", f"webhook:{endpoint.id}", after=_endpoint_schema.dump(endpoint))
     session().commit()
     return _detail_schema.dump(endpoint), 201
 
@@ -160,10 +162,14 @@ def update_endpoint(endpoint_id: int) -> dict[str, Any]:
     """Change an endpoint's URL, description, event types or state, or rotate its secret."""
     endpoint = _endpoint(endpoint_id)
     data = _checked(load_json(WebhookEndpointPatchSchema(partial=True)))
-    if data.pop("rotate_secret", False):
+    before = _endpoint_schema.dump(endpoint)
+    rotated = data.pop("rotate_secret", False)
+    if rotated:
         endpoint.secret_seed = signing.new_secret_seed()
     for name, value in data.items():
         setattr(endpoint, name, value)
+    after = {**_endpoint_schema.dump(endpoint), **({"secret": "rotated"} if rotated else {})}
+    audit.record("webhook.update", f"webhook:{endpoint.id}", before=before, after=after)
     session().commit()
     return _detail_schema.dump(endpoint)
 
@@ -177,6 +183,7 @@ def delete_endpoint(endpoint_id: int) -> Response:
     # Explicit, not ON DELETE CASCADE: SQLite enforces foreign keys only when asked to.
     session().execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
     session().execute(sa.delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    audit.record("webhook.delete", f"webhook:{endpoint.id}", before=_endpoint_schema.dump(endpoint))
     session().delete(endpoint)
     session().commit()
     return Response(status=204)
@@ -186,7 +193,10 @@ def delete_endpoint(endpoint_id: int) -> Response:
 @admin_required
 def test_endpoint(endpoint_id: int) -> dict[str, Any]:
     """Send a ``ping`` event to the endpoint now and answer what came of it."""
-    delivery_id = outbox.ping(_endpoint(endpoint_id).id)
+    endpoint = _endpoint(endpoint_id)
+    audit.record("webhook.test", f"webhook:{endpoint.id}")
+    session().commit()
+    delivery_id = outbox.ping(endpoint.id)
     return _delivery_detail_schema.dump(_delivery(delivery_id))
 
 
@@ -201,7 +211,10 @@ def get_delivery(delivery_id: int) -> dict[str, Any]:
 @admin_required
 def retry_delivery(delivery_id: int) -> dict[str, Any]:
     """Try a delivery again now (a failed one, typically, once its endpoint is fixed)."""
-    outbox.retry(_delivery(delivery_id).id)
+    delivery = _delivery(delivery_id)
+    audit.record("webhook_delivery.retry", f"webhook_delivery:{delivery.id}", before={"status": delivery.status.value})
+    session().commit()
+    outbox.retry(delivery.id)
     session().expire_all()
     return _delivery_detail_schema.dump(_delivery(delivery_id))
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from marshmallow import Schema, fields
 
-from journeykit.core import openapi
+from journeykit.core import audit, openapi
 from journeykit.core.admin_access import admin_required
 from journeykit.core.db import session
 from journeykit.core.errors import NotFound, ValidationError
@@ -71,6 +71,8 @@ def replay_event(event_id: str) -> dict[str, Any]:
     """Re-apply one stored event now (its effects are state: a repeat changes nothing)."""
     if session().scalar(sa.select(StripeEvent.id).where(StripeEvent.event_id == event_id)) is None:
         raise NotFound(f"No stored Stripe event {event_id!r}.", error_code="event_not_found")
+    audit.record("stripe_event.replay", f"stripe_event:{event_id}")
+    session().commit()
     outcome = store.apply(event_id, statuses=list(StripeEventStatus))
     return {"id": event_id, "outcome": outcome}
 

@@ -2,7 +2,8 @@
 
 ``Authorization: Bearer <key>`` is checked against ``JOURNEYKIT_ADMIN_API_KEYS``
 in constant time; without a bearer key, the shop's ``@journey.admin_guard``
-decides.  Nothing else gets in.
+decides (and may name the owner, for the audit log, by returning a name
+instead of ``True``).  Nothing else gets in.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any, Callable, TypeVar
 from flask import current_app, request
 
 from . import config
+from .audit import ACTOR_KEY
 from .errors import Forbidden, Unauthorized
 
-AdminGuard = Callable[[], bool]
+AdminGuard = Callable[[], "bool | str"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -42,14 +44,17 @@ def check_admin(guard: AdminGuard | None) -> None:
     if token is not None:
         if not _is_admin_key(token):
             raise Unauthorized("The admin API key is not valid.", error_code="invalid_api_key")
+        request.environ[ACTOR_KEY] = f"API key …{token[-4:]}"
         return
     if guard is None:
         raise Unauthorized(
             "Admin access needs an API key (Authorization: Bearer …) or the shop's admin_guard.",
             error_code="admin_required",
         )
-    if not guard():
+    allowed = guard()
+    if not allowed:
         raise Forbidden("This account may not use JourneyKit's admin.", error_code="admin_forbidden")
+    request.environ[ACTOR_KEY] = allowed if isinstance(allowed, str) else "the shop's admin"
 
 
 def admin_required(view: F) -> F:

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey
-from ..core import limits, openapi, paging, rate_limits
+from ..core import audit, limits, openapi, paging, rate_limits
 from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import Unauthorized, ValidationError
@@ -127,24 +127,28 @@ def admin_list() -> dict[str, Any]:
     return {"items": _admin.dump(items, many=True), "next": cursor}
 
 
-def _admin_change(review_id: int, change: Any) -> dict[str, Any]:
+def _admin_change(review_id: int, action: str, change: Any) -> dict[str, Any]:
+    """Apply the owner's ``change`` to a review and log it in the audit log as ``review.<action>``."""
     review = lifecycle.get(review_id)
+    before = _admin.dump(review)
     change(review)
+    after = _admin.dump(review)
+    audit.record(f"review.{action}", f"review:{review.id}", before=before, after=after)
     commit()
-    return _admin.dump(review)
+    return after
 
 
 @openapi.documented(response=AdminReviewSchema)
 @admin_required
 def admin_publish(review_id: int) -> dict[str, Any]:
-    return _admin_change(review_id, lifecycle.publish)
+    return _admin_change(review_id, "publish", lifecycle.publish)
 
 
 @openapi.documented(body=RejectSchema, response=AdminReviewSchema)
 @admin_required
 def admin_reject(review_id: int) -> dict[str, Any]:
     reason = load_json(_reject)["reason"]
-    return _admin_change(review_id, lambda review: lifecycle.reject(review, reason))
+    return _admin_change(review_id, "reject", lambda review: lifecycle.reject(review, reason))
 
 
 @openapi.documented(body=ReplySchema, response=AdminReviewSchema)
@@ -152,7 +156,7 @@ def admin_reject(review_id: int) -> dict[str, Any]:
 def admin_reply(review_id: int) -> dict[str, Any]:
     """The owner's public reply (``{"body": null}`` removes it)."""
     body = load_json(_reply)["body"]
-    return _admin_change(review_id, lambda review: lifecycle.set_reply(review, body))
+    return _admin_change(review_id, "reply", lambda review: lifecycle.set_reply(review, body))
 
 
 @openapi.documented(body=lambda flag: openapi.json_object(required=[flag], **{flag: {"type": "boolean"}}),
@@ -161,13 +165,12 @@ def admin_reply(review_id: int) -> dict[str, Any]:
 def admin_flag(review_id: int, flag: str) -> dict[str, Any]:
     """Pin (shown first) or feature (chosen for testimonials and carousels)."""
     value = load_json(_FLAGS[flag])[flag]
-    return _admin_change(review_id, lambda review: setattr(review, flag, value))
+    return _admin_change(review_id, _FLAG_ACTIONS[flag], lambda review: setattr(review, flag, value))
 
 
-_FLAGS = {
-    name: Schema.from_dict({name: StrictBoolean(required=True)})()
-    for name in ("pinned", "featured")
-}
+#: Each flag and its action in the audit log (and its path: ``…/pin``, ``…/feature``).
+_FLAG_ACTIONS = {"pinned": "pin", "featured": "feature"}
+_FLAGS = {name: Schema.from_dict({name: StrictBoolean(required=True)})() for name in _FLAG_ACTIONS}
 
 
 @openapi.documented(body=BulkSchema, response=openapi.json_object(items={"type": "array", "items": AdminReviewSchema}))
@@ -182,7 +185,9 @@ def admin_bulk() -> dict[str, Any]:
     if missing:
         raise ValidationError(f"No reviews with ids {missing}.", error_code="review_not_found", fields={"ids": missing})
     for review in found:
+        before = _admin.dump(review)
         lifecycle.publish(review) if data["action"] == "publish" else lifecycle.reject(review, data["reason"])
+        audit.record(f"review.{data['action']}", f"review:{review.id}", before=before, after=_admin.dump(review))
     commit()
     return {"items": _admin.dump(found, many=True)}
 
@@ -198,6 +203,6 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/admin/reviews/<int:review_id>/publish", view_func=admin_publish, methods=["POST"])
     bp.add_url_rule("/admin/reviews/<int:review_id>/reject", view_func=admin_reject, methods=["POST"])
     bp.add_url_rule("/admin/reviews/<int:review_id>/reply", view_func=admin_reply, methods=["POST"])
-    for flag, path in (("pinned", "pin"), ("featured", "feature")):
+    for flag, path in _FLAG_ACTIONS.items():
         bp.add_url_rule(f"/admin/reviews/<int:review_id>/{path}", endpoint=f"admin_{path}", view_func=admin_flag,
                         defaults={"flag": flag}, methods=["POST"])

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, request, stream_with_context
 
 from .. import journey
-from ..core import limits, openapi
+from ..core import audit, limits, openapi
 from ..core.admin_access import admin_required
 from ..core.db import session, utcnow
 from ..core.errors import ValidationError
@@ -321,6 +321,7 @@ def import_view() -> tuple[dict[str, Any], int]:
     except UnicodeDecodeError:
         raise ValidationError("The file is not UTF-8 text.", error_code="invalid_csv", fields={"file": ["Not UTF-8."]}) from None
     result = import_reviews(text, fmt)
+    audit.record("reviews.import", None, after={"format": fmt, **result})
     commit()
     return result, 200
 

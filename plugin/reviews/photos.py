@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask import current_app
 from PIL import Image, ImageOps
 
-from ..core import signals
+from ..core import audit, signals
 from ..core.db import session, utcnow
 from ..core.errors import (
     APIError,
@@ -194,7 +194,10 @@ def get(photo_id: int, review_id: int) -> ReviewPhoto:
 
 def set_hidden(photo: ReviewPhoto, hidden: bool) -> None:
     """The owner hides a photo from the storefront (or shows it again); the review stays as it is."""
+    before = photo.hidden
     photo.hidden = hidden
+    audit.record(f"photo.{'hide' if hidden else 'show'}", f"review:{photo.review_id}/photo:{photo.id}",
+                 before={"hidden": before}, after={"hidden": hidden})
     signals.commit()
 
 

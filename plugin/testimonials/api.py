@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey, reviews
-from ..core import openapi, paging, rate_limits
+from ..core import audit, openapi, paging, rate_limits
 from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import ValidationError
@@ -120,23 +120,27 @@ def admin_list() -> dict[str, Any]:
     return {"items": _admin.dump(items, many=True), "next": cursor}
 
 
-def _admin_change(testimonial_id: int, change: Any) -> dict[str, Any]:
+def _admin_change(testimonial_id: int, action: str, change: Any) -> dict[str, Any]:
+    """Apply the owner's ``change`` to a testimonial and log it in the audit log as ``testimonial.<action>``."""
     testimonial = lifecycle.get(testimonial_id)
+    before = _admin.dump(testimonial)
     change(testimonial)
+    after = _admin.dump(testimonial)
+    audit.record(f"testimonial.{action}", f"testimonial:{testimonial.id}", before=before, after=after)
     commit()
-    return _admin.dump(testimonial)
+    return after
 
 
 @openapi.documented(response=AdminTestimonialSchema)
 @admin_required
 def admin_publish(testimonial_id: int) -> dict[str, Any]:
-    return _admin_change(testimonial_id, lifecycle.publish)
+    return _admin_change(testimonial_id, "publish", lifecycle.publish)
 
 
 @openapi.documented(response=AdminTestimonialSchema)
 @admin_required
 def admin_reject(testimonial_id: int) -> dict[str, Any]:
-    return _admin_change(testimonial_id, lifecycle.reject)
+    return _admin_change(testimonial_id, "reject", lifecycle.reject)
 
 
 @openapi.documented(body=CurateSchema, response=AdminTestimonialSchema)
@@ -146,7 +150,7 @@ def admin_curate(testimonial_id: int) -> dict[str, Any]:
     changes = load_json(_curate)
     if not changes:
         raise ValidationError("Send featured, position or tags.", error_code="nothing_to_change")
-    return _admin_change(testimonial_id, lambda testimonial: lifecycle.curate(testimonial, changes))
+    return _admin_change(testimonial_id, "curate", lambda testimonial: lifecycle.curate(testimonial, changes))
 
 
 @openapi.documented(response=AdminTestimonialSchema, status=201)
@@ -154,8 +158,10 @@ def admin_curate(testimonial_id: int) -> dict[str, Any]:
 def admin_promote(review_id: int) -> tuple[dict[str, Any], int]:
     """Turn a published review into a published testimonial (once per review)."""
     testimonial = lifecycle.promote(reviews.get(review_id))
+    after = _admin.dump(testimonial)
+    audit.record("review.promote", f"review:{review_id}", after=after)
     commit()
-    return _admin.dump(testimonial), 201
+    return after, 201
 
 
 def register(bp: Blueprint) -> None:
