@@ -24,6 +24,7 @@ from .journey import api as journey_api
 from .loyalty import api as loyalty_api
 from .metrics import api as metrics_api
 from .metrics import dashboard, holdout
+from .privacy import api as privacy_api
 from .reviews import admin as reviews_admin
 from .reviews import api as reviews_api
 from .reviews import exchange as reviews_exchange
@@ -82,6 +83,7 @@ def _api_blueprint() -> Blueprint:
     testimonials_api.register(bp)
     metrics_api.register(bp)
     audit_admin.register_api(bp)
+    privacy_api.register(bp)
     return bp
 
 

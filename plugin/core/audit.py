@@ -4,7 +4,9 @@ An entry is written in the transaction of the change it reports, so a change
 that rolls back leaves none, and entries are never changed or deleted (the
 ORM refuses, as for the journey's event log).  Who: the admin API key (by its
 last four characters), the name the shop's ``admin_guard`` returned, or the
-command line.
+command line.  Entries keep the owner's decisions, never what a customer
+wrote or who they are, so that forgetting a customer (``journeykit.privacy``)
+leaves nothing personal here either.
 """
 
 from __future__ import annotations

@@ -17,10 +17,12 @@ from .customers import (
     customer_for,
     customers_by_id,
     ensure_customer,
+    find_customer,
     identify,
     normalize_email,
 )
 from .people import stage_of_customer
+from .privacy import forget, personal_data
 from .reports import (
     BREAKDOWNS,
     HELD_OUT,
@@ -54,9 +56,12 @@ __all__ = [
     "customers_by_id",
     "ensure_customer",
     "ensure_visitor",
+    "find_customer",
+    "forget",
     "funnel",
     "identify",
     "normalize_email",
+    "personal_data",
     "record_event",
     "record_events",
     "stage_of_customer",

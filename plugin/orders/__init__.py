@@ -15,7 +15,7 @@ use these and nothing else of this package.
 from __future__ import annotations
 
 from .checkout import checkout_params
-from .lookup import awaiting_products, get, paid_before, verifying_order
+from .lookup import awaiting_products, get, orders_of, paid_before, verifying_order
 from .purchases import (
     DEFERRED,
     IGNORED,
@@ -50,6 +50,7 @@ __all__ = [
     "hold_handlers",
     "latest_orders",
     "object_ref",
+    "orders_of",
     "paid_before",
     "referred_buyers",
     "repeat_purchase_rate",

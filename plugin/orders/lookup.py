@@ -42,3 +42,8 @@ def paid_before(cutoff: dt.datetime, *, excluding: sa.Select) -> list[Order]:
 def awaiting_products(limit: int) -> list[Order]:
     """Orders whose checkout named no products, still waiting for Stripe's line items."""
     return list(session().scalars(sa.select(Order).where(Order.products_pending.is_(True)).limit(limit)))
+
+
+def orders_of(customer_id: int) -> list[Order]:
+    """Every order of the customer with JourneyKit's row id ``customer_id``, oldest first."""
+    return list(session().scalars(sa.select(Order).where(Order.customer_id == customer_id).order_by(Order.id)))

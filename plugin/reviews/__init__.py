@@ -14,14 +14,17 @@ from .lifecycle import get, publish, rating
 from .listing import published_page
 from .models import ReviewStatus
 from .photo_storage import PhotoStorage
+from .privacy import forget, personal_data
 from .reports import review_rate, top_rated_products, waiting  # and the reviews' Prometheus family
 
 __all__ = [
     "PhotoStorage",
     "ReviewStatus",
+    "forget",
     "get",
     "publish",
     "published_page",
+    "personal_data",
     "rating",
     "review_rate",
     "top_rated_products",

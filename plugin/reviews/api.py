@@ -127,15 +127,22 @@ def admin_list() -> dict[str, Any]:
     return {"items": _admin.dump(items, many=True), "next": cursor}
 
 
+#: What the audit log keeps of a review: the owner's decisions, never the author's words or name.
+AUDITED = ("status", "rejection_reason", "reply", "pinned", "featured", "published_at")
+
+
+def _audited(review: Review) -> dict[str, Any]:
+    return {name: value for name, value in _admin.dump(review).items() if name in AUDITED}
+
+
 def _admin_change(review_id: int, action: str, change: Any) -> dict[str, Any]:
     """Apply the owner's ``change`` to a review and log it in the audit log as ``review.<action>``."""
     review = lifecycle.get(review_id)
-    before = _admin.dump(review)
+    before = _audited(review)
     change(review)
-    after = _admin.dump(review)
-    audit.record(f"review.{action}", f"review:{review.id}", before=before, after=after)
+    audit.record(f"review.{action}", f"review:{review.id}", before=before, after=_audited(review))
     commit()
-    return after
+    return _admin.dump(review)
 
 
 @openapi.documented(response=AdminReviewSchema)
@@ -185,9 +192,9 @@ def admin_bulk() -> dict[str, Any]:
     if missing:
         raise ValidationError(f"No reviews with ids {missing}.", error_code="review_not_found", fields={"ids": missing})
     for review in found:
-        before = _admin.dump(review)
+        before = _audited(review)
         lifecycle.publish(review) if data["action"] == "publish" else lifecycle.reject(review, data["reason"])
-        audit.record(f"review.{data['action']}", f"review:{review.id}", before=before, after=_admin.dump(review))
+        audit.record(f"review.{data['action']}", f"review:{review.id}", before=before, after=_audited(review))
     commit()
     return {"items": _admin.dump(found, many=True)}
 

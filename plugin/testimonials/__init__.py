@@ -9,5 +9,6 @@ from __future__ import annotations
 
 from . import reports  # noqa: F401 - registers the testimonials' Prometheus family
 from .lifecycle import get, publish, wall
+from .privacy import forget, personal_data
 
-__all__ = ["get", "publish", "wall"]
+__all__ = ["forget", "get", "personal_data", "publish", "wall"]

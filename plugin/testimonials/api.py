@@ -120,15 +120,22 @@ def admin_list() -> dict[str, Any]:
     return {"items": _admin.dump(items, many=True), "next": cursor}
 
 
+#: What the audit log keeps of a testimonial: the owner's decisions, never the author's words or name.
+AUDITED = ("status", "featured", "position", "tags", "published_at")
+
+
+def _audited(testimonial: Testimonial) -> dict[str, Any]:
+    return {name: value for name, value in _admin.dump(testimonial).items() if name in AUDITED}
+
+
 def _admin_change(testimonial_id: int, action: str, change: Any) -> dict[str, Any]:
     """Apply the owner's ``change`` to a testimonial and log it in the audit log as ``testimonial.<action>``."""
     testimonial = lifecycle.get(testimonial_id)
-    before = _admin.dump(testimonial)
+    before = _audited(testimonial)
     change(testimonial)
-    after = _admin.dump(testimonial)
-    audit.record(f"testimonial.{action}", f"testimonial:{testimonial.id}", before=before, after=after)
+    audit.record(f"testimonial.{action}", f"testimonial:{testimonial.id}", before=before, after=_audited(testimonial))
     commit()
-    return after
+    return _admin.dump(testimonial)
 
 
 @openapi.documented(response=AdminTestimonialSchema)
@@ -158,10 +165,9 @@ def admin_curate(testimonial_id: int) -> dict[str, Any]:
 def admin_promote(review_id: int) -> tuple[dict[str, Any], int]:
     """Turn a published review into a published testimonial (once per review)."""
     testimonial = lifecycle.promote(reviews.get(review_id))
-    after = _admin.dump(testimonial)
-    audit.record("review.promote", f"review:{review_id}", after=after)
+    audit.record("review.promote", f"review:{review_id}", after={"testimonial": testimonial.id, **_audited(testimonial)})
     commit()
-    return after, 201
+    return _admin.dump(testimonial), 201
 
 
 def register(bp: Blueprint) -> None:
