@@ -134,7 +134,8 @@ def list_endpoints() -> dict[str, Any]:
     return {"items": _endpoint_schema.dump(rows, many=True)}
 
 
-@openapi.documented(body=WebhookEndpointInputSchema, response=WebhookEndpointDetailSchema, status=201)
+@openapi.documented(body=WebhookEndpointInputSchema, response=WebhookEndpointDetailSchema, status=201,
+                    errors={409: "The shop has all the endpoints it may have"})
 @admin_required
 def create_endpoint() -> tuple[dict[str, Any], int]:
     """Add an endpoint; the answer carries its signing secret."""

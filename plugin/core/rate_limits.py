@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from weakref import WeakKeyDictionary
 
@@ -35,19 +36,24 @@ class TooManyRequests(APIError):
 
 #: One limiter per app: ``memory://`` counters belong to one shop, not to every app in the process.
 _limiters: WeakKeyDictionary[Flask, strategies.MovingWindowRateLimiter] = WeakKeyDictionary()
+_making = threading.Lock()
 
 
 def _limiter() -> strategies.MovingWindowRateLimiter:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app not in _limiters:
-        uri = app.config["JOURNEYKIT_RATELIMIT_STORAGE_URI"]
-        _limiters[app] = strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))
-        if uri.startswith("memory://") and request.environ.get("wsgi.multiprocess"):
-            log.warning(
-                "journeykit: rate limits are counted in each worker's memory (JOURNEYKIT_RATELIMIT_STORAGE_URI "
-                "is %s) but this server runs several worker processes, so every limit is multiplied by their "
-                "number; point it at Redis or memcached, e.g. redis://localhost:6379/0", uri)
-    return _limiters[app]
+    with _making:  # a threaded worker's first requests arrive together; limits' lazy imports are not thread-safe
+        return _limiters.get(app) or _make_limiter(app)
+
+
+def _make_limiter(app: Flask) -> strategies.MovingWindowRateLimiter:
+    uri = app.config["JOURNEYKIT_RATELIMIT_STORAGE_URI"]
+    limiter = _limiters[app] = strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))
+    if uri.startswith("memory://") and request.environ.get("wsgi.multiprocess"):
+        log.warning(
+            "journeykit: rate limits are counted in each worker's memory (JOURNEYKIT_RATELIMIT_STORAGE_URI "
+            "is %s) but this server runs several worker processes, so every limit is multiplied by their "
+            "number; point it at Redis or memcached, e.g. redis://localhost:6379/0", uri)
+    return limiter
 
 
 def client_address() -> str:

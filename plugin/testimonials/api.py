@@ -160,7 +160,7 @@ def admin_curate(testimonial_id: int) -> dict[str, Any]:
     return _admin_change(testimonial_id, "curate", lambda testimonial: lifecycle.curate(testimonial, changes))
 
 
-@openapi.documented(response=AdminTestimonialSchema, status=201)
+@openapi.documented(response=AdminTestimonialSchema, status=201, errors={409: "The review is already a testimonial"})
 @admin_required
 def admin_promote(review_id: int) -> tuple[dict[str, Any], int]:
     """Turn a published review into a published testimonial (once per review)."""

@@ -1,0 +1,101 @@
+"""Several instances of a shop (gunicorn, several workers each) on one PostgreSQL: nothing doubled, nothing lost.
+
+Stripe delivers every event to whichever instance its load balancer picks,
+and retries; shoppers' reviews and events arrive anywhere.  Two gunicorn
+servers, two workers and two threads each, take the same traffic at once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from journeykit.models import Customer, JourneyEvent, Order, Review, StripeEvent, StripeEventStatus
+from journeykit.testing import StripeEvents, encode, signature_header
+
+from .postgres import _free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+PURCHASES = 40
+SECRET = "whsec_test_secret"
+#: A shopper's browser (requests' own user agent is a script, whose events are dropped as a bot's).
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"}
+
+
+def _start(database_url: str, redis_uri: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """A gunicorn server on a free loopback port, once it answers (``--preload``: both workers are ready at once)."""
+    port = _free_port()
+    env = {**os.environ, "JOURNEYKIT_TEST_DATABASE_URL": database_url, "JOURNEYKIT_TEST_REDIS_URI": redis_uri}
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread", "--threads", "2",
+             "--preload", "--log-level", "warning", "tests.instance_app:create_app()"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if requests.get(f"{base}/journeykit/api/v1/testimonials", timeout=5).status_code == 200:
+                return server, base
+        except requests.RequestException:
+            time.sleep(0.1)
+    server.kill()
+    server.wait(10)
+    raise AssertionError(f"gunicorn did not start: {log.read_text()[-2000:]}")
+
+
+def _signed(event: dict) -> tuple[bytes, dict[str, str]]:
+    body = encode(event)
+    return body, {"Stripe-Signature": signature_header(body, SECRET), "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_two_instances_take_the_same_traffic_and_nothing_is_doubled_or_lost(app, db, shopper, redis_uri, tmp_path):
+    servers = [_start(app.config["SQLALCHEMY_DATABASE_URI"], redis_uri, tmp_path / f"gunicorn-{n}.log") for n in range(2)]
+    bases = [base for _, base in servers]
+    stripe = StripeEvents()
+    purchases = [stripe.checkout_completed(customer_id=f"c-inst-{n}", products=["sku-1"], amount_total=1000)
+                 for n in range(PURCHASES)]
+    refunds = [stripe.charge_refunded(purchase, amount_refunded=300) for purchase in purchases]
+    # Every event goes to both instances (a retry, or a duplicate delivery) at the same time as its refund.
+    webhooks = [(base, event) for purchase, refund in zip(purchases, refunds) for event in (purchase, refund)
+                for base in bases]
+    reviews = [(bases[n % 2], shopper(f"c-rev-{n}")) for n in range(20)]
+    events = [(bases[n % 2], f"visitor-instances-{n:08d}") for n in range(40)]
+    try:
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            posted = [pool.submit(requests.post, f"{base}/journeykit/stripe/webhook", data=_signed(event)[0],
+                                  headers=_signed(event)[1], timeout=30) for base, event in webhooks]
+            written = [pool.submit(requests.post, f"{base}/journeykit/api/v1/products/sku-1/reviews",
+                                   json={"rating": 5, "body": "Lovely."}, headers=headers, timeout=30)
+                       for base, headers in reviews]
+            beacons = [pool.submit(requests.post, f"{base}/journeykit/api/v1/events", timeout=30, headers=BROWSER,
+                                   json={"visitor_id": visitor, "events": [{"name": "page_viewed"}]})
+                       for base, visitor in events]
+            assert sorted({future.result().status_code for future in posted}) == [200]
+            assert sorted(future.result().status_code for future in written) == [201] * len(reviews)
+            assert sorted({future.result().status_code for future in beacons}) == [202]
+    finally:
+        for server, _ in servers:
+            server.terminate()
+            server.wait(30)
+    with app.app_context():
+        count = lambda model, *where: db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))  # noqa: E731
+        assert count(Order) == PURCHASES
+        assert db.session.scalars(sa.select(Order.amount_refunded)).all() == [300] * PURCHASES
+        assert count(StripeEvent) == 2 * PURCHASES
+        assert count(StripeEvent, StripeEvent.status != StripeEventStatus.PROCESSED) == 0
+        assert count(JourneyEvent, JourneyEvent.name == "purchase") == PURCHASES
+        assert count(JourneyEvent, JourneyEvent.name == "refund") == PURCHASES
+        assert count(Review) == len(reviews)
+        assert count(JourneyEvent, JourneyEvent.name == "page_viewed") == len(events)
+        assert count(Customer, Customer.shop_customer_id.like("c-inst-%")) == PURCHASES
