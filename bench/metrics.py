@@ -45,7 +45,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 import sqlalchemy as sa  # noqa: E402
 
 from bench.stripe_webhook import database  # noqa: E402
-from hooks import stripe_store  # noqa: E402
+from journeykit.hooks.stripe import store as stripe_store  # noqa: E402
 from journeykit.core import migrate  # noqa: E402
 from journeykit import signals  # noqa: E402
 from journeykit.journey.customers import ensure_customer  # noqa: E402
