@@ -96,8 +96,10 @@ class JourneyKit:
         db = db or self.db or app.extensions.get("sqlalchemy")
         if db is None:
             app.config.setdefault("SQLALCHEMY_DATABASE_URI", "sqlite:///journeykit.sqlite3")
-            # A pooled connection the database closed (a restart, a failover) is replaced, not answered with a 500.
-            db = SQLAlchemy(app, engine_options={"pool_pre_ping": True})
+            # A pooled connection the database closed (a restart, a failover) is replaced, not answered with a 500;
+            # on SQLite, a writer waits up to 30 s for the one write lock instead of 5 ("database is locked").
+            sqlite = str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite")
+            db = SQLAlchemy(app, engine_options={"pool_pre_ping": True, **({"connect_args": {"timeout": 30}} if sqlite else {})})
         elif "sqlalchemy" not in app.extensions:
             db.init_app(app)
         return db

@@ -147,3 +147,16 @@ def test_a_refund_racing_its_purchase_from_another_process_is_always_applied(app
         worker.join(120)
     assert sorted(results.get(timeout=5) for _ in range(2 * RACES)) == [200] * (2 * RACES)
     assert _refunded_and_waiting(db) == ([250] * RACES, 0)
+
+
+def test_an_async_payment_racing_its_checkout_ends_paid_once(app, db):
+    """A delayed payment's success arriving with its (unpaid) completed checkout: one paid order, one purchase."""
+    stripe = StripeEvents()
+    for n in range(RACES // 3):
+        completed = stripe.checkout_completed(customer_id=f"c-async-{n}", payment_status="unpaid", amount_total=700)
+        assert _race(app, completed, stripe.async_payment(completed), lag=(n % 15) * 0.003) == [200, 200]
+    db.session.expire_all()
+    statuses = db.session.scalars(sa.select(Order.status)).all()
+    assert [status.value for status in statuses] == ["paid"] * (RACES // 3)
+    purchases = db.session.scalar(sa.select(sa.func.count()).where(JourneyEvent.name == "purchase"))
+    assert purchases == RACES // 3
