@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
 from . import cli, web
-from .core import config, identity, limits
+from .core import config, identity, limits, migrate
 from .core.admin_access import AdminGuard
 from .core.db import metadata
 from .core.identity import CustomerLoader, Shopper
@@ -37,6 +37,8 @@ class AppState:
     bind_key: str | None
     #: The OpenAPI description, built on first request (see :mod:`journeykit.core.openapi`).
     openapi: dict[str, Any] | None = None
+    #: JourneyKit's tables were found at the newest revision (see :func:`journeykit.core.migrate.ensure_current`).
+    schema_checked: bool = False
 
 
 class JourneyKit:
@@ -174,6 +176,16 @@ class JourneyKit:
         changes are complete.  Raises :class:`ValueError` for a malformed event.
         """
         events.track(event, customer_id=customer_id, visitor_id=visitor_id, product_id=product_id, **props)
+
+    def create_all(self) -> None:
+        """Bring JourneyKit's tables to the current schema, as ``flask journeykit db upgrade`` does.
+
+        For a shop's test fixtures and scripts, inside an app context, after
+        the shop's own ``db.create_all()``; safe to call again.  JourneyKit's
+        tables get their own Alembic history, so production keeps using the
+        ``db upgrade`` command.
+        """
+        migrate.upgrade()
 
     def deliver_hooks(self, *, limit: int = 100) -> dict[str, int]:
         """Send up to ``limit`` due outbound webhooks once each, in an app context.

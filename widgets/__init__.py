@@ -7,6 +7,7 @@ shop's own ``templates/`` folder).  The same fragment is served at
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import (
@@ -20,12 +21,15 @@ from flask import (
 )
 from markupsafe import Markup
 
+from journeykit.core import migrate
 from journeykit.core.errors import NotFound
 from journeykit.core.identity import is_visitor_id
 from journeykit.core.version import __version__
 
 from . import reviews as reviews_widget
 from . import testimonials as testimonials_widget
+
+log = logging.getLogger("journeykit")
 
 #: The widget kinds, as INTERFACE.md names them.
 KINDS = ("reviews", "rating", "testimonials", "referral", "loyalty")
@@ -49,6 +53,21 @@ _CONTEXTS = {
 }
 
 
+def _on_shop_page(kind: str, product: str | None = None, **options: Any) -> Markup:
+    """A widget in the shop's own page; with JourneyKit's tables not ready, a comment instead, and an error logged.
+
+    The shop's page stays up (a deployment that forgot ``flask journeykit db
+    upgrade``, a test database without ``journey.create_all()``) and the log
+    says what to run.
+    """
+    try:
+        migrate.ensure_current()
+    except migrate.SchemaBehind as exc:
+        log.error("journeykit: %s", exc.description)
+        return Markup("<!-- JourneyKit: {} -->").format(exc.description)
+    return render_widget(kind, product, **options)
+
+
 class TemplateGlobal:
     """The ``journeykit`` object in the shop's Jinja templates.
 
@@ -58,11 +77,11 @@ class TemplateGlobal:
 
     def reviews(self, product: str, name: str | None = None) -> Markup:
         """Published reviews with their summary and schema.org JSON-LD (pass the product's ``name``)."""
-        return render_widget("reviews", str(product), name=name)
+        return _on_shop_page("reviews", str(product), name=name)
 
     def rating(self, product: str) -> Markup:
         """The star-rating badge: average and count."""
-        return render_widget("rating", str(product))
+        return _on_shop_page("rating", str(product))
 
     def testimonials(
         self, tag: str | None = None, limit: int = 6, layout: str = "grid", autoplay: int | None = None
@@ -73,13 +92,13 @@ class TemplateGlobal:
         once embed.js is on the page; ``autoplay=<seconds>`` rotates it (paused
         on hover and focus, never for visitors who ask for reduced motion).
         """
-        return render_widget("testimonials", tag=tag, limit=limit, layout=layout, autoplay=autoplay)
+        return _on_shop_page("testimonials", tag=tag, limit=limit, layout=layout, autoplay=autoplay)
 
     def referral(self) -> Markup:
-        return render_widget("referral")
+        return _on_shop_page("referral")
 
     def loyalty(self) -> Markup:
-        return render_widget("loyalty")
+        return _on_shop_page("loyalty")
 
     def embed_script(self, customer_token: str | None = None, visitor_id: str | None = None) -> Markup:
         """The ``<script>`` tag that loads ``embed.js``, with an optional customer token.

@@ -18,9 +18,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, appcontext_pushed
+from flask import Flask, appcontext_pushed, current_app
 
 from .db import VERSION_TABLE, UTCDateTime, engine, is_journeykit_object, metadata
+from .errors import ServiceUnavailable
 
 SCRIPT_LOCATION = "journeykit.migrations:."
 #: Revision files are named for the day they were written: ``2026_11_22_<rev>_<slug>.py``.
@@ -102,6 +103,31 @@ def current_revision() -> str | None:
     """The revision JourneyKit's tables are at, or ``None`` before the first upgrade."""
     with engine().connect() as connection:
         return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+class SchemaBehind(ServiceUnavailable):
+    """JourneyKit's tables are missing or older than this version of JourneyKit (a 503 on its own routes)."""
+
+    error_code = "tables_not_ready"
+
+
+def ensure_current() -> None:
+    """Raise :class:`SchemaBehind`, saying what to run, unless JourneyKit's tables are at the newest revision.
+
+    Checked once per app, on its first request to JourneyKit or first widget,
+    so a deployment that forgot the upgrade fails with this message instead of
+    a database error on some page later.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.extensions["journeykit"].schema_checked:
+        return
+    current, head = current_revision(), head_revision()
+    if current != head:
+        raise SchemaBehind(
+            f"JourneyKit's tables are {'missing' if current is None else f'at revision {current}'}, not at {head}: "
+            "run `flask journeykit db upgrade` (in a shop's tests: journey.create_all())."
+        )
+    app.extensions["journeykit"].schema_checked = True
 
 
 def pending_changes() -> list[Any]:

@@ -1,0 +1,58 @@
+"""A shop's own tests: one call brings their database to JourneyKit's schema; a forgotten upgrade says so."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template_string
+from flask_sqlalchemy import SQLAlchemy
+
+from journeykit import JourneyKit
+
+PAGE = "<h1>Mug</h1>{{ journeykit.rating('sku-1') }}{{ journeykit.reviews('sku-1') }}"
+
+
+def _shop(database_url: str) -> tuple[Flask, SQLAlchemy, JourneyKit]:
+    """A shop as a developer writes one: its own db, JourneyKit mounted, one page with widgets."""
+    app = Flask("their_shop")
+    app.config.update(TESTING=True, SECRET_KEY="s", SQLALCHEMY_DATABASE_URI=database_url)
+    db = SQLAlchemy(app)
+    journey = JourneyKit(app, db=db)
+    app.add_url_rule("/mug", "mug", lambda: render_template_string(PAGE))
+    return app, db, journey
+
+
+def test_create_all_brings_a_test_database_to_journeykits_schema(database_url):
+    app, db, journey = _shop(database_url)
+    with app.app_context():
+        db.create_all()  # the shop's own tables, as its fixtures already do
+        journey.create_all()
+        journey.create_all()  # again: nothing to do
+    client = app.test_client()
+    assert client.get("/journeykit/api/v1/products/sku-1/rating").json["count"] == 0
+    page = client.get("/mug").get_data(as_text=True)
+    assert "journeykit-rating" in page or "No reviews" in page
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_forgotten_tables_are_named_not_a_database_error(database_url, caplog):
+    app, db, journey = _shop(database_url)
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    answer = client.get("/journeykit/api/v1/products/sku-1/rating")
+    assert answer.status_code == 503
+    assert answer.json["error"]["code"] == "tables_not_ready"
+    assert "flask journeykit db upgrade" in answer.json["error"]["message"]
+    caplog.set_level(logging.ERROR, logger="journeykit")
+    page = client.get("/mug")
+    assert page.status_code == 200 and "<h1>Mug</h1>" in page.get_data(as_text=True)
+    assert "<!-- JourneyKit: JourneyKit&#39;s tables are missing" in page.get_data(as_text=True)
+    assert any("flask journeykit db upgrade" in record.getMessage() for record in caplog.records)
+    with app.app_context():
+        journey.create_all()
+    assert client.get("/journeykit/api/v1/products/sku-1/rating").status_code == 200
+    assert "JourneyKit's tables" not in client.get("/mug").get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
