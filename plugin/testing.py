@@ -17,6 +17,8 @@ import secrets
 import time
 from typing import Any, Callable, Iterable
 
+import requests
+
 WEBHOOK_PATH = "/journeykit/stripe/webhook"
 API_VERSION = "2025-08-27.basil"
 
@@ -42,10 +44,17 @@ def encode(event: dict[str, Any]) -> bytes:
 
 
 def deliver(client: Any, event: dict[str, Any], *, secret: str, path: str = WEBHOOK_PATH, timestamp: int | None = None) -> Any:
-    """POST ``event`` to the webhook as Stripe does: raw JSON body, signed header."""
+    """POST ``event`` to the webhook as Stripe does: raw JSON body, signed header.
+
+    ``client`` is a Flask test client, or a running server's base URL
+    (``"http://127.0.0.1:5000"``: sent with requests, which this returns).
+    """
     body = encode(event)
-    headers = {"Stripe-Signature": signature_header(body, secret, timestamp)}
-    return client.post(path, data=body, headers=headers, content_type="application/json; charset=utf-8")
+    headers = {"Stripe-Signature": signature_header(body, secret, timestamp),
+               "Content-Type": "application/json; charset=utf-8"}
+    if isinstance(client, str):
+        return requests.post(client.rstrip("/") + path, data=body, headers=headers, timeout=30)
+    return client.post(path, data=body, headers=headers)
 
 
 class StripeEvents:

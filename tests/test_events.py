@@ -129,6 +129,14 @@ def test_a_shop_may_keep_bot_traffic(shop_factory):
     assert _beacon(app.test_client(), body, user_agent="Googlebot/2.1").json == {"accepted": 1, "ignored": 0}
 
 
+def test_a_shop_keeps_its_own_headless_tests_events_and_still_drops_crawlers(shop_factory):
+    app, db, _ = _shop(shop_factory, JOURNEYKIT_TRACK_USER_AGENTS=["HeadlessChrome"])
+    body = {"visitor_id": VISITOR_ID, "events": [{"name": "page_viewed"}]}
+    headless = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"
+    assert _beacon(app.test_client(), body, user_agent=headless).json == {"accepted": 1, "ignored": 0}
+    assert _beacon(app.test_client(), body, user_agent="Googlebot/2.1").json == {"accepted": 0, "ignored": 1}
+
+
 def test_batches_are_rate_limited_per_visitor_and_per_address(shop_factory):
     app, db, _ = _shop(shop_factory, JOURNEYKIT_EVENTS_RATE_LIMIT="3 per minute")
     client = app.test_client()

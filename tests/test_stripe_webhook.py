@@ -166,3 +166,24 @@ def test_a_signed_body_that_is_no_plausible_stripe_event_is_a_400(client, db, st
                            headers={"Stripe-Signature": signature_header(deep, "whsec_test_secret")})
     assert response.status_code == 400 and response.json["error"]["code"] == "invalid_payload"
     assert _count(db, StripeEvent) == 0 and _count(db, Order) == 0
+
+
+def test_the_testing_helper_delivers_to_a_running_server_too(app, db, stripe_events):
+    """A shop's end-to-end tests send signed events to a live server (requests), not only a test client."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from journeykit.testing import deliver
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        response = deliver(f"http://127.0.0.1:{server.server_port}", stripe_events.checkout_completed(customer_id="c-live"),
+                           secret="whsec_test_secret")
+    finally:
+        server.shutdown()
+        thread.join(5)
+    assert response.status_code == 200 and response.json()["outcome"] == "processed"
+    assert _count(db, Order) == 1

@@ -77,6 +77,9 @@ HOLDOUT_SHARE = 0.0
 HOLDOUT_WIDGETS = ["reviews", "rating", "testimonials", "referral", "loyalty"]
 #: Keep storefront events from user agents that say they are bots (crawlers, link previews, scripts).
 TRACK_BOTS = False
+#: User agents (substrings, any case) whose events are kept although they look like bots: a shop's own
+#: end-to-end tests in a headless browser (e.g. ``["HeadlessChrome"]``).
+TRACK_USER_AGENTS: list[str] = []
 #: Which events move a person to consideration, purchase and advocacy (a key left out keeps its
 #: default; any other event counts as awareness). Purchase and advocacy count only events logged
 #: on the server (Stripe, ``journey.track``, JourneyKit itself), never the storefront's.
@@ -119,6 +122,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_REVIEW_MAX_PHOTOS": REVIEW_MAX_PHOTOS,
     "JOURNEYKIT_EVENTS_RATE_LIMIT": EVENTS_RATE_LIMIT,
     "JOURNEYKIT_TRACK_BOTS": TRACK_BOTS,
+    "JOURNEYKIT_TRACK_USER_AGENTS": TRACK_USER_AGENTS,
     "JOURNEYKIT_HOLDOUT_SHARE": HOLDOUT_SHARE,
     "JOURNEYKIT_HOLDOUT_WIDGETS": HOLDOUT_WIDGETS,
     "JOURNEYKIT_STAGE_EVENTS": STAGE_EVENTS,

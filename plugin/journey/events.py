@@ -16,6 +16,7 @@ from crawlerdetect import CrawlerDetect
 from flask import current_app, has_request_context, request
 
 from ..core import rate_limits, signals
+from ..core.config import as_list
 from ..core.errors import ValidationError
 from ..core.identity import Shopper, current_visitor_id, is_visitor_id, read_token
 from ..core.inputs import load_json
@@ -34,6 +35,15 @@ def is_bot(user_agent: str | None) -> bool:
     return not user_agent or _crawlers.is_crawler(user_agent)
 
 
+def _dropped(user_agent: str) -> bool:
+    """A bot's events are dropped, unless the shop keeps them all or names this user agent (its own tests)."""
+    config = current_app.config
+    if config["JOURNEYKIT_TRACK_BOTS"]:
+        return False
+    kept = [name.lower() for name in as_list(config["JOURNEYKIT_TRACK_USER_AGENTS"])]
+    return is_bot(user_agent) and not any(name in user_agent.lower() for name in kept)
+
+
 def receive_batch() -> dict[str, int]:
     """Validate, rate-limit and store a storefront's batch; returns what was accepted and ignored."""
     batch = load_json(_batch_schema, allow_text_plain=True)
@@ -46,7 +56,7 @@ def receive_batch() -> dict[str, int]:
             error_code="anonymous_event",
         )
     rate_limits.hit("events", "JOURNEYKIT_EVENTS_RATE_LIMIT", *_limit_keys(shopper, visitor_id))
-    if not current_app.config["JOURNEYKIT_TRACK_BOTS"] and is_bot(request.user_agent.string):
+    if _dropped(request.user_agent.string):
         return {"accepted": 0, "ignored": len(batch["events"])}
     customer = customer_for(shopper)
     for event in batch["events"]:
