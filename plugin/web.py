@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
 from . import widgets
-from .core import audit_admin, config, errors, inputs, migrate, openapi, prometheus
+from .core import audit_admin, config, errors, inputs, migrate, openapi, products, prometheus
 from .core.identity import TOKEN_HEADER, VISITOR_HEADER
 from .core.money import format_money
 from .hooks.outbound import admin as outbound_admin
@@ -60,6 +60,7 @@ def create_blueprint() -> Blueprint:
     root.register_blueprint(notice.create_blueprint())
     root.register_blueprint(requests.create_blueprint())
     root.add_app_template_global(format_money, "journeykit_money")
+    root.add_app_template_global(products.name, "journeykit_product_name")
     root.before_request(migrate.ensure_current)  # first: a missing upgrade says so, not a database error
     root.before_request(_limit_body_size)
     api_bp.before_request(_refuse_foreign_origins)

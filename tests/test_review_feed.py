@@ -19,7 +19,7 @@ def test_the_feed_lists_published_reviews_with_the_shops_product_ids(app, client
     @journey.product_loader
     def product(product_id):
         return {"name": "Blue mug", "url": "https://shop.example/p/mug", "gtin": "4006381333931", "mpn": "MUG-1",
-                "brand": "Acme"} if product_id == "mug" else None
+                "brand": "Acme"} if product_id == "mug" else {} if product_id == "sku-2" else None  # sku-2: no facts
 
     published = _write(client, journey, "ann", "mug", rating=5, title=HOSTILE, body=HOSTILE)
     client.post(f"{ADMIN}/{published}/publish", headers=admin_headers)

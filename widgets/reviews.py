@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from journeykit import reviews
+from journeykit.core import products
 
 if TYPE_CHECKING:
     from journeykit.reviews.models import Review
@@ -27,19 +28,29 @@ def rating_context(product_id: str) -> dict[str, Any]:
 def reviews_context(product_id: str, name: str | None = None) -> dict[str, Any]:
     """What ``journeykit/widgets/reviews.html`` shows: the first page, the summary, the JSON-LD.
 
-    The first page is the API's ``newest`` page, and its cursor goes into the
-    page, so embed.js pages on from there without fetching it again.
+    The product is named by ``name``, else by the shop's product loader, else
+    by its id.  The first page is the API's ``newest`` page, and its cursor
+    goes into the page, so embed.js pages on from there without fetching it again.
     """
+    facts = products.describe(product_id) or {}
+    name = name or facts.get("name") or product_id
     shown, next_cursor = reviews.published_page(product_id, "newest", limit=FIRST_PAGE)
     context = rating_context(product_id)
-    context.update(reviews=shown, next_cursor=next_cursor, product_name=name or product_id,
-                   json_ld=json_ld(product_id, name, context["rating"], shown))
+    context.update(reviews=shown, next_cursor=next_cursor, product_name=name,
+                   json_ld=json_ld(product_id, {**facts, "name": name}, context["rating"], shown))
     return context
 
 
-def json_ld(product_id: str, name: str | None, summary: dict[str, Any], shown: list[Review]) -> dict[str, Any]:
+#: The loader's facts that schema.org's Product carries as they are.
+_SCHEMA_FACTS = ("url", "image", "gtin", "mpn")
+
+
+def json_ld(product_id: str, facts: dict[str, Any], summary: dict[str, Any], shown: list[Review]) -> dict[str, Any]:
     """A schema.org Product with its rating and reviews (Google's review-snippet shape)."""
-    product: dict[str, Any] = {"@context": "https://schema.org", "@type": "Product", "name": name or product_id, "sku": product_id}
+    product: dict[str, Any] = {"@context": "https://schema.org", "@type": "Product", "name": facts["name"], "sku": product_id,
+                               **{key: facts[key] for key in _SCHEMA_FACTS if facts.get(key)}}
+    if facts.get("brand"):
+        product["brand"] = {"@type": "Brand", "name": facts["brand"]}
     if summary["count"]:
         product["aggregateRating"] = {
             "@type": "AggregateRating", "ratingValue": summary["average"], "reviewCount": summary["count"],

@@ -15,7 +15,7 @@ from typing import Any
 from crawlerdetect import CrawlerDetect
 from flask import current_app, has_request_context, request
 
-from ..core import rate_limits, signals
+from ..core import products, rate_limits, signals
 from ..core.config import as_list
 from ..core.errors import ValidationError
 from ..core.identity import Shopper, current_visitor_id, is_visitor_id, read_token
@@ -55,6 +55,10 @@ def receive_batch() -> dict[str, int]:
             "(X-JourneyKit-Customer or customer_token).",
             error_code="anonymous_event",
         )
+    unknown = {f"events.{n}.product_id": ["The shop has no such product."]
+               for n, event in enumerate(batch["events"]) if event["product_id"] and products.describe(event["product_id"]) is None}
+    if unknown:
+        raise ValidationError("Some events name products the shop does not have.", error_code="unknown_product", fields=unknown)
     rate_limits.hit("events", "JOURNEYKIT_EVENTS_RATE_LIMIT", *_limit_keys(shopper, visitor_id))
     if _dropped(request.user_agent.string):
         return {"accepted": 0, "ignored": len(batch["events"])}

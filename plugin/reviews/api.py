@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey
-from ..core import audit, limits, openapi, paging, rate_limits
+from ..core import audit, limits, openapi, paging, products, rate_limits
 from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import Unauthorized, ValidationError
@@ -70,12 +70,13 @@ def product_rating(product_id: str) -> dict[str, Any]:
 
 
 @openapi.documented(body=SubmitSchema, response=OwnReviewSchema, status=201, also={200: "Your review, edited"},
-                    errors={401: "Not signed in as a customer"})
+                    errors={401: "Not signed in as a customer", 404: "No such product (the shop's product loader)"})
 def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
     """A shopper writes (or edits) their review; 201 when new, 200 for an edit."""
     if len(product_id) > limits.length(_PRODUCT_ID):
         raise ValidationError(f"A product id may be at most {limits.length(_PRODUCT_ID)} characters long.",
                               fields={"product_id": ["Too long."]})
+    products.require(product_id)
     data = load_json(_submit)
     if data.pop("website"):
         raise ValidationError("The review could not be accepted.", error_code="rejected_as_spam")

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import NotFound as PageNotFound
 
-from ..core import openapi, rate_limits
+from ..core import openapi, products, rate_limits
 from ..core.admin_access import admin_required, check_admin
 from ..core.errors import Forbidden, Unauthorized, ValidationError
 from . import lifecycle, photos
@@ -62,6 +62,7 @@ def upload_photo(review_id: int) -> tuple[dict[str, Any], int]:
     The review goes through moderation again, as after an edit of its text.
     """
     review = _own_review(review_id)
+    products.require(review.product_id)
     rate_limits.hit("review_photo", "JOURNEYKIT_REVIEWS_RATE_LIMIT",
                     f"shopper:{review.customer.shop_customer_id}", f"address:{rate_limits.client_address()}")
     upload = request.files.get("photo")
