@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Iterator
 
 import pytest
@@ -179,3 +181,22 @@ def test_a_missing_secret_key_is_explained(tmp_path):
     app, _, journey = make_shop(f"sqlite:///{tmp_path}/s.sqlite3", {"SECRET_KEY": None})
     with app.test_request_context(), pytest.raises(RuntimeError, match="SECRET_KEY"):
         journey.customer_token("c-1")
+
+
+def test_a_signed_in_shopper_gets_the_review_form_on_a_same_site_page_without_token_plumbing(app, journey, client):
+    """With a customer_loader (three values: id, e-mail, name), embed_script() carries the shopper's token itself."""
+    from flask import request
+
+    from journeykit.core.identity import Shopper, read_token
+
+    journey.customer_loader(lambda: ("42", "ann@example.com", "Ann") if request.cookies.get("shop_session") else None)
+    script = "{{ journeykit.embed_script() }}"
+    with app.test_request_context(headers={"Cookie": "shop_session=ann"}):
+        signed_in = render_template_string(script)
+    with app.test_request_context():
+        anonymous = render_template_string(script)
+    token = re.search(r'data-customer-token="([^"]+)"', signed_in).group(1)
+    assert read_token(app, token) == Shopper("42", "ann@example.com", "Ann")
+    assert "data-customer-token" not in anonymous
+    client.set_cookie("shop_session", "ann")
+    assert client.get("/journeykit/api/v1/me/loyalty").status_code == 200  # the loader's three values, same site

@@ -101,18 +101,35 @@ class TemplateGlobal:
         return _on_shop_page("loyalty")
 
     def embed_script(self, customer_token: str | None = None, visitor_id: str | None = None) -> Markup:
-        """The ``<script>`` tag that loads ``embed.js``, with an optional customer token.
+        """The ``<script>`` tag that loads ``embed.js``, with the shopper's customer token.
 
-        The script uses the shop's visitor id (``visitor_id``, else the visitor
-        cookie of this request), so the widget views it reports belong to the
-        same person as the shop's own ``journey.track`` calls and the checkout.
+        Without ``customer_token``, the signed-in shopper of this request (the
+        shop's ``customer_loader``) gets one made here, so a same-site page
+        shows them the review form with no token plumbing.  The script uses
+        the shop's visitor id (``visitor_id``, else the visitor cookie of this
+        request), so the widget views it reports belong to the same person as
+        the shop's own ``journey.track`` calls and the checkout.
         """
+        customer_token = customer_token or _signed_in_token()
         src = url_for("journeykit.widgets.embed_js", v=__version__)
         attrs = Markup(' data-customer-token="{}"').format(customer_token) if customer_token else Markup("")
         visitor = visitor_id or request.cookies.get(current_app.config["JOURNEYKIT_VISITOR_COOKIE"])
         if visitor and is_visitor_id(visitor):
             attrs += Markup(' data-visitor-id="{}"').format(visitor)
         return Markup('<script src="{}" async{}></script>').format(src, attrs)
+
+
+def _signed_in_token() -> str | None:
+    """A customer token for the shopper the shop's ``customer_loader`` names on this request, if any."""
+    journey = current_app.extensions["journeykit"].journey
+    shopper = journey.current_shopper()
+    if shopper is None:
+        return None
+    try:
+        return journey.customer_token(shopper.customer_id, shopper.email, shopper.name)
+    except ValueError as exc:  # an id longer than JourneyKit stores: the page still works, without the form
+        log.error("journeykit: no customer token for the signed-in shopper: %s", exc)
+        return None
 
 
 def widget_fragment(kind: str) -> Response:
