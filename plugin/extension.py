@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
@@ -85,6 +86,7 @@ class JourneyKit:
                 "to reach the extension, use app.extensions['journeykit'].journey."
             )
         config.apply_defaults(app)
+        _refuse_unsupported_database(app)
         state = AppState(journey=self, db=self._database_for(app, db), bind_key=_bind_key(app))
         app.extensions[EXTENSION_KEY] = state
         app.register_blueprint(web.create_blueprint(), url_prefix=app.config["JOURNEYKIT_URL_PREFIX"])
@@ -207,6 +209,24 @@ class JourneyKit:
         expired token.
         """
         return identity.current_shopper(self._customer_loader)
+
+
+#: The databases JourneyKit's upserts, locks and migrations are written and tested for.
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+def _refuse_unsupported_database(app: Flask) -> None:
+    """Stop at start, with a message, on a database JourneyKit does not support (not at some request later)."""
+    bind_key = app.config["JOURNEYKIT_BIND_KEY"]
+    uri = (app.config.get("SQLALCHEMY_BINDS") or {}).get(bind_key) if bind_key else app.config.get("SQLALCHEMY_DATABASE_URI")
+    if isinstance(uri, dict):  # Flask-SQLAlchemy also takes engine options with the URL
+        uri = uri.get("url")
+    if not uri:
+        return
+    backend = sa.engine.make_url(uri).get_backend_name()
+    if backend not in SUPPORTED_DATABASES:
+        raise RuntimeError(f"JourneyKit supports SQLite and PostgreSQL; this app's database is {backend}. "
+                           "MySQL and MariaDB are not supported yet.")
 
 
 def _bind_key(app: Flask) -> str | None:
