@@ -56,3 +56,22 @@ def test_forgotten_tables_are_named_not_a_database_error(database_url, caplog):
     assert "JourneyKit's tables" not in client.get("/mug").get_data(as_text=True)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_widgets_do_not_run_the_shops_context_processors_again(database_url):
+    app, db, journey = _shop(database_url)
+    calls = []
+
+    @app.context_processor
+    def shop_globals():  # a host's processor, often with a query or two of its own
+        calls.append(1)
+        return {"basket_count": 0}
+
+    with app.app_context():
+        db.create_all()
+        journey.create_all()
+    page = app.test_client().get("/mug")
+    assert page.status_code == 200 and "journeykit-reviews" in page.get_data(as_text=True)
+    assert len(calls) == 1  # the page's own render, none for its two widgets
+    with app.app_context():
+        db.engine.dispose()
