@@ -148,14 +148,17 @@ def _limit_body_size() -> None:
     """Cap request bodies (``JOURNEYKIT_MAX_CONTENT_LENGTH``): larger ones answer 413.
 
     Set per request, so the shop's own ``MAX_CONTENT_LENGTH`` stays its own.  A
-    view that receives files names, as ``journeykit_extra_body``, the config
-    key of how many more bytes it accepts (the photo upload).
+    view that takes larger bodies says so: ``journeykit_max_body``, its own
+    limit in bytes (Stripe's webhook, a review import), or
+    ``journeykit_extra_body``, the config key of how many more bytes it
+    accepts (the photo upload).
     """
-    limit = int(current_app.config["JOURNEYKIT_MAX_CONTENT_LENGTH"])
-    extra = getattr(current_app.view_functions.get(request.endpoint or ""), "journeykit_extra_body", None)
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "journeykit_max_body", None) or int(current_app.config["JOURNEYKIT_MAX_CONTENT_LENGTH"])
+    extra = getattr(view, "journeykit_extra_body", None)
     if extra is not None:
         limit += int(current_app.config[extra])
-    request.max_content_length = limit
+    inputs.limit_body(limit)
 
 
 def _refuse_foreign_origins() -> None:

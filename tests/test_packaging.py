@@ -141,3 +141,24 @@ def test_a_plain_install_serves_templates_static_files_and_migrations(wheel: pat
     )
     assert result.returncode == 0, result.stderr
     assert f"installed copy works from {site / 'journeykit'}" in result.stdout
+
+
+def test_the_lowest_versions_ci_installs_are_pyproject_lower_bounds():
+    """.ci/run tests the lowest allowed versions too; its list must follow pyproject.toml's ranges."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    declared = {}
+    for line in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        requirement = Requirement(line)
+        [lowest] = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+        declared[canonicalize_name(requirement.name)] = lowest
+    pinned = {}
+    for line in (ROOT / ".ci" / "lowest-versions.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pinned[canonicalize_name(name)] = version
+    normal = lambda version: tuple(int(part) for part in version.split("."))  # noqa: E731 - 3.0 == 3.0.0
+    assert set(pinned) == set(declared)
+    assert {name: normal(version) + (0,) * (3 - len(normal(version))) for name, version in declared.items()} == {
+        name: normal(version) for name, version in pinned.items()}

@@ -28,8 +28,8 @@ class AuditEntrySchema(Schema):
     action = fields.String()
     target = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
-    before = fields.Raw(allow_none=True)
-    after = fields.Raw(allow_none=True)
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
 
 
 _schema = AuditEntrySchema()

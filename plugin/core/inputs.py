@@ -10,8 +10,9 @@ import re
 from typing import Any, TypeVar
 
 import marshmallow
-from flask import request
+from flask import Request, request
 from marshmallow import fields
+from werkzeug import exceptions as http
 
 from .errors import BadRequest, NotFound, ValidationError
 
@@ -162,3 +163,20 @@ def enum_arg(name: str, choices: type[E]) -> E | None:
     except ValueError:
         allowed = ", ".join(str(choice.value) for choice in choices)
         raise ValidationError(f"{name} must be one of {allowed}.", fields={name: ["Not a valid choice."]})
+
+
+#: Flask 3.1 made ``request.max_content_length`` a setting of one request.
+_PER_REQUEST_BODY_LIMIT = getattr(Request.max_content_length, "fset", None) is not None
+
+
+def limit_body(limit: int) -> None:
+    """Refuse (413) a request body over ``limit`` bytes, for this request only.
+
+    On Flask 3.0, which has no per-request limit, the declared
+    ``Content-Length`` is checked; a chunked body without one is then held to
+    the shop's ``MAX_CONTENT_LENGTH`` only.
+    """
+    if _PER_REQUEST_BODY_LIMIT:
+        request.max_content_length = limit
+    elif request.content_length is not None and request.content_length > limit:
+        raise http.RequestEntityTooLarge()
