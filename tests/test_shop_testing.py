@@ -75,3 +75,20 @@ def test_widgets_do_not_run_the_shops_context_processors_again(database_url):
     assert len(calls) == 1  # the page's own render, none for its two widgets
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_page_links_widgets_css_once_and_browsers_may_keep_it(database_url):
+    app, db, journey = _shop(database_url)
+    with app.app_context():
+        db.create_all()
+        journey.create_all()
+    client = app.test_client()
+    page = client.get("/mug").get_data(as_text=True)
+    assert page.count("journeykit/widgets.css") == 1  # two widgets, one stylesheet
+    fragment = client.get("/journeykit/widgets/rating?product=sku-1").get_data(as_text=True)
+    assert fragment.count("journeykit/widgets.css") == 1  # a fragment on its own still carries it
+    css = client.get("/journeykit/static/journeykit/widgets.css")
+    assert css.status_code == 200 and css.cache_control.max_age == 86400 and css.headers.get("ETag")
+    css.close()
+    with app.app_context():
+        db.engine.dispose()

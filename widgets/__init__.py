@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     request,
     send_from_directory,
     url_for,
@@ -34,6 +35,8 @@ log = logging.getLogger("journeykit")
 KINDS = ("reviews", "rating", "testimonials", "referral", "loyalty")
 #: ``embed.js`` is served with long-lived caching under a versioned URL.
 EMBED_MAX_AGE = 365 * 24 * 3600
+#: widgets.css and the other static files: a day, then revalidated by their ETag (their URL has no version).
+STATIC_MAX_AGE = 24 * 3600
 
 
 def render_widget(kind: str, product: str | None = None, **options: Any) -> Markup:
@@ -44,7 +47,15 @@ def render_widget(kind: str, product: str | None = None, **options: Any) -> Mark
     # Straight from the Jinja environment: render_template would run every context processor of
     # the shop again for each widget (its own queries included), and the widgets need none of them.
     template = current_app.jinja_env.get_template(f"journeykit/widgets/{kind}.html")
-    return Markup(template.render(kind=kind, product=product, **context))
+    return Markup(template.render(kind=kind, product=product, stylesheet=_first_on_the_page(), **context))
+
+
+def _first_on_the_page() -> bool:
+    """Whether this is the page's first widget, which links widgets.css (one link per page is enough)."""
+    if g.get("journeykit_stylesheet_linked"):
+        return False
+    g.journeykit_stylesheet_linked = True
+    return True
 
 
 #: Data for the widgets that show some; the others are placeholders until their issue.
@@ -162,6 +173,7 @@ def create_blueprint() -> Blueprint:
         static_folder="static",
         static_url_path="/static",
     )
+    bp.get_send_file_max_age = lambda filename: STATIC_MAX_AGE  # type: ignore[method-assign]
     bp.add_url_rule("/embed.js", view_func=embed_js, endpoint="embed_js")
     bp.add_url_rule("/widgets/<kind>", view_func=widget_fragment, endpoint="fragment")
     bp.add_app_template_global(TemplateGlobal(), "journeykit")
