@@ -1,4 +1,4 @@
-"""The README stays true: its configuration table and its quickstart commands."""
+"""The README stays true: its configuration table, its table of widget styles and its quickstart commands."""
 
 from __future__ import annotations
 
@@ -36,6 +36,16 @@ def test_every_config_key_is_in_the_readme_table_with_its_default() -> None:
         assert documented[key].startswith(f"`{shown}`"), (
             f"{key}: README says {documented[key]}, code says {default!r}"
         )
+
+
+def test_every_widget_style_property_is_in_the_readme_table_with_its_default() -> None:
+    css = (ROOT / "widgets" / "static" / "journeykit" / "widgets.css").read_text(encoding="utf-8")
+    in_css = dict(re.findall(r"var\((--journeykit-[a-z-]+), ([^)]+)\)", css))
+    table = dict(re.findall(r"^\| `(--journeykit-[a-z-]+)` \| ([^|]+) \|", README, re.M))
+    assert set(table) == set(in_css), "the README's table of --journeykit-* properties and widgets.css differ"
+    for name, default in in_css.items():
+        if default not in ("inherit", "currentColor"):  # described in words: the page's font, the text colour
+            assert table[name].strip() == f"`{default}`", f"{name}: README says {table[name]}, widgets.css {default}"
 
 
 def test_the_quickstart_is_two_executable_commands() -> None:

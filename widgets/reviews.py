@@ -22,7 +22,9 @@ FIRST_PAGE = 5
 def rating_context(product_id: str) -> dict[str, Any]:
     summary = reviews.rating(product_id)
     average = summary["average"]
-    return {"rating": summary, "stars_percent": round(average / 5 * 100) if average else 0}
+    # "5" and "4.5" as embed.js writes them (JSON numbers), not "5.0": the page reads the same before and after the script.
+    return {"rating": summary, "stars_percent": round(average / 5 * 100) if average else 0,
+            "average_text": f"{average:g}" if average else ""}
 
 
 def reviews_context(product_id: str, name: str | None = None) -> dict[str, Any]:

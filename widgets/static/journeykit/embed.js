@@ -91,7 +91,7 @@
   }
   function stars(value, label) {
     var s = el("span", {"class": "journeykit-stars", role: "img", "aria-label": label}, ["★★★★★"]);
-    s.style.setProperty("--journeykit-stars", (value / 5 * 100) + "%");
+    s.style.setProperty("--jk-fill", (value / 5 * 100) + "%");
     return s;
   }
   function status() { return el("p", {"class": "journeykit-status", role: "status", "aria-live": "polite"}); }
@@ -291,8 +291,11 @@
       var payload = {rating: Number(chosen.value), title: controls.title[0].value, body: body, website: trap.value};
       api("/products/" + product + "/reviews", {method: "POST", body: JSON.stringify(payload)}).then(function (r) {
         busy = false;
-        if (r.ok) {
+        if (r.ok) {  // sent: the form closes, and focus goes back to the button that opened it
           form.reset();
+          form.hidden = true;
+          open.setAttribute("aria-expanded", "false");
+          open.focus();
           track("widget_interaction", c, {action: "review_submitted"});
           return say(r.data.status === "published" ? t.thanks : t.pending);
         }
