@@ -30,7 +30,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 API = "/journeykit/api/v1"
 
 
-def _serve(app: Flask) -> tuple[str, Any]:
+def serve(app: Flask) -> tuple[str, Any]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server
@@ -42,7 +42,7 @@ def sites(tmp_path: pathlib.Path) -> Iterator[dict[str, Any]]:
     storefront = Flask("storefront")
     page = {"html": ""}
     storefront.add_url_rule("/", "home", lambda: page["html"])
-    front_url, front_server = _serve(storefront)
+    front_url, front_server = serve(storefront)
     app, db, journey = make_shop(f"sqlite:///{tmp_path}/shop.sqlite3", {
         "JOURNEYKIT_ALLOWED_ORIGINS": [front_url], "JOURNEYKIT_REVIEW_PHOTOS_DIR": str(tmp_path / "photos")})
     shop_page = {"template": ""}
@@ -50,7 +50,7 @@ def sites(tmp_path: pathlib.Path) -> Iterator[dict[str, Any]]:
     with app.app_context():
         db.create_all()
         migrate.upgrade()
-    shop_url, shop_server = _serve(app)
+    shop_url, shop_server = serve(app)
     yield {"app": app, "journey": journey, "shop": shop_url, "front": front_url, "page": page, "shop_page": shop_page}
     for server in (front_server, shop_server):
         server.shutdown()

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .browser_site import admin_get, publish_review, publish_testimonial, screenshot, shop_page, sites, storefront
+from .browser_site import (
+    admin_get,
+    publish_review,
+    publish_testimonial,
+    screenshot,
+    shop_page,
+    sites,
+    storefront,
+)
 
 __all__ = ["sites"]  # the fixture, imported for these tests
 
@@ -61,6 +69,10 @@ def test_a_shopper_writes_a_review_with_the_keyboard_alone(page, sites):
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
     expect(status).to_have_text("Thank you! Your review will appear once it has been checked.")
+    # Sent: the form closes and focus returns to the button that opened it; opened again, the old error is gone.
+    expect(body).to_be_hidden()
+    expect(reviews.get_by_role("button", name="Write a review")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(body).not_to_have_attribute("aria-invalid", "true")
     pending = admin_get(sites, "/admin/reviews?status=pending")["items"]
     assert [(r["rating"], r["title"], r["body"]) for r in pending] == [(4, "Sturdy", "Sturdy and warm.")]

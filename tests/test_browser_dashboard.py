@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from journeykit.core import migrate
 
-from .browser_site import _serve, screenshot
+from .browser_site import screenshot, serve
 from .conftest import make_shop
 from .dashboard_data import ADMIN, CONFIG, HOSTILE_WIDGET, seed
 
@@ -22,7 +22,7 @@ def dashboard_url(tmp_path: pathlib.Path) -> Iterator[str]:
         db.create_all()
         migrate.upgrade()
     seed(app, journey)
-    url, server = _serve(app)
+    url, server = serve(app)
     yield url + "/journeykit/admin/"
     server.shutdown()
     with app.app_context():

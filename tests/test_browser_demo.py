@@ -17,7 +17,7 @@ from examples.demoshop import models as shop
 from examples.demoshop.catalog import REFERRAL_CODES
 from journeykit.core.db import metadata as journeykit_metadata
 
-from .browser_site import _serve, screenshot
+from .browser_site import screenshot, serve
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("demoshop-browser")
     app: Flask = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/demo.sqlite3",
                              "JOURNEYKIT_REVIEW_PHOTOS_DIR": str(folder / "photos")})
-    url, server = _serve(app)
+    url, server = serve(app)
     yield url
     server.shutdown()
     with app.app_context():

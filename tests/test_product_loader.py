@@ -28,6 +28,14 @@ def test_widgets_and_json_ld_use_the_loaders_name_and_facts(app, client, journey
         assert "Stoneware &lt;Mug&gt;" in client.get(page, headers=admin_headers).get_data(as_text=True), page
 
 
+def test_a_loader_giving_paths_gets_absolute_addresses_in_json_ld(client, journey):
+    """``url_for`` gives a path; schema.org data and Google's feed need the whole address."""
+    journey.product_loader(lambda product_id: {"name": "Mug", "url": "/p/1", "image": "/static/1.png"})
+    html = client.get("/journeykit/widgets/reviews?product=1", base_url="https://shop.example").get_data(as_text=True)
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+    assert (data["url"], data["image"]) == ("https://shop.example/p/1", "https://shop.example/static/1.png")
+
+
 def test_unknown_products_get_no_reviews_photos_or_events(client, journey, shopper):
     _mounted(journey)
     refused = client.post(f"{API}/products/2/reviews", json={"rating": 5, "body": "Lovely."}, headers=shopper("c-1"))

@@ -8,8 +8,9 @@ photos or events, and every page and widget shows the loader's name.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
-from flask import current_app, g, has_request_context
+from flask import current_app, g, has_request_context, request
 
 from .errors import NotFound
 
@@ -24,8 +25,16 @@ def describe(product_id: str) -> dict[str, Any] | None:
         return {}
     cache = g.setdefault(_CACHE, {}) if has_request_context() else {}
     if product_id not in cache:
-        cache[product_id] = loader(product_id)
+        cache[product_id] = _absolute(loader(product_id))
     return cache[product_id]
+
+
+def _absolute(facts: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Paths (``url_for`` gives them) made whole addresses on the request's site: schema.org and feeds need them."""
+    if facts is None or not has_request_context():
+        return facts
+    return {key: urljoin(request.url_root, value) if key in ("url", "image") and isinstance(value, str) else value
+            for key, value in facts.items()}
 
 
 def name(product_id: str) -> str:
