@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
 from . import cli, web
-from .core import config, identity, limits, migrate
+from .core import config, dialects, identity, limits, migrate
 from .core.admin_access import AdminGuard
 from .core.db import metadata
 from .core.identity import CustomerLoader, Shopper
@@ -89,8 +89,11 @@ class JourneyKit:
         _refuse_unsupported_database(app)
         state = AppState(journey=self, db=self._database_for(app, db), bind_key=_bind_key(app))
         app.extensions[EXTENSION_KEY] = state
+        with app.app_context():
+            dialects.read_committed(state.db.engines[state.bind_key])
         app.register_blueprint(web.create_blueprint(), url_prefix=app.config["JOURNEYKIT_URL_PREFIX"])
         web.register_app_hooks(app)
+        web.retry_writes_after_deadlocks(app)
         outbox.register_after_response(app)
         web.exempt_from_shop_csrf(app)
         app.cli.add_command(cli.journeykit_group)
@@ -212,7 +215,7 @@ class JourneyKit:
 
 
 #: The databases JourneyKit's upserts, locks and migrations are written and tested for.
-SUPPORTED_DATABASES = ("sqlite", "postgresql")
+SUPPORTED_DATABASES = ("sqlite", "postgresql", "mysql", "mariadb")
 
 
 def _refuse_unsupported_database(app: Flask) -> None:
@@ -225,8 +228,7 @@ def _refuse_unsupported_database(app: Flask) -> None:
         return
     backend = sa.engine.make_url(uri).get_backend_name()
     if backend not in SUPPORTED_DATABASES:
-        raise RuntimeError(f"JourneyKit supports SQLite and PostgreSQL; this app's database is {backend}. "
-                           "MySQL and MariaDB are not supported yet.")
+        raise RuntimeError(f"JourneyKit supports SQLite, PostgreSQL, MySQL 8 and MariaDB; this app's database is {backend}.")
 
 
 def _bind_key(app: Flask) -> str | None:

@@ -14,7 +14,17 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.routing import RequestRedirect
 
 from . import widgets
-from .core import audit_admin, config, errors, inputs, migrate, openapi, products, prometheus
+from .core import (
+    audit_admin,
+    config,
+    dialects,
+    errors,
+    inputs,
+    migrate,
+    openapi,
+    products,
+    prometheus,
+)
 from .core.identity import TOKEN_HEADER, VISITOR_HEADER
 from .core.money import format_money
 from .hooks.outbound import admin as outbound_admin
@@ -137,6 +147,18 @@ def register_app_hooks(app: Flask) -> None:
         if exc is None or isinstance(exc, RequestRedirect) or not _is_json_path(request.path):
             return None
         return errors.http_error_response(exc)  # type: ignore[arg-type]
+
+
+def retry_writes_after_deadlocks(app: Flask) -> None:
+    """Run JourneyKit's writing views again when the database breaks a deadlock with them (see ``dialects``).
+
+    Each such view is a whole unit of work (it commits what it does), so a
+    second run from a clean session is exactly the request again.
+    """
+    prefix = "journeykit."
+    for endpoint in {rule.endpoint for rule in app.url_map.iter_rules()
+                     if rule.endpoint.startswith(prefix) and rule.methods & {"POST", "PUT", "PATCH", "DELETE"}}:
+        app.view_functions[endpoint] = dialects.retry_deadlocks(app.view_functions[endpoint])
 
 
 def _is_json_path(path: str) -> bool:

@@ -1,8 +1,9 @@
-"""Test harness: bare shops on SQLite and on a real PostgreSQL the harness starts itself.
+"""Test harness: bare shops on SQLite and on real PostgreSQL and MariaDB servers the harness starts itself.
 
-Every database test runs twice, ``[sqlite]`` and ``[postgresql]``.  Without
-PostgreSQL installed the second run is skipped with the reason; with
-``--require-postgres`` (CI) it fails instead, so CI never passes untested.
+Every database test runs three times, ``[sqlite]``, ``[postgresql]`` and
+``[mariadb]``.  Without a server installed its run is skipped with the
+reason; with ``--require-postgres`` / ``--require-mariadb`` (CI) it fails
+instead, so CI never passes untested.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -21,7 +24,7 @@ from journeykit import JourneyKit
 from journeykit.core import migrate as jk_migrate
 from journeykit.core.db import metadata as journeykit_metadata
 
-from . import postgres
+from . import mariadb, postgres
 
 pytest_plugins = ["journeykit.pytest_plugin"]
 
@@ -48,12 +51,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("JOURNEYKIT_REQUIRE_POSTGRES") == "1",
         help="fail, instead of skipping, the PostgreSQL tests when no server can be started",
     )
+    parser.addoption(
+        "--require-mariadb",
+        action="store_true",
+        default=os.environ.get("JOURNEYKIT_REQUIRE_MARIADB") == "1",
+        help="fail, instead of skipping, the MariaDB tests when no server can be started",
+    )
 
 
-def _unavailable(config: pytest.Config, reason: str) -> None:
-    if config.getoption("--require-postgres"):
-        pytest.fail(f"PostgreSQL is required (--require-postgres) but {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL tests skipped: {reason} (install Debian's postgresql package)")
+def _unavailable(config: pytest.Config, server: str, reason: str) -> None:
+    option, package = {"PostgreSQL": ("--require-postgres", "postgresql"), "MariaDB": ("--require-mariadb", "mariadb-server")}[server]
+    if config.getoption(option):
+        pytest.fail(f"{server} is required ({option}) but {reason}", pytrace=False)
+    pytest.skip(f"{server} tests skipped: {reason} (install Debian's {package} package)")
+
+
+#: The database servers the harness can start, by backend name: each module creates, drops and empties databases.
+SERVERS = {"postgresql": postgres, "mariadb": mariadb}
+#: Parameters for tests that need a real server (concurrency, several processes): each such test runs on both.
+SERVER_BACKENDS = [pytest.param("postgresql", marks=pytest.mark.postgres), pytest.param("mariadb", marks=pytest.mark.mariadb)]
+#: Every backend: SQLite and the servers.
+BACKENDS = ["sqlite", *SERVER_BACKENDS]
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +88,7 @@ def redis_uri(pytestconfig: pytest.Config) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(pytestconfig: pytest.Config) -> Iterator[str]:
+def postgresql_server(pytestconfig: pytest.Config) -> Iterator[str]:
     """A PostgreSQL server URL: ``JOURNEYKIT_TEST_POSTGRES`` if set, else a throwaway cluster."""
     given = os.environ.get("JOURNEYKIT_TEST_POSTGRES")
     if given:
@@ -78,28 +96,57 @@ def postgres_server(pytestconfig: pytest.Config) -> Iterator[str]:
         return
     bin_dir = postgres.find_bin_dir()
     if bin_dir is None:
-        _unavailable(pytestconfig, "no PostgreSQL server binaries (initdb) were found")
+        _unavailable(pytestconfig, "PostgreSQL", "no PostgreSQL server binaries (initdb) were found")
     with postgres.throwaway_cluster(bin_dir) as url:
         yield url
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session")
+def mariadb_server(pytestconfig: pytest.Config) -> Iterator[str]:
+    """A MariaDB server URL: ``JOURNEYKIT_TEST_MARIADB`` if set, else a throwaway server."""
+    given = os.environ.get("JOURNEYKIT_TEST_MARIADB")
+    if given:
+        yield given
+        return
+    binary = mariadb.find_server()
+    if binary is None:
+        _unavailable(pytestconfig, "MariaDB", "no MariaDB server binary (mariadbd) was found")
+    with mariadb.throwaway_server(binary) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """Which database a test runs on: every database test runs on each in turn."""
     return request.param
 
 
+@contextmanager
+def server_database(request: pytest.FixtureRequest, backend: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on ``backend``'s server (started on first use), dropped afterwards."""
+    server, name = request.getfixturevalue(f"{backend}_server"), f"{prefix}_{os.getpid()}_{next(_db_names)}"
+    url = SERVERS[backend].create_database(server, name)
+    try:
+        yield url
+    finally:
+        SERVERS[backend].drop_database(server, name)
+
+
+@contextmanager
+def any_database(request: pytest.FixtureRequest, backend: str, folder: Any, prefix: str = "shop") -> Iterator[str]:
+    """A new, empty database on any backend: a SQLite file in ``folder``, or one on a server."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder}/{prefix}.sqlite3"
+        return
+    with server_database(request, backend, prefix) as url:
+        yield url
+
+
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """A fresh, empty database for one test."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path}/shop.sqlite3"
-        return
-    server = request.getfixturevalue("postgres_server")
-    name = f"shop_{os.getpid()}_{next(_db_names)}"
-    url = postgres.create_database(server, name)
-    yield url
-    postgres.drop_database(server, name)
+    with any_database(request, backend, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -111,17 +158,23 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_postgres(postgres_server: str) -> Iterator[str]:
+def migrated_postgresql(request: pytest.FixtureRequest) -> Iterator[str]:
     """One migrated PostgreSQL database for the session, emptied after each test that used it.
 
     Creating and migrating a database per test costs about half a second on
-    PostgreSQL; emptying the tables costs a few milliseconds.
+    PostgreSQL (more on MariaDB); emptying the tables costs a few milliseconds.
     """
-    name = f"shop_{os.getpid()}_migrated"
-    url = postgres.create_database(postgres_server, name)
-    _migrate_bare_shop(url)
-    yield url
-    postgres.drop_database(postgres_server, name)
+    with server_database(request, "postgresql", "migrated") as url:
+        _migrate_bare_shop(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_mariadb(request: pytest.FixtureRequest) -> Iterator[str]:
+    """One migrated MariaDB database for the session, emptied after each test that used it."""
+    with server_database(request, "mariadb", "migrated") as url:
+        _migrate_bare_shop(url)
+        yield url
 
 
 def _migrate_bare_shop(url: str) -> None:
@@ -134,13 +187,13 @@ def _migrate_bare_shop(url: str) -> None:
 
 
 def _migrated_database(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    """A migrated, empty bare shop for this test: a copy of the SQLite template, or the shared PostgreSQL one."""
+    """A migrated, empty bare shop for this test: a copy of the SQLite template, or the server's shared one."""
     if backend == "sqlite":
         path = tmp_path / "shop.sqlite3"
         shutil.copyfile(request.getfixturevalue("migrated_template"), path)
         return f"sqlite:///{path}"
-    url = request.getfixturevalue("migrated_postgres")
-    request.addfinalizer(lambda: postgres.empty_database(url))
+    url = request.getfixturevalue(f"migrated_{backend}")
+    request.addfinalizer(lambda: SERVERS[backend].empty_database(url))
     return url
 
 
@@ -176,7 +229,7 @@ def make_shop(
     class Product(db.Model):  # type: ignore[name-defined]
         __tablename__ = "products"
         id: Mapped[int] = mapped_column(primary_key=True)
-        name: Mapped[str]
+        name: Mapped[str] = mapped_column(sa.String(200))
 
     app.extensions["shop_models"] = {"Product": Product}
     if before_journeykit is not None:

@@ -9,12 +9,13 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 
 from journeykit import signals
-from journeykit.journey.customers import ensure_customer
 from journeykit.core.db import session
-from journeykit.models import Person
+from journeykit.core.dialects import retry_deadlocks
+from journeykit.journey.customers import ensure_customer
 from journeykit.journey.rebuild import rebuild
 from journeykit.journey.stage_rules import current_rules
 from journeykit.journey.tracking import ensure_visitor, record_event
+from journeykit.models import Person
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)  # a Monday
 
@@ -26,18 +27,28 @@ def day(n: float) -> dt.datetime:
 
 def log(app: Any, name: str, *, customer: str | None = None, visitor: str | None = None, at: dt.datetime | None = None,
         source: str = "server", **properties: Any) -> None:
-    """One event, committed (a customer is named by the shop's id)."""
-    with app.app_context():
+    """One event, committed (a customer is named by the shop's id), as one of JourneyKit's requests logs it."""
+
+    @retry_deadlocks
+    def request() -> None:
         who = ensure_customer(customer) if customer is not None else None
         record_event(name, customer=who, visitor_id=visitor, at=at, source=source, properties=properties)
         signals.commit()
 
+    with app.app_context():
+        request()
+
 
 def join(app: Any, visitor: str, customer: str) -> None:
     """The visitor id arrives with the customer (a token or the shop's login)."""
-    with app.app_context():
+
+    @retry_deadlocks
+    def request() -> None:
         ensure_visitor(visitor, ensure_customer(customer))
         signals.commit()
+
+    with app.app_context():
+        request()
 
 
 def person(app: Any, *, customer: str | None = None, visitor: str | None = None) -> dict[str, Any] | None:

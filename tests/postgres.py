@@ -35,7 +35,7 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -47,7 +47,7 @@ def throwaway_cluster(bin_dir: str) -> Iterator[str]:
     tmp = tempfile.mkdtemp(prefix="journeykit-pg-", dir="/tmp")
     if os.geteuid() == 0:
         shutil.chown(tmp, "postgres", "postgres")
-    data, port = os.path.join(tmp, "data"), _free_port()
+    data, port = os.path.join(tmp, "data"), free_port()
     run = lambda *cmd: subprocess.run(_as_postgres(list(cmd)), cwd="/", check=True, capture_output=True)  # noqa: E731
     run(f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
     options = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"

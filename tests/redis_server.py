@@ -11,7 +11,7 @@ from typing import Iterator
 
 import redis
 
-from .postgres import _free_port
+from .postgres import free_port
 
 
 @contextmanager
@@ -19,7 +19,7 @@ def throwaway_redis() -> Iterator[str]:
     """Start a private, memory-only Redis on loopback; yield its ``redis://`` URI; stop it."""
     binary = shutil.which("redis-server")
     assert binary, "redis-server is not installed"
-    folder, port = tempfile.mkdtemp(prefix="journeykit-redis-"), _free_port()
+    folder, port = tempfile.mkdtemp(prefix="journeykit-redis-"), free_port()
     server = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

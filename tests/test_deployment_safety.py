@@ -13,7 +13,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from journeykit import JourneyKit
 
-from .conftest import make_shop
+from .conftest import SERVER_BACKENDS, make_shop
 
 TESTIMONIALS = "/journeykit/api/v1/testimonials"
 REVIEW = {"rating": 5, "body": "Lovely."}
@@ -67,8 +67,8 @@ def test_the_owners_pages_cannot_be_framed(client, admin_headers):
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
-def test_journeykits_own_database_survives_a_restart_of_postgresql(database_url):
+@pytest.mark.parametrize("backend", SERVER_BACKENDS, indirect=True)
+def test_journeykits_own_database_survives_a_restart_of_the_server(database_url, backend):
     """Pooled connections that the server dropped (a restart, a failover) are replaced, not answered with a 500."""
     app = Flask("bare")
     app.config.update(TESTING=True, SECRET_KEY="s", SQLALCHEMY_DATABASE_URI=database_url)
@@ -81,8 +81,15 @@ def test_journeykits_own_database_survives_a_restart_of_postgresql(database_url)
     assert client.get("/journeykit/api/v1/testimonials").status_code == 200  # leaves a connection in the pool
     terminator = sa.create_engine(database_url)  # drops every other connection, as a restart would
     with terminator.connect() as connection:
-        connection.execute(sa.text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        if backend == "postgresql":
+            connection.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                       "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        else:
+            others = connection.execute(sa.text("SELECT id FROM information_schema.processlist "
+                                                "WHERE db = DATABASE() AND id <> CONNECTION_ID()")).scalars().all()
+            assert others
+            for pid in others:
+                connection.execute(sa.text(f"KILL {int(pid)}"))
     terminator.dispose()
     assert client.get("/journeykit/api/v1/testimonials").status_code == 200
     db: SQLAlchemy = app.extensions["sqlalchemy"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from typing import Any, Iterator
 
 import pytest
@@ -14,11 +13,10 @@ from flask_sqlalchemy import SQLAlchemy
 
 from journeykit.core import migrate as jk_migrate
 from journeykit.core.db import metadata
-from journeykit.models import Customer, JourneyEvent, Visitor
 from journeykit.journey.schemas import MAX_EVENTS_PER_BATCH
+from journeykit.models import Customer, JourneyEvent, Visitor
 
-from . import postgres
-from .conftest import ADMIN_KEY, make_shop
+from .conftest import ADMIN_KEY, BACKENDS, any_database, make_shop
 
 EVENTS = "/journeykit/api/v1/events"
 VISITOR = {"X-JourneyKit-Visitor": "visitor-0123456789ab"}
@@ -44,25 +42,18 @@ def _assert_error_shape(response, status: int, code: str | None = None) -> None:
         assert response.json["error"]["code"] == code
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def shared_shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, SQLAlchemy]]:
     """One shop per backend and module (a fresh shop per case costs about half a second on PostgreSQL)."""
-    server = name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('quiet')}/shop.sqlite3"
-    else:
-        server, name = request.getfixturevalue("postgres_server"), f"quiet_{os.getpid()}"
-        url = postgres.create_database(server, name)
-    app, db, _ = make_shop(url)
-    with app.app_context():
-        db.create_all()
-        jk_migrate.upgrade()
-    yield app, db
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if server:
-        postgres.drop_database(server, name)
+    with any_database(request, request.param, tmp_path_factory.mktemp("quiet"), "quiet") as url:
+        app, db, _ = make_shop(url)
+        with app.app_context():
+            db.create_all()
+            jk_migrate.upgrade()
+        yield app, db
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -202,8 +202,8 @@ def test_a_signed_in_shopper_gets_the_review_form_on_a_same_site_page_without_to
 
 
 def test_an_unsupported_database_is_refused_at_start_with_a_message():
-    app = Flask("mysql_shop")
-    app.config.update(SECRET_KEY="s", SQLALCHEMY_DATABASE_URI="mysql+pymysql://shop@127.0.0.1/shop")
-    with pytest.raises(RuntimeError, match="supports SQLite and PostgreSQL; this app's database is mysql"):
+    app = Flask("mssql_shop")
+    app.config.update(SECRET_KEY="s", SQLALCHEMY_DATABASE_URI="mssql+pyodbc://shop@127.0.0.1/shop")
+    with pytest.raises(RuntimeError, match="supports SQLite, PostgreSQL, MySQL 8 and MariaDB; this app.s database is mssql"):
         JourneyKit(app)
     assert "journeykit" not in app.extensions

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from journeykit.models import Customer, JourneyEvent, Order, Review, StripeEvent, StripeEventStatus
 from journeykit.testing import StripeEvents, encode, signature_header
 
-from .postgres import _free_port
+from .conftest import SERVER_BACKENDS
+from .postgres import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PURCHASES = 40
@@ -32,7 +33,7 @@ BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KH
 
 def _start(database_url: str, redis_uri: str, log: Path) -> tuple[subprocess.Popen, str]:
     """A gunicorn server on a free loopback port, once it answers (``--preload``: both workers are ready at once)."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "JOURNEYKIT_TEST_DATABASE_URL": database_url, "JOURNEYKIT_TEST_REDIS_URI": redis_uri}
     with log.open("w") as output:
         server = subprocess.Popen(
@@ -58,7 +59,7 @@ def _signed(event: dict) -> tuple[bytes, dict[str, str]]:
     return body, {"Stripe-Signature": signature_header(body, SECRET), "Content-Type": "application/json"}
 
 
-@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize("backend", SERVER_BACKENDS, indirect=True)
 def test_two_instances_take_the_same_traffic_and_nothing_is_doubled_or_lost(app, db, shopper, redis_uri, tmp_path):
     servers = [_start(app.config["SQLALCHEMY_DATABASE_URI"], redis_uri, tmp_path / f"gunicorn-{n}.log") for n in range(2)]
     bases = [base for _, base in servers]

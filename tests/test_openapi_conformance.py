@@ -7,7 +7,6 @@ a 5xx. Settings shared with ``schemathesis run`` are in schemathesis.toml.
 
 from __future__ import annotations
 
-import os
 from typing import Iterator
 
 import pytest
@@ -18,8 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from journeykit.core import migrate as jk_migrate
 from journeykit.testing import StripeEvents, deliver
 
-from . import postgres
-from .conftest import ADMIN_KEY, make_shop
+from .conftest import ADMIN_KEY, BACKENDS, any_database, make_shop
 
 #: Generated requests per operation and database (about 1,000 per database in all).
 EXAMPLES = 20
@@ -27,14 +25,13 @@ EXAMPLES = 20
 UNLIMITED = {f"JOURNEYKIT_{name}_RATE_LIMIT": "1000000 per hour" for name in ("REVIEWS", "TESTIMONIALS", "EVENTS")}
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def fuzzed_shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    server = name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/shop.sqlite3"
-    else:
-        server, name = request.getfixturevalue("postgres_server"), f"fuzz_{os.getpid()}"
-        url = postgres.create_database(server, name)
+    with any_database(request, request.param, tmp_path_factory.mktemp("fuzz"), "fuzz") as url:
+        yield from _fuzzed(url)
+
+
+def _fuzzed(url: str) -> Iterator[Flask]:
     app, db, journey = make_shop(url, {"TESTING": False, **UNLIMITED})
     with app.app_context():
         db.create_all()
@@ -49,8 +46,6 @@ def fuzzed_shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    if server:
-        postgres.drop_database(server, name)
 
 
 def _seed(app: Flask, journey) -> None:

@@ -13,7 +13,7 @@ from journeykit import signals
 from journeykit.models import JourneyEvent, Order, StripeEvent, StripeEventStatus
 from journeykit.testing import StripeEvents, deliver
 
-from .conftest import make_shop
+from .conftest import SERVER_BACKENDS, make_shop
 
 DELIVERIES = 8
 SECRET = "whsec_test_secret"
@@ -56,7 +56,7 @@ def _deliver_in_process(database_url: str, event: dict, barrier, results) -> Non
     results.put(deliver(client, event, secret=SECRET).status_code)
 
 
-@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize("backend", SERVER_BACKENDS, indirect=True)
 def test_simultaneous_deliveries_in_processes_apply_once(app, db):
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     event = StripeEvents().checkout_completed(customer_id="c-2", products=["sku-2"])
@@ -129,7 +129,7 @@ def _deliver_in_step(database_url: str, events: list[dict], lags: list[float], b
         results.put(deliver(client, event, secret=SECRET).status_code)
 
 
-@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize("backend", SERVER_BACKENDS, indirect=True)
 def test_a_refund_racing_its_purchase_from_another_process_is_always_applied(app, db):
     stripe = StripeEvents()
     purchases = [stripe.checkout_completed(customer_id=f"c-proc-{n}", amount_total=1000) for n in range(RACES)]

@@ -33,6 +33,7 @@ from sqlalchemy.orm import scoped_session
 
 from journeykit.core import signals
 from journeykit.core.db import session, utcnow
+from journeykit.core.dialects import count_where
 from journeykit.core.prometheus import grouped, source
 
 from . import payloads, signing
@@ -185,10 +186,12 @@ def _claim(delivery_id: int, now: dt.datetime) -> int | None:
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING,
                WebhookDelivery.next_attempt_at <= now)
         .values(attempts=WebhookDelivery.attempts + 1, next_attempt_at=now + LEASE)
-        .returning(WebhookDelivery.attempts)
         .execution_options(synchronize_session=False)
     )
-    attempt = session().execute(claim).scalar()
+    # Not UPDATE … RETURNING, which MySQL lacks: the row count says whether the claim won, then the row is ours to read.
+    attempt = None
+    if session().execute(claim).rowcount == 1:
+        attempt = session().scalar(sa.select(WebhookDelivery.attempts).where(WebhookDelivery.id == delivery_id))
     session().commit()
     return attempt
 
@@ -283,7 +286,7 @@ def backlog(now: dt.datetime | None = None) -> dict[str, int]:
     """``{"waiting", "overdue"}``: pending deliveries to active endpoints, and those due for over :data:`OVERDUE`."""
     now = now or utcnow()
     pending = (
-        sa.select(sa.func.count(), sa.func.count().filter(WebhookDelivery.next_attempt_at < now - OVERDUE))
+        sa.select(sa.func.count(), count_where(WebhookDelivery.next_attempt_at < now - OVERDUE))
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookEndpoint.active.is_(True))
     )

@@ -25,7 +25,8 @@ import sqlalchemy as sa
 
 from journeykit import orders
 from journeykit.core import signals
-from journeykit.core.db import insert_if_absent, session, utcnow
+from journeykit.core.db import session, utcnow
+from journeykit.core.dialects import insert_if_absent
 from journeykit.core.prometheus import grouped, source
 
 from .models import StripeEvent, StripeEventStatus

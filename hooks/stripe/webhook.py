@@ -43,7 +43,7 @@ def receive() -> Response:
             "Stripe webhooks are not configured: set JOURNEYKIT_STRIPE_WEBHOOK_SECRET.",
             error_code="webhook_not_configured",
         )
-    payload = request.get_data(cache=False)
+    payload = request.get_data()  # kept: a run again after a deadlock must verify the same bytes
     event = _verified_event(payload, request.headers.get("Stripe-Signature", ""), secrets)
     store.store(event, payload)
     reason = _ignore_reason(event)

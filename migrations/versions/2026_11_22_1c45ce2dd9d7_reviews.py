@@ -9,6 +9,7 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 # revision identifiers, used by Alembic.
 revision: str = '1c45ce2dd9d7'
@@ -28,7 +29,7 @@ def upgrade() -> None:
     sa.Column('stars_3', sa.Integer(), nullable=False),
     sa.Column('stars_4', sa.Integer(), nullable=False),
     sa.Column('stars_5', sa.Integer(), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.PrimaryKeyConstraint('product_id', name=op.f('pk_journeykit_product_ratings'))
     )
     op.create_table('journeykit_reviews',
@@ -45,13 +46,13 @@ def upgrade() -> None:
     sa.Column('incentivised', sa.Boolean(), nullable=False),
     sa.Column('imported_from', sa.String(length=32), nullable=True),
     sa.Column('reply', sa.Text(), nullable=True),
-    sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('replied_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('pinned', sa.Boolean(), nullable=False),
     sa.Column('featured', sa.Boolean(), nullable=False),
     sa.Column('helpful_count', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.CheckConstraint('rating BETWEEN 1 AND 5', name=op.f('ck_journeykit_reviews_rating_range')),
     sa.ForeignKeyConstraint(['customer_id'], ['journeykit_customers.id'], name=op.f('fk_journeykit_reviews_customer_id_journeykit_customers'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['verified_order_id'], ['journeykit_orders.id'], name=op.f('fk_journeykit_reviews_verified_order_id_journeykit_orders'), ondelete='SET NULL'),
@@ -66,7 +67,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('review_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('voter', sa.String(length=80), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.ForeignKeyConstraint(['review_id'], ['journeykit_reviews.id'], name=op.f('fk_journeykit_review_votes_review_id_journeykit_reviews'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journeykit_review_votes')),
     sa.UniqueConstraint('review_id', 'voter', name=op.f('uq_journeykit_review_votes_review_id_voter'))
@@ -75,10 +76,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the review tables."""
+    # Dropping a table drops its indexes (MySQL refuses to drop one a foreign key still needs).
     op.drop_table('journeykit_review_votes')
-    with op.batch_alter_table('journeykit_reviews', schema=None) as batch_op:
-        batch_op.drop_index('ix_journeykit_reviews_listing')
-        batch_op.drop_index(batch_op.f('ix_journeykit_reviews_customer_id'))
-
     op.drop_table('journeykit_reviews')
     op.drop_table('journeykit_product_ratings')

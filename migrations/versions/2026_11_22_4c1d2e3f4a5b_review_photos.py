@@ -9,6 +9,7 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 # revision identifiers, used by Alembic.
 revision: str = '4c1d2e3f4a5b'
@@ -29,7 +30,7 @@ def upgrade() -> None:
     sa.Column('height', sa.Integer(), nullable=False),
     sa.Column('position', sa.SmallInteger(), nullable=False),
     sa.Column('hidden', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.ForeignKeyConstraint(['review_id'], ['journeykit_reviews.id'], name=op.f('fk_journeykit_review_photos_review_id_journeykit_reviews'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journeykit_review_photos')),
     sa.UniqueConstraint('storage_key', name=op.f('uq_journeykit_review_photos_storage_key'))
@@ -40,7 +41,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the review photo table (the files stay in the photo storage)."""
-    with op.batch_alter_table('journeykit_review_photos', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journeykit_review_photos_review_id'))
-
+    # Dropping a table drops its indexes (MySQL refuses to drop one a foreign key still needs).
     op.drop_table('journeykit_review_photos')

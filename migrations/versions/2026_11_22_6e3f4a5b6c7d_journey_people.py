@@ -9,6 +9,7 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 # revision identifiers, used by Alembic.
 revision: str = '6e3f4a5b6c7d'
@@ -24,17 +25,17 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('visitor_id', sa.String(length=64), nullable=True),
     sa.Column('stage', sa.Enum('awareness', 'consideration', 'purchase', 'retention', 'advocacy', name='stage', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('reached_awareness_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('reached_consideration_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('reached_purchase_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('reached_retention_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('reached_advocacy_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reached_awareness_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
+    sa.Column('reached_consideration_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
+    sa.Column('reached_purchase_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
+    sa.Column('reached_retention_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
+    sa.Column('reached_advocacy_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('paid_orders', sa.Integer(), nullable=False),
     sa.Column('first_widget', sa.String(length=64), nullable=True),
     sa.Column('referral_code', sa.String(length=64), nullable=True),
     sa.Column('last_active_week', sa.Date(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.CheckConstraint('(customer_id IS NULL) <> (visitor_id IS NULL)', name=op.f('ck_journeykit_people_one_identity')),
     sa.ForeignKeyConstraint(['customer_id'], ['journeykit_customers.id'], name=op.f('fk_journeykit_people_customer_id_journeykit_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journeykit_people')),
@@ -74,11 +75,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the people, their weeks and the rollups (stages live on in the event log)."""
+    # Dropping a table drops its indexes (MySQL refuses to drop one a foreign key still needs).
     op.drop_table('journeykit_cohort_activity')
     op.drop_table('journeykit_cohort_stages')
-    op.drop_index('ix_journeykit_stage_days_day', table_name='journeykit_stage_days')
     op.drop_table('journeykit_stage_days')
     op.drop_table('journeykit_person_weeks')
-    for stage in ('awareness', 'consideration', 'purchase', 'retention', 'advocacy'):
-        op.drop_index(op.f(f'ix_journeykit_people_reached_{stage}_at'), table_name='journeykit_people')
     op.drop_table('journeykit_people')

@@ -9,6 +9,7 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 # revision identifiers, used by Alembic.
 revision: str = 'b2713585284e'
@@ -24,14 +25,14 @@ def upgrade() -> None:
     sa.Column('event_id', sa.String(length=255), nullable=False),
     sa.Column('type', sa.String(length=100), nullable=False),
     sa.Column('livemode', sa.Boolean(), nullable=False),
-    sa.Column('created', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.Column('object_ref', sa.String(length=255), nullable=True),
     sa.Column('payload', sa.Text(), nullable=False),
     sa.Column('status', sa.Enum('received', 'processed', 'ignored', 'deferred', 'failed', name='stripe_event_status', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('received_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journeykit_stripe_events')),
     sa.UniqueConstraint('event_id', name=op.f('uq_journeykit_stripe_events_event_id'))
     )
@@ -46,13 +47,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the Stripe event store and the flag."""
+    # Dropping a table drops its indexes (MySQL refuses to drop one a foreign key still needs).
     with op.batch_alter_table('journeykit_orders', schema=None) as batch_op:
         batch_op.drop_column('products_pending')
-
-    with op.batch_alter_table('journeykit_stripe_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_type'))
-        batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_status'))
-        batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_object_ref'))
-        batch_op.drop_index(batch_op.f('ix_journeykit_stripe_events_created'))
 
     op.drop_table('journeykit_stripe_events')

@@ -9,6 +9,7 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 # revision identifiers, used by Alembic.
 revision: str = 'c5e4e5bedaa4'
@@ -27,13 +28,13 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=80), nullable=True),
     sa.Column('company', sa.String(length=80), nullable=True),
     sa.Column('consent', sa.Boolean(), nullable=False),
-    sa.Column('consent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('consent_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.Column('status', sa.Enum('pending', 'published', 'rejected', name='testimonial_status', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('featured', sa.Boolean(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=True),
     sa.Column('source_review_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.CheckConstraint('consent', name=op.f('ck_journeykit_testimonials_consent_given')),
     sa.ForeignKeyConstraint(['customer_id'], ['journeykit_customers.id'], name=op.f('fk_journeykit_testimonials_customer_id_journeykit_customers'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['source_review_id'], ['journeykit_reviews.id'], name=op.f('fk_journeykit_testimonials_source_review_id_journeykit_reviews'), ondelete='SET NULL'),
@@ -56,12 +57,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the testimonial tables."""
-    with op.batch_alter_table('journeykit_testimonial_tags', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journeykit_testimonial_tags_tag'))
-
+    # Dropping a table drops its indexes (MySQL refuses to drop one a foreign key still needs).
     op.drop_table('journeykit_testimonial_tags')
-    with op.batch_alter_table('journeykit_testimonials', schema=None) as batch_op:
-        batch_op.drop_index('ix_journeykit_testimonials_listing')
-        batch_op.drop_index(batch_op.f('ix_journeykit_testimonials_customer_id'))
-
     op.drop_table('journeykit_testimonials')

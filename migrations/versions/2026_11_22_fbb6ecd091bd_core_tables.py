@@ -9,7 +9,7 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 
 # revision identifiers, used by Alembic.
 revision: str = 'fbb6ecd091bd'
@@ -27,9 +27,9 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=True),
     sa.Column('stripe_customer_id', sa.String(length=255), nullable=True),
     sa.Column('stage', sa.Enum('awareness', 'consideration', 'purchase', 'retention', 'advocacy', name='stage', native_enum=False, create_constraint=True, length=16), nullable=False),
-    sa.Column('stage_changed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('stage_changed_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journeykit_customers')),
     sa.UniqueConstraint('shop_customer_id', name=op.f('uq_journeykit_customers_shop_customer_id')),
     sa.UniqueConstraint('stripe_customer_id', name=op.f('uq_journeykit_customers_stripe_customer_id'))
@@ -46,7 +46,7 @@ def upgrade() -> None:
     sa.Column('properties', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('dedupe_key', sa.String(length=255), nullable=True),
-    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('occurred_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['journeykit_customers.id'], name=op.f('fk_journeykit_journey_events_customer_id_journeykit_customers'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journeykit_journey_events')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_journeykit_journey_events_dedupe_key'))
@@ -69,9 +69,9 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('dispute_status', sa.Enum('open', 'won', 'lost', name='dispute_status', native_enum=False, create_constraint=True, length=16), nullable=True),
     sa.Column('livemode', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('paid_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['journeykit_customers.id'], name=op.f('fk_journeykit_orders_customer_id_journeykit_customers'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journeykit_orders')),
     sa.UniqueConstraint('checkout_session_id', name=op.f('uq_journeykit_orders_checkout_session_id')),
@@ -83,9 +83,9 @@ def upgrade() -> None:
     op.create_table('journeykit_visitors',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_seen_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.ForeignKeyConstraint(['customer_id'], ['journeykit_customers.id'], name=op.f('fk_journeykit_visitors_customer_id_journeykit_customers'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_journeykit_visitors'))
     )
@@ -109,25 +109,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the core tables."""
-    with op.batch_alter_table('journeykit_order_items', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journeykit_order_items_product_id'))
-
+    # Dropping a table drops its indexes (MySQL refuses to drop one a foreign key still needs).
     op.drop_table('journeykit_order_items')
-    with op.batch_alter_table('journeykit_visitors', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journeykit_visitors_customer_id'))
-
     op.drop_table('journeykit_visitors')
-    with op.batch_alter_table('journeykit_orders', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journeykit_orders_customer_id'))
-
     op.drop_table('journeykit_orders')
-    with op.batch_alter_table('journeykit_journey_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journeykit_journey_events_visitor_id'))
-        batch_op.drop_index(batch_op.f('ix_journeykit_journey_events_occurred_at'))
-        batch_op.drop_index(batch_op.f('ix_journeykit_journey_events_customer_id'))
-
     op.drop_table('journeykit_journey_events')
-    with op.batch_alter_table('journeykit_customers', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journeykit_customers_email'))
-
     op.drop_table('journeykit_customers')

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 
 # revision identifiers, used by Alembic.
 revision: str = 'b727b4564263'
@@ -22,7 +22,7 @@ def upgrade() -> None:
     """Create the audit log."""
     op.create_table('journeykit_audit_log',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.Column('actor', sa.String(length=200), nullable=False),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('target', sa.String(length=300), nullable=True),
@@ -39,9 +39,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the audit log."""
-    with op.batch_alter_table('journeykit_audit_log', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_journeykit_audit_log_target'))
-        batch_op.drop_index(batch_op.f('ix_journeykit_audit_log_at'))
-        batch_op.drop_index(batch_op.f('ix_journeykit_audit_log_action'))
-
+    # Dropping a table drops its indexes (MySQL refuses to drop one a foreign key still needs).
     op.drop_table('journeykit_audit_log')

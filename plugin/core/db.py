@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from .errors import NotFound
@@ -47,15 +47,22 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+#: A timestamp column: ``timestamptz`` on PostgreSQL; on MySQL ``DATETIME(6)``, since a bare DATETIME drops the microseconds.
+TIMESTAMP = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+#: Dialects whose timestamps have no time zone: the value is stored as naive UTC.
+_NAIVE_DIALECTS = ("sqlite", "mysql", "mariadb")
+
+
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """A timestamp that is always timezone-aware UTC in Python.
 
-    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so the value
-    is stored as naive UTC there and made aware again when read.  Naive input
-    is refused: a naive time is ambiguous, and guessing shifts it by hours.
+    PostgreSQL stores ``timestamptz``; SQLite and MySQL have no time zones, so
+    the value is stored as naive UTC there and made aware again when read.
+    Naive input is refused: a naive time is ambiguous, and guessing shifts it
+    by hours.
     """
 
-    impl = sa.DateTime(timezone=True)
+    impl = TIMESTAMP
     cache_ok = True
 
     @property
@@ -68,7 +75,7 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             raise ValueError("JourneyKit stores timezone-aware datetimes only")
         value = value.astimezone(dt.timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.replace(tzinfo=None) if dialect.name in _NAIVE_DIALECTS else value
 
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
         if value is None:
@@ -119,27 +126,6 @@ def engine() -> sa.Engine:
     """The engine holding JourneyKit's tables (the default one, or ``JOURNEYKIT_BIND_KEY``'s)."""
     state = current_app.extensions["journeykit"]
     return state.db.engines[state.bind_key]
-
-
-def insert_if_absent(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> bool:
-    """``INSERT … ON CONFLICT (on) DO NOTHING`` on SQLite and PostgreSQL; ``True`` if it inserted.
-
-    Used where two requests may create the same row at once: the loser's
-    insert does nothing instead of failing, and both then read the one row.
-    (``RETURNING`` tells reliably whether a row was written: PostgreSQL's
-    driver gives no row count for such inserts.)
-    """
-    dialect = session().get_bind(clause=table).dialect.name
-    module = {"postgresql": postgresql, "sqlite": sqlite}.get(dialect)
-    if module is None:
-        raise NotImplementedError(f"JourneyKit supports SQLite and PostgreSQL, not {dialect}")
-    statement = (
-        module.insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=on)
-        .returning(*table.primary_key.columns)
-    )
-    return session().execute(statement).first() is not None
 
 
 def is_journeykit_object(name: str | None, type_: str, obj: Any) -> bool:

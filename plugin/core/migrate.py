@@ -52,7 +52,8 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     Revisions must not import model code that may change after them.
     """
     if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
+        autogen_context.imports.add("from sqlalchemy.dialects import mysql")
+        return "sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')"
     return False
 
 

@@ -12,7 +12,8 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from ..core import limits
-from ..core.db import insert_if_absent, session, utcnow
+from ..core.db import session, utcnow
+from ..core.dialects import insert_if_absent
 from ..core.errors import BadRequest
 from ..core.identity import Shopper
 from .models import Customer
@@ -53,11 +54,13 @@ def ensure_customer(
         "created_at": now,
         "updated_at": now,
     }
-    table = Customer.__table__
-    created = insert_if_absent(table, values, on=["shop_customer_id"])
-    customer = session().scalars(
-        sa.select(Customer).where(Customer.shop_customer_id == shop_customer_id)
-    ).one()
+    # Looked up first: a known customer (nearly every call) takes no lock on its row, which the
+    # events of the same request reference (on MySQL such references wait for a row's writer).
+    known = sa.select(Customer).where(Customer.shop_customer_id == shop_customer_id)
+    customer = session().scalars(known).first()
+    created = customer is None and insert_if_absent(Customer.__table__, values, on=["shop_customer_id"])
+    if customer is None:
+        customer = session().scalars(known).one()
     if email and customer.email != email:
         customer.email = email
     if name and customer.name != name:

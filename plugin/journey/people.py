@@ -23,7 +23,8 @@ from typing import Any, Mapping
 import sqlalchemy as sa
 
 from ..core import signals
-from ..core.db import insert_if_absent, session, utcnow
+from ..core.db import session, utcnow
+from ..core.dialects import insert_if_absent
 from . import rollups
 from .models import Customer, JourneyEvent, Person, PersonWeek, Visitor
 from .rollups import activity_contributions, cohort_of, stage_contributions

@@ -126,19 +126,24 @@ class _Rebuild:
     def _write(self, chunk: list[tuple[PersonKey, Facts]]) -> None:
         now = utcnow()
         rows = [{**_row(key, facts), "created_at": now, "updated_at": now} for key, facts in chunk]
-        statement = sa.insert(PEOPLE).returning(PEOPLE.c.id, sort_by_parameter_order=True)
-        ids = self.connection.execute(statement, rows).scalars().all()
-        weeks = [{"person_id": pid, "week": week} for pid, (_, facts) in zip(ids, chunk) for week in sorted(facts.weeks)]
+        self.connection.execute(sa.insert(PEOPLE), rows)  # not RETURNING, which MySQL lacks: the ids are read back
+        ids = {key: row[0] for key, row in self._stored(chunk).items()}
+        weeks = [{"person_id": ids[key], "week": week} for key, facts in chunk for week in sorted(facts.weeks)]
         if weeks:
             self.connection.execute(sa.insert(WEEKS), weeks)
 
-    def _compare(self, chunk: list[tuple[PersonKey, Facts]]) -> None:
+    def _stored(self, chunk: list[tuple[PersonKey, Facts]]) -> dict[PersonKey, Any]:
+        """The stored rows of the chunk's people (id, then :data:`FIELDS`), by key."""
         stored: dict[PersonKey, Any] = {}
         for kind, column in (("customer", PEOPLE.c.customer_id), ("visitor", PEOPLE.c.visitor_id)):
             keys = [key[1] for key, _ in chunk if key[0] == kind]
             if keys:
                 query = sa.select(PEOPLE.c.id, *(PEOPLE.c[name] for name in FIELDS), column).where(column.in_(keys))
                 stored.update({(kind, row[-1]): row for row in self.connection.execute(query)})
+        return stored
+
+    def _compare(self, chunk: list[tuple[PersonKey, Facts]]) -> None:
+        stored = self._stored(chunk)
         weeks: dict[int, set[Any]] = {}
         ids = [row[0] for row in stored.values()]
         for person_id, week in self.connection.execute(sa.select(WEEKS.c.person_id, WEEKS.c.week).where(WEEKS.c.person_id.in_(ids))):

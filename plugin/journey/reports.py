@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from ..core.db import session
+from ..core.dialects import count_where, family
 from ..core.figures import day_range, moments, share, within
 from ..core.prometheus import grouped, source
 from .models import CohortActivity, CohortStage, Customer, JourneyEvent, Person, StageDay, Visitor
@@ -151,7 +152,10 @@ WAIT_QUANTILES = {"median_seconds": 0.5, "p90_seconds": 0.9}
 
 def _microseconds(earlier: Any, later: Any) -> sa.ColumnElement[int]:
     """``later - earlier`` in whole microseconds, computed by the database as exactly as Python's timedelta."""
-    if session().get_bind(mapper=Person).dialect.name == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
+    database = family(session().get_bind(mapper=Person))
+    if database == "mysql":
+        return sa.func.timestampdiff(sa.text("MICROSECOND"), earlier, later)
+    if database == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
         # julianday() keeps milliseconds only: take whole seconds from it (rounded, so exact) and add the digits.
         days = sa.func.julianday(sa.func.substr(later, 1, 19)) - sa.func.julianday(sa.func.substr(earlier, 1, 19))
         seconds = sa.cast(sa.func.round(days * 86_400), sa.BigInteger)
@@ -228,7 +232,7 @@ def breakdown(
     first, after = moments(start, end)
     column = getattr(Person, by)
     reached_by_end = [
-        sa.func.count().filter(getattr(Person, name).is_not(None), *within(getattr(Person, name), None, after))
+        count_where(getattr(Person, name).is_not(None), *within(getattr(Person, name), None, after))
         for name in REACHED[1:]
     ]
     people = sa.func.count()
@@ -301,7 +305,7 @@ def widget_exposures(start: dt.datetime | None, end: dt.datetime | None) -> dict
     reached = Person.reached_purchase_at
     converted = sa.and_(reached.is_not(None), *([reached < end] if end is not None else []))
     rows = session().execute(
-        sa.select(first.c.widget, first.c.name, sa.func.count(), sa.func.count().filter(converted))
+        sa.select(first.c.widget, first.c.name, sa.func.count(), count_where(converted))
         .join(Person, Person.id == first.c.person_id)
         .where(first.c.rank == 1, *([sa.or_(reached.is_(None), reached >= start)] if start is not None else []))
         .group_by(first.c.widget, first.c.name)

@@ -13,9 +13,9 @@ from collections import Counter
 from typing import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..core.db import session
+from ..core.dialects import upsert_adding
 from .models import CohortActivity, CohortStage, StageDay
 from .stage_rules import STAGES, Reach, day_of, week_of
 
@@ -57,31 +57,36 @@ def activity_contributions(cohort: dt.date | None, weeks: Iterable[dt.date]) -> 
 
 
 def apply(delta: Counter[Key]) -> None:
-    """Add ``delta`` to the rollups (one upsert per table); rows that reach zero are deleted."""
-    by_table: dict[sa.Table, list[tuple[tuple[object, ...], int]]] = {}
-    for (table, key), change in delta.items():
-        if change:
-            by_table.setdefault(table, []).append((key, change))
-    for table, changes in by_table.items():
+    """Add ``delta`` to the rollups (one upsert per table); rows that reach zero are deleted.
+
+    Every transaction locks rollup rows in the same order (table by table,
+    keys sorted), so two people's events that touch the same days cannot
+    deadlock each other.
+    """
+    for table in TABLES:
+        changes = sorted((key, change) for (of, key), change in delta.items() if of is table and change)
+        if not changes:
+            continue
         _upsert(table, changes)
         emptied = [key for key, change in changes if change < 0]
         if emptied:
-            columns = list(table.primary_key.columns)
-            session().execute(
-                sa.delete(table).where(table.c.people <= 0, sa.tuple_(*columns).in_(emptied))
-            )
+            _delete_emptied(table, emptied)
+
+
+def _delete_emptied(table: sa.Table, keys: list[tuple[object, ...]]) -> None:
+    """Delete the rows among ``keys`` that reached zero, each found by its primary key.
+
+    One statement per key rather than ``(a, b) IN (…)``, which MariaDB runs as
+    a scan that waits on every row other transactions hold.
+    """
+    columns = list(table.primary_key.columns)
+    by_key = sa.delete(table).where(table.c.people <= 0, *(column == sa.bindparam(f"key_{column.name}") for column in columns))
+    session().execute(by_key, [{f"key_{column.name}": value for column, value in zip(columns, key)} for key in keys])
 
 
 def _upsert(table: sa.Table, changes: list[tuple[tuple[object, ...], int]]) -> None:
     names = [column.name for column in table.primary_key.columns]
-    rows = [{**dict(zip(names, key)), "people": change} for key, change in changes]
-    dialect = session().get_bind(clause=table).dialect.name
-    module = {"postgresql": postgresql, "sqlite": sqlite}[dialect]
-    statement = module.insert(table).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=names, set_={"people": table.c.people + statement.excluded.people}
-    )
-    session().execute(statement)
+    upsert_adding(table, [{**dict(zip(names, key)), "people": change} for key, change in changes], add="people")
 
 
 def snapshot(connection: sa.Connection | None = None) -> dict[sa.Table, dict[tuple[object, ...], int]]:

@@ -7,7 +7,8 @@ from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
 
-from ..core.db import insert_if_absent, session, utcnow
+from ..core.db import session, utcnow
+from ..core.dialects import insert_if_absent
 from . import people
 from .models import Customer, JourneyEvent, Visitor
 from .stage_rules import IGNORED_EVENTS, current_rules

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 
 from .. import journey
 from ..core import limits, signals
-from ..core.db import insert_if_absent, session, utcnow
+from ..core.db import session, utcnow
+from ..core.dialects import insert_if_absent
 from ..core.identity import is_visitor_id
 from .models import DisputeStatus, Order, OrderItem, OrderStatus
 

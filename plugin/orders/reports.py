@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from .. import journey
 from ..core.db import session
+from ..core.dialects import count_where
 from ..core.figures import share
 from ..core.prometheus import grouped, source
 from .models import Order, OrderItem, OrderStatus
@@ -77,7 +78,7 @@ def repeat_purchase_rate(start: dt.datetime | None = None, end: dt.datetime | No
         .subquery()
     )
     total, repeat = session().execute(
-        sa.select(sa.func.count(), sa.func.count().filter(paid_orders.c.orders >= 2)).select_from(paid_orders)
+        sa.select(sa.func.count(), count_where(paid_orders.c.orders >= 2)).select_from(paid_orders)
     ).one()
     return share(repeat, total)
 
@@ -97,7 +98,7 @@ def referred_buyers(start: dt.datetime | None = None, end: dt.datetime | None = 
     """Buyers in the period, and how many of them came with a referral code (a guest counts by checkout)."""
     buyer = sa.func.coalesce(sa.cast(Order.customer_id, sa.String), Order.checkout_session_id)
     buyers, referred = session().execute(
-        sa.select(sa.func.count(sa.distinct(buyer)), sa.func.count(sa.distinct(buyer)).filter(Order.referral_code.is_not(None)))
+        sa.select(sa.func.count(sa.distinct(buyer)), count_where(Order.referral_code.is_not(None), distinct=buyer))
         .where(*_paid_in(start, end))
     ).one()
     return int(buyers), int(referred)

@@ -16,7 +16,8 @@ from flask import current_app
 
 from .. import journey, orders
 from ..core import limits, signals
-from ..core.db import insert_if_absent, session, utcnow
+from ..core.db import session, utcnow
+from ..core.dialects import insert_if_absent
 from ..core.errors import NotFound
 from . import policy
 from .models import ProductRating, RejectionReason, Review, ReviewStatus, ReviewVote

@@ -230,7 +230,8 @@ def _remove_files(db_session: sa.orm.Session) -> None:
             log.exception("journeykit: could not delete review photo file %s", key)
 
 
-@sa.event.listens_for(sa.orm.Session, "after_rollback")
-def _keep_files(db_session: sa.orm.Session) -> None:
-    """A rolled-back deletion keeps its file."""
-    db_session.info.pop(_DOOMED, None)
+@sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
+def _keep_files(db_session: sa.orm.Session, transaction: sa.orm.SessionTransaction) -> None:
+    """A rolled-back deletion keeps its file; a savepoint rolled back inside the transaction changes nothing."""
+    if transaction.parent is None:
+        db_session.info.pop(_DOOMED, None)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from .. import orders
 from ..core.db import session
+from ..core.dialects import count_where
 from ..core.figures import share
 from ..core.prometheus import grouped, source
 from .models import ProductRating, Review, ReviewStatus
@@ -21,7 +22,7 @@ def review_rate(start: dt.datetime | None = None, end: dt.datetime | None = None
     bought = orders.bought_products(start, end)
     reviewed = sa.exists().where(Review.customer_id == bought.c.customer_id, Review.product_id == bought.c.product_id)
     total, with_review = session().execute(
-        sa.select(sa.func.count(), sa.func.count().filter(reviewed)).select_from(bought)
+        sa.select(sa.func.count(), count_where(reviewed)).select_from(bought)
     ).one()
     return share(with_review, total)
 

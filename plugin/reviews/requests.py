@@ -18,7 +18,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .. import orders
 from ..core import config, signals
-from ..core.db import insert_if_absent, session, utcnow
+from ..core.db import session, utcnow
+from ..core.dialects import insert_if_absent
 from ..core.errors import APIError
 from . import lifecycle
 from .models import Review, ReviewRequest

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from .. import journey, reviews
 from ..core import paging
-from ..core.db import get_or_404, insert_if_absent, session, utcnow
+from ..core.db import get_or_404, session, utcnow
+from ..core.dialects import insert_if_absent
 from ..core.errors import Conflict, ValidationError
 from .models import Testimonial, TestimonialStatus, TestimonialTag
 

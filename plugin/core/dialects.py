@@ -1,0 +1,168 @@
+"""What differs between the supported databases, in one place.
+
+JourneyKit runs on SQLite, PostgreSQL, MySQL 8 and MariaDB.  Most of its SQL
+is portable; the few statements that are not (upserts, filtered counts, the
+DDL options MySQL needs) are written here once, for every database, so the
+capabilities never ask which database they are on.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.schema import CreateTable
+
+from . import signals
+from .db import TABLE_PREFIX, session
+
+log = logging.getLogger("journeykit")
+T = TypeVar("T")
+
+#: The dialect names of the MySQL family (SQLAlchemy names MariaDB either way, by URL).
+MYSQL_FAMILY = ("mysql", "mariadb")
+#: What ``LAST_INSERT_ID()`` reads after an insert that met a duplicate (no table of ours counts ids this high).
+_DUPLICATE_MARK = 2**62
+#: JourneyKit's tables on MySQL: every character, and ids compared exactly (``Ann`` and ``ann`` are two customers).
+MYSQL_TABLE_OPTIONS = "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+
+
+def family(bind: sa.Connection | sa.Engine | sa.Dialect) -> str:
+    """``"sqlite"``, ``"postgresql"`` or ``"mysql"`` (MariaDB included)."""
+    name = (bind if isinstance(bind, sa.Dialect) else bind.dialect).name
+    return "mysql" if name in MYSQL_FAMILY else name
+
+
+def _family_of(table: sa.Table) -> str:
+    return family(session().get_bind(clause=table))
+
+
+def insert_if_absent(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> bool:
+    """Insert the row unless one with the same ``on`` columns exists; ``True`` if it inserted.
+
+    Used where two requests may create the same row at once: the loser's
+    insert does nothing instead of failing (after waiting for the winner to
+    commit), and both then read the one row.
+    """
+    database = _family_of(table)
+    if database == "mysql":
+        return _insert_on_mysql(table, values, on)
+    module = postgresql if database == "postgresql" else sqlite
+    statement = (
+        module.insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=on)
+        .returning(*table.primary_key.columns)
+    )
+    # RETURNING tells reliably whether a row was written: psycopg gives no row count for such inserts.
+    return session().execute(statement).first() is not None
+
+
+def _insert_on_mysql(table: sa.Table, values: dict[str, Any], on: list[str]) -> bool:
+    """MySQL has no ``ON CONFLICT DO NOTHING``: ``ON DUPLICATE KEY UPDATE`` that changes nothing, instead.
+
+    Not a plain INSERT that fails: a duplicate key makes InnoDB hold a shared
+    lock on the existing row, and two losers that then lock it for update
+    deadlock; the update clause takes the exclusive lock at once.  The row
+    count cannot tell an insert from a duplicate (SQLAlchemy connects with
+    FOUND_ROWS), so the clause also sets ``LAST_INSERT_ID`` to a marker no
+    insert produces, as MySQL's manual does to tell the two apart.
+    """
+    key = table.c[on[0]]
+    untouched = sa.func.if_(sa.func.last_insert_id(_DUPLICATE_MARK), key, key)
+    statement = mysql.insert(table).values(**values).on_duplicate_key_update({key.name: untouched})
+    return session().execute(statement).lastrowid != _DUPLICATE_MARK
+def upsert_adding(table: sa.Table, rows: list[dict[str, Any]], *, add: str) -> None:
+    """Insert ``rows``; where a row's primary key exists, add its ``add`` value to the stored one instead."""
+    names = [column.name for column in table.primary_key.columns]
+    if _family_of(table) == "mysql":
+        statement = mysql.insert(table).values(rows)
+        statement = statement.on_duplicate_key_update({add: table.c[add] + statement.inserted[add]})
+    else:
+        module = postgresql if _family_of(table) == "postgresql" else sqlite
+        statement = module.insert(table).values(rows)
+        statement = statement.on_conflict_do_update(index_elements=names, set_={add: table.c[add] + statement.excluded[add]})
+    session().execute(statement)
+
+
+def count_where(*conditions: Any, distinct: Any = None) -> sa.ColumnElement[int]:
+    """``COUNT(*) FILTER (WHERE …)`` written so that MySQL understands it too.
+
+    ``distinct`` counts the distinct values of that expression among the
+    matching rows instead of the rows.
+    """
+    counted = sa.case((sa.and_(*conditions), distinct if distinct is not None else sa.literal(1)))
+    return sa.func.count(sa.distinct(counted) if distinct is not None else counted)
+
+
+def read_committed(engine: sa.Engine) -> None:
+    """Run MySQL connections left at the server's REPEATABLE READ at READ COMMITTED instead (as Django does).
+
+    Under REPEATABLE READ a transaction keeps reading the snapshot of its first
+    read: a request that lost a race to insert a row could not see the winner's
+    row, and searches for absent rows take gap locks that deadlock concurrent
+    inserts.  A level the shop chose itself (SERIALIZABLE, say) is kept.  Other
+    databases are left alone: PostgreSQL reads committed by default, SQLite
+    has one writer.
+    """
+    if family(engine) != "mysql":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        if engine.dialect.get_isolation_level(dbapi_connection) == "REPEATABLE READ":
+            engine.dialect.set_isolation_level(dbapi_connection, "READ COMMITTED")
+
+    engine.dispose()  # connections opened before now would keep the old level
+
+
+#: How many times a unit of work of JourneyKit's own runs when the database keeps breaking deadlocks with it.
+DEADLOCK_ATTEMPTS = 3
+
+
+def is_deadlock(error: BaseException) -> bool:
+    """Whether the database rolled the transaction back to break a deadlock, so running it again is right.
+
+    InnoDB's manual asks applications to expect these (its foreign-key checks
+    and duplicate-key checks take shared locks that PostgreSQL does not), and
+    PostgreSQL reports its own as SQLSTATE 40P01.
+    """
+    cause = getattr(error, "orig", None)
+    return getattr(cause, "args", (None,))[:1] == (1213,) or getattr(cause, "sqlstate", None) == "40P01"
+
+
+def retry_deadlocks(work: Callable[..., T]) -> Callable[..., T]:
+    """Run ``work`` (which commits what it does) again, from a clean session, after a deadlock.
+
+    For JourneyKit's own requests and commands only: they are whole units of
+    work.  A shop's transaction that calls JourneyKit is the shop's to retry.
+    """
+
+    @functools.wraps(work)
+    def run(*args: Any, **kwargs: Any) -> T:
+        for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+            try:
+                return work(*args, **kwargs)
+            except sa.exc.DBAPIError as error:
+                if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(error):
+                    raise
+                signals.rollback()
+                log.info("journeykit: %s ran into a deadlock; running it again (attempt %d)", work.__name__, attempt + 1)
+        raise AssertionError("unreachable")
+
+    return run
+
+
+@compiles(CreateTable, "mysql")
+@compiles(CreateTable, "mariadb")
+def _create_with_table_options(create: CreateTable, compiler: Any, **kw: Any) -> str:
+    """JourneyKit's tables get :data:`MYSQL_TABLE_OPTIONS`, whatever the server's defaults; the shop's are untouched."""
+    statement = compiler.visit_create_table(create, **kw)
+    if create.element.name.startswith(TABLE_PREFIX):
+        statement = f"{statement.rstrip()} {MYSQL_TABLE_OPTIONS}"
+    return statement
