@@ -69,7 +69,9 @@ def _unavailable(config: pytest.Config, server: str, reason: str) -> None:
 #: The database servers the harness can start, by backend name: each module creates, drops and empties databases.
 SERVERS = {"postgresql": postgres, "mariadb": mariadb}
 #: Parameters for tests that need a real server (concurrency, several processes): each such test runs on both.
-SERVER_BACKENDS = [pytest.param("postgresql", marks=pytest.mark.postgres), pytest.param("mariadb", marks=pytest.mark.mariadb)]
+POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.postgres)
+MARIADB = pytest.param("mariadb", marks=pytest.mark.mariadb)
+SERVER_BACKENDS = [POSTGRESQL, MARIADB]
 #: Every backend: SQLite and the servers.
 BACKENDS = ["sqlite", *SERVER_BACKENDS]
 
