@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_sqlalchemy import SQLAlchemy
 
-from . import cli, web
+from . import cli, loyalty, web
 from .core import config, dialects, identity, limits, migrate
 from .core.admin_access import AdminGuard
 from .core.db import metadata
@@ -61,6 +61,8 @@ class JourneyKit:
         #: The journey's figures: ``journey.metrics.funnel(start, end)``, ``customer_stage(id)``…
         #: (see :class:`journeykit.metrics.Metrics`; needs an app context).
         self.metrics = Metrics()
+        #: The customers' loyalty points: ``journey.loyalty.balance(id)``, ``award(id, points, reason, key=…)``.
+        self.loyalty = loyalty.Loyalty()
         if app is not None:
             self.init_app(app)
 
@@ -94,6 +96,7 @@ class JourneyKit:
         app.register_blueprint(web.create_blueprint(), url_prefix=app.config["JOURNEYKIT_URL_PREFIX"])
         web.register_app_hooks(app)
         web.retry_writes_after_deadlocks(app)
+        loyalty.install()
         outbox.register_after_response(app)
         web.exempt_from_shop_csrf(app)
         app.cli.add_command(cli.journeykit_group)

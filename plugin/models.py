@@ -19,6 +19,7 @@ from .journey.models import (
     StageDay,
     Visitor,
 )
+from .loyalty.models import EntryKind, PointsBalance, PointsEntry
 from .orders.models import DisputeStatus, Order, OrderItem, OrderStatus
 from .reviews.models import (
     ProductRating,
@@ -32,6 +33,9 @@ from .reviews.models import (
 from .testimonials.models import Testimonial, TestimonialStatus, TestimonialTag
 
 __all__ = [
+    "EntryKind",
+    "PointsBalance",
+    "PointsEntry",
     "AuditEntry",
     "CohortActivity",
     "CohortStage",

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from journeykit.core.db import metadata
 from journeykit.core.limits import length
 from journeykit import models as jk
-from journeykit.models import Customer, Order, OrderItem, Person, Review, ReviewVote, WebhookEndpoint
+from journeykit.loyalty import MAX_KEY
+from journeykit.models import Customer, Order, OrderItem, Person, PointsEntry, Review, ReviewVote, WebhookEndpoint
 
 from .conftest import ADMIN_KEY
 
@@ -48,6 +49,9 @@ INTERNAL = {
     "journeykit_reviews.imported_from": "the name of an import format",
     "journeykit_audit_log.action": "an action name of JourneyKit's own",
     "journeykit_audit_log.target": "a kind of thing and an id, each already stored",
+    "journeykit_points_entries.source_type": "order or award",
+    "journeykit_points_entries.source_id": "Stripe's session id or an award's key, each refused over 200 characters",
+    "journeykit_points_entries.actor": "not written yet: the owner's adjustments come with the loyalty pages",
 }
 
 
@@ -87,6 +91,17 @@ def customer_id_in_track(ctx: Any) -> None:
         with pytest.raises(ValueError, match="customer id"):
             ctx.journey.track("page_viewed", customer_id=over("journeykit_customers.shop_customer_id"))
     assert _count(ctx.db, Customer) == 0
+
+
+def reason_and_key_of_an_award(ctx: Any) -> None:
+    """A shop's award with a reason or key longer than the ledger keeps is refused, whole; at the limit it is kept."""
+    reason, key = "r" * length("journeykit_points_entries.description"), "k" * MAX_KEY
+    with ctx.app.app_context():
+        for too_long in ({"reason": reason + "r", "key": key}, {"reason": reason, "key": key + "k"}):
+            with pytest.raises(ValueError, match="must be a text"):
+                ctx.journey.loyalty.award("c-1", 5, **too_long)
+        assert _count(ctx.db, PointsEntry) == 0
+        assert ctx.journey.loyalty.award("c-1", 5, reason, key=key) == 5
 
 
 def customer_id_from_the_loader(ctx: Any) -> None:
@@ -318,6 +333,8 @@ PATHS: dict[str, list[Callable[..., None]]] = {
     "journeykit_webhook_endpoints.description": [webhook_endpoint_fields],
     "journeykit_audit_log.actor": [an_admin_named_at_length],
     "journeykit_audit_log.address": [an_admin_named_at_length],
+    "journeykit_points_entries.description": [reason_and_key_of_an_award],
+    "journeykit_points_entries.key": [reason_and_key_of_an_award],
 }
 
 

@@ -235,8 +235,11 @@ def test_every_kind_of_event_is_plain_json_with_its_type(app, client, admin_head
     deliver(app)
     by_type = {hook.json["type"]: hook.json["data"] for hook in receiver.received}
     assert set(by_type) == {"stage.changed", "purchase.recorded", "refund.recorded", "review.submitted",
-                            "review.published", "referral.converted"}
+                            "review.published", "referral.converted", "points.changed"}
     assert (by_type["refund.recorded"]["amount"], by_type["refund.recorded"]["total_refunded"]) == (1000, 1000)
+    points = [hook.json["data"] for hook in receiver.received if hook.json["type"] == "points.changed"]
+    assert points == [{"customer": {"id": "c-all"}, "delta": 25, "balance": 25},  # 25.00 USD paid, 10.00 refunded
+                      {"customer": {"id": "c-all"}, "delta": -10, "balance": 15}]
     review = by_type["review.published"]["review"]
     assert (review["rating"], review["verified"], review["status"], review["customer"]["id"]) == (5, True, "published", "c-all")
     assert by_type["referral.converted"]["code"] == "FRIEND10"
@@ -321,7 +324,7 @@ def test_the_catalog_marks_what_is_never_sent(app, client, admin_headers):
         sent = re.search(rf"signals\.queue\(\s*signals\.{signal.name.replace('-', '_')},", sources) is not None
         assert sent != (event_type in outbound_events.NOT_YET_SENT), event_type
     html = client.get("/journeykit/admin/webhooks", headers=admin_headers).get_data(as_text=True)
-    assert "points.changed (not sent yet: loyalty points are not built)" in html
+    assert "not sent yet" not in html  # loyalty sends points.changed: every advertised type is sent now
 
 
 def test_journey_deliver_hooks_sends_what_is_due(app, client, admin_headers, receiver, journey, stripe_events,

@@ -63,6 +63,9 @@ def test_export_holds_everything_on_the_person(app, client, admin_headers, shopp
     data = client.get(f"{API}/admin/customers/cust-zed-4417/export", headers=admin_headers).json
     assert data["customer"]["email"] == "zed.quill@example.com" and data["customer"]["stage"] == "advocacy"
     assert [order["amount_refunded"] for order in data["orders"]] == [500]
+    loyalty = data["loyalty"]  # the points the order earned, and those its refund took back
+    assert [(entry["points"], entry["kind"]) for entry in loyalty["entries"]][-1][1] == "purchase"
+    assert loyalty["balance"] == sum(entry["points"] for entry in loyalty["entries"]) > 0
     assert [review["body"] for review in data["reviews"]] == ["Loved the mug, Zed here"]
     assert len(data["helpful_votes"]["reviews"]) == 1
     assert [t["body"] for t in data["testimonials"]] == ["Zed's testimonial words"]

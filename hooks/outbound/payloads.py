@@ -137,7 +137,7 @@ EVENTS: dict[NamedSignal, tuple[str, Callable[[Data], Data]]] = {
 EVENT_TYPES: list[str] = [event_type for event_type, _ in EVENTS.values()]
 #: Types in the catalog that JourneyKit does not send yet, with the reason shown to the owner.
 #: An endpoint may subscribe to them ahead of time; nothing arrives until the feature exists.
-NOT_YET_SENT: dict[str, str] = {"points.changed": "not sent yet: loyalty points are not built"}
+NOT_YET_SENT: dict[str, str] = {}
 
 
 def event_type(signal: NamedSignal) -> str | None:

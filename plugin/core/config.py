@@ -29,6 +29,8 @@ ADMIN_API_KEYS: list[str] = []
 BIND_KEY = None
 #: Loyalty points per major currency unit paid.
 POINTS_PER_UNIT = 1
+#: Whether a refund of points already spent may take a balance below zero (else the shortfall is written off).
+LOYALTY_ALLOW_NEGATIVE = False
 #: How long a customer token stays valid, in seconds.
 CUSTOMER_TOKEN_MAX_AGE = 24 * 3600
 #: Largest request body the JSON API accepts, in bytes (larger: 413).
@@ -104,6 +106,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_ADMIN_API_KEYS": ADMIN_API_KEYS,
     "JOURNEYKIT_BIND_KEY": BIND_KEY,
     "JOURNEYKIT_POINTS_PER_UNIT": POINTS_PER_UNIT,
+    "JOURNEYKIT_LOYALTY_ALLOW_NEGATIVE": LOYALTY_ALLOW_NEGATIVE,
     "JOURNEYKIT_CUSTOMER_TOKEN_MAX_AGE": CUSTOMER_TOKEN_MAX_AGE,
     "JOURNEYKIT_MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
     "JOURNEYKIT_VISITOR_COOKIE": VISITOR_COOKIE,
@@ -138,9 +141,21 @@ def apply_defaults(app: Flask) -> None:
     share = app.config["JOURNEYKIT_HOLDOUT_SHARE"]
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
         raise ValueError(f"JOURNEYKIT_HOLDOUT_SHARE must be a number from 0 up to (not including) 1, not {share!r}.")
+    _check_points_per_unit(app.config["JOURNEYKIT_POINTS_PER_UNIT"])
     after_response = app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]
     if not isinstance(after_response, bool):
         raise ValueError(f"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE must be True or False, not {after_response!r}.")
+
+
+def _check_points_per_unit(rate: Any) -> None:
+    """A whole number of points per major unit, or one per currency: ``{"eur": 1, "jpy": 1}``."""
+    whole = lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1_000_000  # noqa: E731
+    per_currency = isinstance(rate, dict) and all(
+        isinstance(code, str) and len(code) == 3 and code.isalpha() and code.islower() and whole(value)
+        for code, value in rate.items())
+    if not (whole(rate) or per_currency):
+        raise ValueError("JOURNEYKIT_POINTS_PER_UNIT must be a whole number from 0 to 1,000,000, or such a number per "
+                         f"lower-case currency code ({{'eur': 1, 'jpy': 1}}), not {rate!r}.")
 
 
 def as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:

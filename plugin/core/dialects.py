@@ -77,6 +77,22 @@ def _insert_on_mysql(table: sa.Table, values: dict[str, Any], on: list[str]) -> 
     untouched = sa.func.if_(sa.func.last_insert_id(_DUPLICATE_MARK), key, key)
     statement = mysql.insert(table).values(**values).on_duplicate_key_update({key.name: untouched})
     return session().execute(statement).lastrowid != _DUPLICATE_MARK
+def write_lock(table: sa.Table) -> None:
+    """On SQLite, take the database's write lock now, before reading what this transaction will change.
+
+    Python's sqlite3 opens a transaction only at the first write, so reads
+    before it are outside any transaction and ``FOR UPDATE`` means nothing:
+    two writers could both read a row, then apply stale changes one after the
+    other.  ``BEGIN IMMEDIATE`` makes them take turns (the servers lock rows).
+    """
+    connection = session().connection(bind_arguments={"clause": table})
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def upsert_adding(table: sa.Table, rows: list[dict[str, Any]], *, add: str) -> None:
     """Insert ``rows``; where a row's primary key exists, add its ``add`` value to the stored one instead."""
     names = [column.name for column in table.primary_key.columns]

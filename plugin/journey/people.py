@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from ..core import signals
 from ..core.db import session, utcnow
+from ..core import dialects
 from ..core.dialects import insert_if_absent
 from . import rollups
 from .models import Customer, JourneyEvent, Person, PersonWeek, Visitor
@@ -96,19 +97,8 @@ def _column(key: PersonKey) -> sa.orm.InstrumentedAttribute[Any]:
 
 
 def write_lock() -> None:
-    """On SQLite, take the database's write lock now, before reading what this transaction will change.
-
-    Python's sqlite3 opens a transaction only at the first write, so reads
-    before it are outside any transaction and ``FOR UPDATE`` means nothing:
-    two writers could both read a person, then apply stale deltas one after
-    the other.  ``BEGIN IMMEDIATE`` makes them take turns (PostgreSQL locks rows).
-    """
-    connection = session().connection(bind_arguments={"mapper": Person})
-    if connection.dialect.name != "sqlite":
-        return
-    raw = connection.connection.dbapi_connection
-    if raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock before reading what this transaction changes (SQLite; see :func:`dialects.write_lock`)."""
+    dialects.write_lock(Person.__table__)  # type: ignore[arg-type]
 
 
 def locked(key: PersonKey, *, create: bool) -> tuple[Person | None, bool]:

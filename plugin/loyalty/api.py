@@ -1,4 +1,4 @@
-"""``GET /api/v1/me/loyalty``: the signed-in shopper's points (an empty balance until loyalty is built)."""
+"""``GET /api/v1/me/loyalty``: the signed-in shopper's points, their tier and their history."""
 
 from __future__ import annotations
 
@@ -11,6 +11,19 @@ from .. import journey
 from ..core import openapi
 from ..core.errors import Unauthorized
 from ..core.signals import commit
+from . import ledger
+
+#: Until tiers are built every customer is a member.
+MEMBER = "member"
+
+
+class HistoryEntrySchema(Schema):
+    """One change of the shopper's points."""
+
+    points = fields.Integer(required=True, metadata={"description": "signed: earned is positive, spent or taken back negative"})
+    kind = fields.String(required=True, metadata={"description": "purchase, reversal, write_off, award or adjustment"})
+    description = fields.String(required=True, metadata={"description": "what happened, in words for the shopper"})
+    created_at = fields.DateTime(required=True)
 
 
 class LoyaltySchema(Schema):
@@ -18,7 +31,8 @@ class LoyaltySchema(Schema):
 
     balance = fields.Integer(required=True)
     tier = fields.String(required=True)
-    history = fields.List(fields.Dict(), required=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True,
+                          metadata={"description": "the latest 20 changes, newest first"})
 
 
 _loyalty_schema = LoyaltySchema()
@@ -33,9 +47,10 @@ def me_loyalty() -> dict[str, Any]:
             "Sign in first: this needs the shop's customer (a customer token or the shop's login).",
             error_code="customer_required",
         )
-    journey.customer_for(shopper)
+    customer = journey.customer_for(shopper)
     commit()
-    return _loyalty_schema.dump({"balance": 0, "tier": "member", "history": []})
+    return _loyalty_schema.dump({"balance": ledger.balance_of(customer.id), "tier": MEMBER,
+                                 "history": ledger.history(customer.id)})
 
 
 def register(bp: Blueprint) -> None:

@@ -3,10 +3,10 @@
 hooks/ verifies Stripe's events and hands them to :func:`apply_event`
 (:mod:`.purchases`), which turns them into order state and, on a payment,
 logs the purchase in the journey and queues the signals.  Other
-capabilities react to a reversal (a refund, a lost dispute) or a hold (an
-open dispute) by registering in :data:`reversal_handlers` and
-:data:`hold_handlers`, which run inside the transaction that changes the
-order.  The shop starts it all with :func:`checkout_params`.
+capabilities react to a payment, a reversal (a refund, a lost dispute) or a
+hold (an open dispute) by registering in :data:`purchase_handlers`,
+:data:`reversal_handlers` and :data:`hold_handlers`, which run inside the
+transaction that changes the order.  The shop starts it all with :func:`checkout_params`.
 
 The names below are the orders' public functions: the other capabilities
 use these and nothing else of this package.
@@ -24,6 +24,7 @@ from .purchases import (
     apply_event,
     hold_handlers,
     object_ref,
+    purchase_handlers,
     reversal_handlers,
     reversed_amount,
     stripe_time,
@@ -52,6 +53,7 @@ __all__ = [
     "object_ref",
     "orders_of",
     "paid_before",
+    "purchase_handlers",
     "referred_buyers",
     "repeat_purchase_rate",
     "reversal_handlers",

@@ -180,6 +180,8 @@ def _record_purchase(order: Order, at: dt.datetime) -> None:
         dedupe_key=f"purchase:{order.checkout_session_id}",
         at=at,
     )
+    for handler in purchase_handlers:
+        handler(order)
     signals.queue(signals.purchase_recorded, order=order, customer=customer)
     if order.referral_code:  # the code the shop passed to checkout_params(referral_code=…)
         signals.queue(signals.referral_converted, code=order.referral_code, order=order)
@@ -211,6 +213,8 @@ def reversed_amount(order: Order) -> int:
     return order.amount_refunded
 
 
+#: Called as ``handler(order)`` inside the transaction that records an order as paid (loyalty awards its points).
+purchase_handlers: list[Callable[[Order], None]] = []
 #: Called inside the transaction that reverses part of an order, as
 #: ``handler(order, before, after)`` with the reversed amounts in minor units.
 #: Loyalty and referrals take back their rewards in proportion (after / total).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import hooks, journey, orders, reviews, testimonials
+from .. import hooks, journey, loyalty, orders, reviews, testimonials
 from ..core import audit
 from ..core.db import utcnow
 from ..core.errors import NotFound
@@ -34,6 +34,7 @@ def export(shop_customer_id: str) -> dict[str, Any]:
         "orders": [_order(order) for order in bought],
         **reviews.personal_data(customer.id, customer.shop_customer_id),
         **testimonials.personal_data(customer.id),
+        **loyalty.personal_data(customer.id),
         **hooks.personal_data([order.payment_intent_id for order in bought], customer.shop_customer_id, customer.email),
     }
     audit.record("customer.export", f"customer:{customer.id}")

@@ -1,0 +1,21 @@
+"""``flask journeykit loyalty …``: prove the ledger exact."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from . import ledger
+
+loyalty_group = AppGroup("loyalty", help="Loyalty points: the ledger and its balances.")
+
+
+@loyalty_group.command("check")
+def check_command() -> None:
+    """Prove every balance equals the sum of its entries; exit 1 naming each that does not."""
+    drifted = ledger.check()
+    for customer_id, stored, summed in drifted:
+        click.echo(f"customer {customer_id}: balance {stored}, entries sum to {summed}", err=True)
+    if drifted:
+        raise SystemExit(1)
+    click.echo("Every balance equals the sum of its entries.")

@@ -1,0 +1,135 @@
+"""The only code that writes the points tables: post an entry and move the balance with it, in one transaction.
+
+Every posting locks the customer's balance row first, so postings for one
+customer take turns on every database: a key posted twice is seen the
+second time, and a spend cannot overdraw.  The balance row always equals
+the sum of the customer's entries; :func:`check` proves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ..core import dialects, signals
+from ..core.db import session, utcnow
+from ..core.dialects import insert_if_absent
+from ..core.errors import Conflict
+from .models import EntryKind, PointsBalance, PointsEntry
+
+if TYPE_CHECKING:
+    from ..journey.models import Customer
+
+#: What a shopper's history says for each kind of entry without a description of its own.
+WORDS = {
+    EntryKind.PURCHASE: "Points for your order",
+    EntryKind.REVERSAL: "Taken back: part of an order was refunded",
+    EntryKind.WRITE_OFF: "Forgiven: points you had already spent",
+    EntryKind.AWARD: "Points from the shop",
+    EntryKind.ADJUSTMENT: "Corrected by the shop",
+    EntryKind.REVIEW: "Points for your review",
+    EntryKind.SIGNUP: "Welcome points",
+    EntryKind.BIRTHDAY: "Happy birthday",
+    EntryKind.REFERRAL: "Points for a friend you referred",
+    EntryKind.REDEMPTION: "Turned into a discount code",
+    EntryKind.CODE_RETURNED: "Returned: a discount code was not used",
+    EntryKind.EXPIRY: "Expired",
+    EntryKind.IMPORT: "Brought over from your previous points",
+}
+
+
+def post(
+    customer: Customer,
+    points: int,
+    kind: EntryKind,
+    *,
+    key: str,
+    description: str = "",
+    source: tuple[str, str] | None = None,
+    actor: str | None = None,
+    at: dt.datetime | None = None,
+    spend: bool = False,
+) -> PointsEntry | None:
+    """Post one entry and move the balance with it; ``None`` (and nothing changes) if ``key`` was posted before.
+
+    ``spend`` refuses, with a 409 ``insufficient_points``, an entry that
+    would take the balance below zero.  The caller commits; the
+    ``points_changed`` signal goes out with the commit.
+    """
+    row = locked_balance(customer)
+    if session().scalar(sa.select(PointsEntry.id).where(PointsEntry.customer_id == customer.id,
+                                                        PointsEntry.key == key)) is not None:
+        return None
+    if spend and row.balance + points < 0:
+        raise Conflict(f"Not enough points: {row.balance} available, {-points} asked.", error_code="insufficient_points")
+    now = at or utcnow()
+    entry = PointsEntry(customer_id=customer.id, points=points, kind=kind, description=description, key=key,
+                        source_type=source[0] if source else None, source_id=source[1] if source else None,
+                        actor=actor, created_at=now)
+    session().add(entry)
+    row.balance += points
+    if points > 0 and kind is not EntryKind.WRITE_OFF:
+        row.earned += points
+    row.updated_at = utcnow()
+    session().flush()
+    signals.queue(signals.points_changed, customer_id=customer.shop_customer_id, customer=customer, delta=points,
+                  balance=row.balance, kind=kind.value)
+    return entry
+
+
+def locked_balance(customer: Customer) -> PointsBalance:
+    """The customer's balance row, created at zero if new, locked until the transaction ends."""
+    if customer.id is None:
+        session().flush()
+    dialects.write_lock(PointsBalance.__table__)  # type: ignore[arg-type]
+    query = (sa.select(PointsBalance).where(PointsBalance.customer_id == customer.id).with_for_update()
+             .execution_options(populate_existing=True))
+    row = session().scalars(query).first()
+    if row is None:
+        insert_if_absent(PointsBalance.__table__, {"customer_id": customer.id, "balance": 0, "earned": 0,  # type: ignore[arg-type]
+                                                   "updated_at": utcnow()}, on=["customer_id"])
+        row = session().scalars(query).one()
+    return row
+
+
+def balance_of(customer_id: int) -> int:
+    """The customer's points now (0 for a customer who never had any)."""
+    return session().scalar(sa.select(PointsBalance.balance).where(PointsBalance.customer_id == customer_id)) or 0
+
+
+def total_from(customer_id: int, source: tuple[str, str], kind: EntryKind) -> int:
+    """The sum of the customer's entries of ``kind`` that came from ``source`` (an int: SUM is NUMERIC on the servers)."""
+    return int(session().scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(PointsEntry.points), 0)).where(
+            PointsEntry.customer_id == customer_id, PointsEntry.kind == kind,
+            PointsEntry.source_type == source[0], PointsEntry.source_id == source[1])
+    ) or 0)
+
+
+def history(customer_id: int, *, limit: int | None = 20) -> list[dict[str, Any]]:
+    """The customer's latest entries (all with ``limit=None``), newest first, each with what it says to the shopper."""
+    entries = session().scalars(sa.select(PointsEntry).where(PointsEntry.customer_id == customer_id)
+                                .order_by(PointsEntry.id.desc()).limit(limit))
+    return [{"points": entry.points, "kind": entry.kind.value, "description": entry.description or WORDS[entry.kind],
+             "created_at": entry.created_at} for entry in entries]
+
+
+def check() -> list[tuple[int, int, int]]:
+    """Every customer whose balance row differs from the sum of their entries: ``(customer id, stored, summed)``.
+
+    Two outer joins, one from each side (MySQL has no FULL JOIN): balances
+    against their entries, then entries with no balance row at all.
+    """
+    summed = (sa.select(PointsEntry.customer_id.label("customer_id"), sa.func.sum(PointsEntry.points).label("points"))
+              .group_by(PointsEntry.customer_id).subquery())
+    total = sa.func.coalesce(summed.c.points, 0)
+    drifted = (sa.select(PointsBalance.customer_id, PointsBalance.balance, total)
+               .outerjoin(summed, summed.c.customer_id == PointsBalance.customer_id)
+               .where(PointsBalance.balance != total))
+    unbalanced = (sa.select(summed.c.customer_id, sa.literal(0), summed.c.points)
+                  .outerjoin(PointsBalance, PointsBalance.customer_id == summed.c.customer_id)
+                  .where(PointsBalance.customer_id.is_(None), summed.c.points != 0))
+    rows = [*session().execute(drifted), *session().execute(unbalanced)]
+    return sorted((int(row[0]), int(row[1]), int(row[2])) for row in rows)
