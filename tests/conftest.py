@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -123,14 +124,29 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+#: The shops :func:`make_shop` made, by database URL (weakly: a shop that is gone needs nothing).
+_shops_on: dict[str, weakref.WeakSet[Flask]] = {}
+
+
 @contextmanager
 def server_database(request: pytest.FixtureRequest, backend: str, prefix: str) -> Iterator[str]:
-    """A new, empty database on ``backend``'s server (started on first use), dropped afterwards."""
+    """A new, empty database on ``backend``'s server (started on first use), dropped afterwards.
+
+    Before the drop, the pooled connections of every shop made on it are
+    closed: dropping a database kills them on the server, and psycopg would
+    report each as "deleted while still open" whenever the garbage collector
+    reached it, in whatever test was running then.
+    """
     server, name = request.getfixturevalue(f"{backend}_server"), f"{prefix}_{os.getpid()}_{next(_db_names)}"
     url = SERVERS[backend].create_database(server, name)
     try:
         yield url
     finally:
+        for app in list(_shops_on.pop(url, ())):
+            with app.app_context():
+                app.extensions["sqlalchemy"].session.remove()
+                for engine in app.extensions["sqlalchemy"].engines.values():
+                    engine.dispose()
         SERVERS[backend].drop_database(server, name)
 
 
@@ -227,6 +243,8 @@ def make_shop(
         pass
 
     db = SQLAlchemy(app, model_class=ShopBase)
+    if not database_url.startswith("sqlite"):
+        _shops_on.setdefault(database_url, weakref.WeakSet()).add(app)
 
     class Product(db.Model):  # type: ignore[name-defined]
         __tablename__ = "products"
