@@ -57,9 +57,9 @@ def test_a_rate_per_currency_earns_nothing_in_a_currency_it_leaves_out(shop_fact
 
 
 @pytest.mark.parametrize("rate", [-1, 1.5, True, "1", {"EUR": 1}, {"eur": -2}, {"euro": 1}, 10**7])
-def test_a_wrong_rate_is_refused_at_start(database_url, rate):
+def test_a_wrong_rate_is_refused_at_start(tmp_path, rate):
     with pytest.raises(ValueError, match="JOURNEYKIT_POINTS_PER_UNIT"):
-        make_shop(database_url, {"JOURNEYKIT_POINTS_PER_UNIT": rate})
+        make_shop(f"sqlite:///{tmp_path}/shop.sqlite3", {"JOURNEYKIT_POINTS_PER_UNIT": rate})
 
 
 def test_guests_earn_nothing_and_a_guests_refund_takes_nothing(app, stripe_events, deliver_stripe_event):

@@ -29,6 +29,9 @@ ADMIN_API_KEYS: list[str] = []
 BIND_KEY = None
 #: Loyalty points per major currency unit paid.
 POINTS_PER_UNIT = 1
+#: Bonus points for a new customer of the shop, and for a published review (0: off until the owner turns them on).
+POINTS_SIGNUP = 0
+POINTS_REVIEW = 0
 #: Whether a refund of points already spent may take a balance below zero (else the shortfall is written off).
 LOYALTY_ALLOW_NEGATIVE = False
 #: How long a customer token stays valid, in seconds.
@@ -107,6 +110,8 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_BIND_KEY": BIND_KEY,
     "JOURNEYKIT_POINTS_PER_UNIT": POINTS_PER_UNIT,
     "JOURNEYKIT_LOYALTY_ALLOW_NEGATIVE": LOYALTY_ALLOW_NEGATIVE,
+    "JOURNEYKIT_POINTS_SIGNUP": POINTS_SIGNUP,
+    "JOURNEYKIT_POINTS_REVIEW": POINTS_REVIEW,
     "JOURNEYKIT_CUSTOMER_TOKEN_MAX_AGE": CUSTOMER_TOKEN_MAX_AGE,
     "JOURNEYKIT_MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
     "JOURNEYKIT_VISITOR_COOKIE": VISITOR_COOKIE,
@@ -142,18 +147,24 @@ def apply_defaults(app: Flask) -> None:
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
         raise ValueError(f"JOURNEYKIT_HOLDOUT_SHARE must be a number from 0 up to (not including) 1, not {share!r}.")
     _check_points_per_unit(app.config["JOURNEYKIT_POINTS_PER_UNIT"])
+    for bonus in ("JOURNEYKIT_POINTS_SIGNUP", "JOURNEYKIT_POINTS_REVIEW"):
+        if not _whole_points(app.config[bonus]):
+            raise ValueError(f"{bonus} must be a whole number of points from 0 to 1,000,000, not {app.config[bonus]!r}.")
     after_response = app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]
     if not isinstance(after_response, bool):
         raise ValueError(f"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE must be True or False, not {after_response!r}.")
 
 
+def _whole_points(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1_000_000
+
+
 def _check_points_per_unit(rate: Any) -> None:
     """A whole number of points per major unit, or one per currency: ``{"eur": 1, "jpy": 1}``."""
-    whole = lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1_000_000  # noqa: E731
     per_currency = isinstance(rate, dict) and all(
-        isinstance(code, str) and len(code) == 3 and code.isalpha() and code.islower() and whole(value)
+        isinstance(code, str) and len(code) == 3 and code.isalpha() and code.islower() and _whole_points(value)
         for code, value in rate.items())
-    if not (whole(rate) or per_currency):
+    if not (_whole_points(rate) or per_currency):
         raise ValueError("JOURNEYKIT_POINTS_PER_UNIT must be a whole number from 0 to 1,000,000, or such a number per "
                          f"lower-case currency code ({{'eur': 1, 'jpy': 1}}), not {rate!r}.")
 

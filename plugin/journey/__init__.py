@@ -20,6 +20,7 @@ from .customers import (
     find_customer,
     identify,
     normalize_email,
+    signup_handlers,
 )
 from .people import stage_of_customer
 from .privacy import forget, personal_data
@@ -61,6 +62,7 @@ __all__ = [
     "funnel",
     "identify",
     "normalize_email",
+    "signup_handlers",
     "personal_data",
     "record_event",
     "record_events",

@@ -7,7 +7,7 @@ which never creates customers itself: the two modules depend one way.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
@@ -27,6 +27,11 @@ def normalize_email(email: str | None) -> str | None:
         return None
     email = email.strip().lower()
     return email or None
+
+
+#: Called as ``handler(customer)`` inside the transaction that first records a customer of the shop
+#: (loyalty's sign-up bonus).
+signup_handlers: list[Callable[[Customer], None]] = []
 
 
 def ensure_customer(
@@ -67,6 +72,8 @@ def ensure_customer(
         customer.name = name
     if created:
         record_event("customer_created", customer=customer, dedupe_key=f"customer_created:{customer.id}", at=seen_at or now)
+        for handler in signup_handlers:
+            handler(customer)
     return customer
 
 

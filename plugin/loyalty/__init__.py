@@ -9,9 +9,9 @@ redemptions, expiry, the owner's pages and the widget.
 
 from __future__ import annotations
 
-from .. import journey, orders
+from .. import journey, orders, reviews
 from ..core import limits, signals
-from . import earning, ledger
+from . import bonuses, earning, ledger
 from .models import EntryKind
 
 #: The most points one award may give (far beyond any real bonus; stops a typo's extra zeros).
@@ -21,9 +21,11 @@ MAX_KEY = 200
 
 
 def install() -> None:
-    """Let the orders' payments and reversals move points (once, however many apps mount JourneyKit)."""
+    """Let payments, reversals, sign-ups and review publications move points (once, however many apps mount JourneyKit)."""
     for handlers, handler in ((orders.purchase_handlers, earning.on_purchase),
-                              (orders.reversal_handlers, earning.on_reversal)):
+                              (orders.reversal_handlers, earning.on_reversal),
+                              (journey.signup_handlers, bonuses.on_signup),
+                              (reviews.publication_handlers, bonuses.on_review_publication)):
         if handler not in handlers:
             handlers.append(handler)
 

@@ -108,6 +108,13 @@ def total_from(customer_id: int, source: tuple[str, str], kind: EntryKind) -> in
     ) or 0)
 
 
+def count_from(customer_id: int, source: tuple[str, str]) -> int:
+    """How many of the customer's entries came from ``source`` (to key the next one)."""
+    return session().scalar(sa.select(sa.func.count()).select_from(PointsEntry).where(
+        PointsEntry.customer_id == customer_id, PointsEntry.source_type == source[0],
+        PointsEntry.source_id == source[1])) or 0
+
+
 def history(customer_id: int, *, limit: int | None = 20) -> list[dict[str, Any]]:
     """The customer's latest entries (all with ``limit=None``), newest first, each with what it says to the shopper."""
     entries = session().scalars(sa.select(PointsEntry).where(PointsEntry.customer_id == customer_id)

@@ -4,13 +4,14 @@ review requests after a purchase, the Google feed, CSV export and import.
 
 A review is verified by a paid order of the product (asked of the orders
 capability), and its publication takes the author to advocacy (logged in the
-journey).  The names below are the reviews' public functions: the other
+journey); other capabilities react to a review going on or off the
+storefront through :data:`publication_handlers`.  The names below are the reviews' public functions: the other
 capabilities use these and nothing else of this package.
 """
 
 from __future__ import annotations
 
-from .lifecycle import get, publish, rating
+from .lifecycle import get, publication_handlers, publish, rating
 from .listing import published_page
 from .models import ReviewStatus
 from .photo_storage import PhotoStorage
@@ -25,6 +26,7 @@ __all__ = [
     "publish",
     "published_page",
     "personal_data",
+    "publication_handlers",
     "rating",
     "review_rate",
     "top_rated_products",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app
@@ -86,13 +86,22 @@ def reject(review: Review, reason: RejectionReason) -> None:
     review.rejection_reason = reason
 
 
+#: Called as ``handler(review, published)`` inside the transaction in which a review goes on the storefront
+#: (``True``) or comes off it (``False``); loyalty gives and takes back its bonus here.
+publication_handlers: list[Callable[[Review, bool], None]] = []
+
+
 def _set_status(review: Review, status: ReviewStatus) -> None:
     was_counted = review.status is ReviewStatus.PUBLISHED
+    review.status = status
     if was_counted and status is not ReviewStatus.PUBLISHED:
         _count(review.product_id, review.rating, -1)
     elif status is ReviewStatus.PUBLISHED and not was_counted:
         _count(review.product_id, review.rating, +1)
-    review.status = status
+    else:
+        return
+    for handler in publication_handlers:
+        handler(review, not was_counted)
 
 
 def _count(product_id: str, rating: int, step: int) -> None:
