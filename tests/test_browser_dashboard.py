@@ -43,7 +43,7 @@ def test_the_owner_sees_the_funnel_and_what_the_widgets_do(page, dashboard_url):
     expect(lift.get_by_role("row", name=HOSTILE_WIDGET)).to_contain_text("Not enough data yet")
     expect(lift.get_by_role("img", name="Lift per widget in percentage points:")).to_be_visible()
     expect(page.locator("#sales")).to_contain_text("460.00 USD")
-    expect(page.locator("#loyalty")).to_contain_text("Loyalty is not set up yet")
+    expect(page.locator('#loyalty [data-figure="outstanding"] b')).to_have_text("5,460")
     assert dialogs == [] and page.locator("main script, main img").count() == 0  # the shoppers' markup stayed text
     screenshot(page, "dashboard.png")
 

@@ -80,7 +80,9 @@ def test_the_owner_reads_the_months_figures(seeded):
     assert "reviews 24 16 16 67%" in text["first-widget"] and f"{HOSTILE_WIDGET} 1 0 0 0%" in text["first-widget"]
     assert "4.5 sku-1 (2 reviews)" in text["products"]
     assert text["pending-title"] == "Reviews waiting (1)" and "2 ★ Review 2 · sku-1 · Buyer 2" in text["pending"]
-    assert "Loyalty is not set up yet" in text["loyalty"]
+    # 460 USD of orders at 1 point per dollar, 5,000 JPY at 1 per yen; 19 buyers, all signed in
+    assert "Points outstanding 5,460 Members with points 19 Earned this period 19" in text["loyalty"]
+    assert "Purchase +5,460" in text["loyalty"]
 
 
 def test_shoppers_text_is_escaped_everywhere(seeded):

@@ -13,6 +13,7 @@ from .. import journey, orders, reviews
 from ..core import limits, signals
 from . import bonuses, earning, ledger
 from .models import EntryKind
+from .reports import summary  # and loyalty's Prometheus families
 
 #: The most points one award may give (far beyond any real bonus; stops a typo's extra zeros).
 MAX_AWARD = 1_000_000_000
@@ -66,4 +67,4 @@ class Loyalty:
         return balance
 
 
-__all__ = ["MAX_AWARD", "MAX_KEY", "EntryKind", "Loyalty", "install", "personal_data"]
+__all__ = ["MAX_AWARD", "MAX_KEY", "EntryKind", "Loyalty", "install", "personal_data", "summary"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from .. import journey
+from .. import journey, loyalty
 from ..core import openapi
 from ..core.admin_access import admin_required
 from ..core.db import utcnow
@@ -162,6 +162,24 @@ def sales() -> dict[str, Any]:
     return {**echo, **summary(*moments(start, end))}
 
 
+@openapi.documented(
+    query=_PERIOD,
+    response=_answer(
+        members={"type": "integer", "description": "Customers with a points balance."},
+        outstanding_points={"type": "integer", "description": "Points customers hold and may spend: the liability."},
+        negative_points={"type": "integer", "description": "Points owed by customers whose refunds took more than they had."},
+        earning_members={"type": "integer", "description": "Customers who earned points in the period."},
+        posted={"type": "object", "additionalProperties": {"type": "integer"},
+                "description": "Net points posted in the period, by kind of entry (spent and taken back are negative)."},
+    ),
+)
+@admin_required
+def loyalty_summary() -> dict[str, Any]:
+    """The loyalty program: balances now (the liability in points) and the points posted in the period by kind."""
+    start, end, echo = _period()
+    return {**echo, **loyalty.summary(*moments(start, end))}
+
+
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/admin/metrics/stages", view_func=stages, methods=["GET"], endpoint="metrics_stages")
     bp.add_url_rule("/admin/metrics/cohorts", view_func=cohorts, methods=["GET"], endpoint="metrics_cohorts")
@@ -169,3 +187,4 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/admin/metrics/lift", view_func=lift, methods=["GET"], endpoint="metrics_lift")
     bp.add_url_rule("/admin/metrics/sales", view_func=sales, methods=["GET"], endpoint="metrics_sales")
     bp.add_url_rule("/admin/metrics/breakdown", view_func=breakdown, methods=["GET"], endpoint="metrics_breakdown")
+    bp.add_url_rule("/admin/loyalty/summary", view_func=loyalty_summary, methods=["GET"], endpoint="loyalty_summary")

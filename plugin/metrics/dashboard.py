@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import render_template, request
 
-from .. import journey, orders, reviews
+from .. import journey, loyalty, orders, reviews
 from ..core.admin_access import admin_required
 from ..core.db import utcnow
 from ..core.figures import moments
@@ -132,6 +132,7 @@ def gather(days: int, *, today: dt.date | None = None) -> dict[str, Any]:
         "top_products": reviews.top_rated_products(TOP),
         "reviews": reviews.waiting(),
         "orders": orders.latest_orders(TOP),
+        "loyalty": loyalty.summary(*moments(start, end)),
     }
 
 
