@@ -118,6 +118,11 @@ def _points(extra: Data) -> Data:
     }
 
 
+def _expiring(extra: Data) -> Data:
+    return {"customer": customer(extra.get("customer")), "points": extra["points"],
+            "expires_at": _value(extra["expires_at"])}
+
+
 def _referral(extra: Data) -> Data:
     return {"code": extra["code"], "order": order(extra["order"])}
 
@@ -131,6 +136,7 @@ EVENTS: dict[NamedSignal, tuple[str, Callable[[Data], Data]]] = {
     signals.review_published: ("review.published", _review),
     signals.review_request_due: ("review_request.due", _review_request),
     signals.points_changed: ("points.changed", _points),
+    signals.points_expiring: ("points.expiring", _expiring),
     signals.referral_converted: ("referral.converted", _referral),
 }
 #: Every event type an endpoint may subscribe to.

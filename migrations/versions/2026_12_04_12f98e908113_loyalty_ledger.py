@@ -24,10 +24,15 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('balance', sa.BigInteger(), nullable=False),
     sa.Column('earned', sa.BigInteger(), nullable=False),
+    sa.Column('last_activity_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
+    sa.Column('warned_of_expiry_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['journeykit_customers.id'], name=op.f('fk_journeykit_points_balances_customer_id_journeykit_customers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_journeykit_points_balances'))
     )
+    with op.batch_alter_table('journeykit_points_balances', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_journeykit_points_balances_last_activity_at'), ['last_activity_at'], unique=False)
+
     op.create_table('journeykit_points_entries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),

@@ -32,6 +32,10 @@ POINTS_PER_UNIT = 1
 #: Bonus points for a new customer of the shop, and for a published review (0: off until the owner turns them on).
 POINTS_SIGNUP = 0
 POINTS_REVIEW = 0
+#: Days without earning or spending after which a customer's points expire (0: never), and how many days
+#: before that ``points_expiring`` warns them.
+POINTS_EXPIRE_AFTER_DAYS = 0
+POINTS_EXPIRY_WARNING_DAYS = 14
 #: Whether a refund of points already spent may take a balance below zero (else the shortfall is written off).
 LOYALTY_ALLOW_NEGATIVE = False
 #: How long a customer token stays valid, in seconds.
@@ -112,6 +116,8 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_LOYALTY_ALLOW_NEGATIVE": LOYALTY_ALLOW_NEGATIVE,
     "JOURNEYKIT_POINTS_SIGNUP": POINTS_SIGNUP,
     "JOURNEYKIT_POINTS_REVIEW": POINTS_REVIEW,
+    "JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS": POINTS_EXPIRE_AFTER_DAYS,
+    "JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS": POINTS_EXPIRY_WARNING_DAYS,
     "JOURNEYKIT_CUSTOMER_TOKEN_MAX_AGE": CUSTOMER_TOKEN_MAX_AGE,
     "JOURNEYKIT_MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
     "JOURNEYKIT_VISITOR_COOKIE": VISITOR_COOKIE,
@@ -150,6 +156,10 @@ def apply_defaults(app: Flask) -> None:
     for bonus in ("JOURNEYKIT_POINTS_SIGNUP", "JOURNEYKIT_POINTS_REVIEW"):
         if not _whole_points(app.config[bonus]):
             raise ValueError(f"{bonus} must be a whole number of points from 0 to 1,000,000, not {app.config[bonus]!r}.")
+    for days in ("JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS", "JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS"):
+        value = app.config[days]
+        if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3650):
+            raise ValueError(f"{days} must be a whole number of days from 0 to 3650, not {value!r}.")
     after_response = app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]
     if not isinstance(after_response, bool):
         raise ValueError(f"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE must be True or False, not {after_response!r}.")

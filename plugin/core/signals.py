@@ -17,6 +17,7 @@ from .db import session
 __all__ = [
     "commit",
     "points_changed",
+    "points_expiring",
     "purchase_recorded",
     "queue",
     "queue_listeners",
@@ -50,6 +51,9 @@ review_published = _signals.signal("review-published")
 review_request_due = _signals.signal("review-request-due")
 #: A loyalty balance changed. Keyword arguments: ``customer_id``, ``delta``, ``balance``.
 points_changed = _signals.signal("points-changed")
+#: ``points_expiring(app, customer_id=…, customer=…, points=…, expires_at=…)``: a customer's points expire soon
+#: unless they earn or spend (sent once per expiry by ``flask journeykit loyalty expire``).
+points_expiring = _signals.signal("points-expiring")
 #: A referred friend's purchase counted for the referrer. Keyword arguments: ``code``, ``order``.
 referral_converted = _signals.signal("referral-converted")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from . import ledger
+from ..core.signals import commit
+from . import expiry, ledger
 
 loyalty_group = AppGroup("loyalty", help="Loyalty points: the ledger and its balances.")
 
@@ -19,3 +20,11 @@ def check_command() -> None:
     if drifted:
         raise SystemExit(1)
     click.echo("Every balance equals the sum of its entries.")
+
+
+@loyalty_group.command("expire")
+def expire_command() -> None:
+    """Warn customers whose points expire soon, and expire those due (daily; safe to run twice or in two places)."""
+    done = expiry.run()
+    commit()
+    click.echo(f"Warned {done['warned']} customer(s); expired the points of {done['expired']}.")

@@ -40,6 +40,11 @@ WORDS = {
 }
 
 
+#: The entries that are the customer's own doing: earning and spending keep their points from expiring.
+ACTIVITY = frozenset({EntryKind.PURCHASE, EntryKind.AWARD, EntryKind.REVIEW, EntryKind.SIGNUP, EntryKind.BIRTHDAY,
+                      EntryKind.REFERRAL, EntryKind.REDEMPTION, EntryKind.IMPORT})
+
+
 def post(
     customer: Customer,
     points: int,
@@ -72,6 +77,8 @@ def post(
     row.balance += points
     if points > 0 and kind is not EntryKind.WRITE_OFF:
         row.earned += points
+    if kind in ACTIVITY:
+        row.last_activity_at = max(now, row.last_activity_at or now)
     row.updated_at = utcnow()
     session().flush()
     signals.queue(signals.points_changed, customer_id=customer.shop_customer_id, customer=customer, delta=points,

@@ -82,4 +82,9 @@ class PointsBalance(Base):
     balance: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     #: Every point ever earned (positive entries but write-offs), for tiers and the owner's figures.
     earned: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: The customer's last earning or spending (refunds and corrections are not theirs): points expire after
+    #: ``JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS`` without any.
+    last_activity_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: The expiry the customer was last warned of (``points_expiring``), so a warning goes out once.
+    warned_of_expiry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
