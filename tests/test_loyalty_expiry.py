@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from journeykit import signals
 from journeykit.core.db import utcnow
 from journeykit.loyalty import EntryKind, expiry
-from journeykit.loyalty.ledger import check, post
+from journeykit.loyalty.ledger import check
+from journeykit.loyalty.spending import spend
 from journeykit.models import Customer, PointsEntry
 
 from .conftest import SERVER_BACKENDS
@@ -83,7 +84,7 @@ def test_earning_or_spending_keeps_points_alive_but_a_refund_does_not(shop_facto
         journey.loyalty.award("c-2", 10, "Welcome", key="welcome")
         db_session = app.extensions["sqlalchemy"].session
         customer = db_session.scalars(sa.select(Customer).where(Customer.shop_customer_id == "c-2")).one()
-        post(customer, -5, EntryKind.REDEMPTION, key="spent", spend=True, at=utcnow() + dt.timedelta(days=300))
+        spend(customer, 5, EntryKind.REDEMPTION, key="spent", at=utcnow() + dt.timedelta(days=300))
         db_session.commit()
     assert _run(app, 366) == {"warned": 0, "expired": 0}  # spent 300 days in: alive until day 665
     assert _run(app, 666) == {"warned": 0, "expired": 1}

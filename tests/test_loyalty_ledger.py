@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from journeykit import JourneyKitError
 from journeykit.loyalty import MAX_AWARD, EntryKind
-from journeykit.loyalty.ledger import check, post
+from journeykit.loyalty.ledger import check
+from journeykit.loyalty.spending import spend
 from journeykit.models import Customer, PointsBalance, PointsEntry
 
 from .conftest import SERVER_BACKENDS, make_shop
@@ -99,7 +100,7 @@ def _spend(app, customer: str, points: int, key: str) -> None:
     with app.app_context():
         found = db_session.scalars(sa.select(Customer).where(Customer.shop_customer_id == customer)).one()
         try:
-            post(found, -points, EntryKind.REDEMPTION, key=key, spend=True)
+            spend(found, points, EntryKind.REDEMPTION, key=key)
         except JourneyKitError:
             db_session.rollback()
             raise
@@ -125,6 +126,24 @@ def test_points_already_spent_are_written_off_unless_the_owner_allows_a_negative
         assert _balance(app, journey) == 0
     with app.app_context():
         assert check() == []
+
+
+def test_an_open_dispute_holds_the_orders_points_until_it_closes(app, client, journey, shopper, stripe_events,
+                                                                deliver_stripe_event):
+    first, second = (stripe_events.checkout_completed(customer_id="c-1", amount_total=amount) for amount in (5000, 3000))
+    deliver_stripe_event(first)
+    deliver_stripe_event(second)
+    deliver_stripe_event(stripe_events.charge_refunded(second, amount_refunded=1000))  # 30 earned, 10 taken back
+    deliver_stripe_event(stripe_events.dispute(second))  # opened: its 20 are held
+    mine = client.get(f"{API}/me/loyalty", headers=shopper("c-1")).json
+    assert (mine["balance"], mine["spendable"]) == (70, 50)
+    with pytest.raises(JourneyKitError, match="Not enough points: 50 available, 51 asked"):
+        _spend(app, "c-1", 51, "too-much")
+    _spend(app, "c-1", 50, "all-there-is")
+    deliver_stripe_event(stripe_events.dispute(second, status="won", closed=True))  # released
+    assert client.get(f"{API}/me/loyalty", headers=shopper("c-1")).json["spendable"] == 20
+    _spend(app, "c-1", 20, "the-rest")
+    assert _balance(app, journey) == 0
 
 
 def test_a_spend_beyond_the_balance_is_refused_and_changes_nothing(app, db, journey):
@@ -166,7 +185,7 @@ def test_the_shopper_reads_balance_tier_and_history_in_words(app, client, journe
     with app.app_context():
         journey.loyalty.award("c-1", 5, "Followed us on Mastodon", key="mastodon")
     mine = client.get(f"{API}/me/loyalty", headers=shopper("c-1")).json
-    assert (mine["balance"], mine["tier"]) == (25, "member")
+    assert (mine["balance"], mine["spendable"], mine["tier"]) == (25, 25, "member")
     assert [(entry["points"], entry["kind"], entry["description"]) for entry in mine["history"]] == [
         (5, "award", "Followed us on Mastodon"),
         (-10, "reversal", "Taken back: part of an order was refunded"),

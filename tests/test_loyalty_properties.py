@@ -1,4 +1,4 @@
-"""Any story of awards, purchases, refunds (any order, repeated), lost disputes and spends keeps the ledger exact.
+"""Any story of awards, purchases, refunds (any order, repeated), disputes and spends keeps the ledger exact.
 
 Hypothesis writes the stories; each runs through Stripe's real webhook and
 JourneyKit's public calls, and after every step the balance equals the sum
@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from journeykit import JourneyKitError
 from journeykit.loyalty import EntryKind
-from journeykit.loyalty.ledger import check, post
+from journeykit.loyalty.ledger import check
+from journeykit.loyalty.spending import held, spend
 from journeykit.models import Customer, PointsEntry
 from journeykit.testing import StripeEvents, deliver
 
@@ -28,6 +29,8 @@ step = st.one_of(
     st.tuples(st.just("award"), st.integers(0, 3), st.integers(1, 100)),
     st.tuples(st.just("buy"), st.integers(0, ORDERS - 1), st.integers(0, 10_000)),
     st.tuples(st.just("refund"), st.integers(0, ORDERS - 1), st.floats(0, 1)),
+    st.tuples(st.just("open_dispute"), st.integers(0, ORDERS - 1), st.just(0)),
+    st.tuples(st.just("win_dispute"), st.integers(0, ORDERS - 1), st.just(0)),
     st.tuples(st.just("lose_dispute"), st.integers(0, ORDERS - 1), st.just(0)),
     st.tuples(st.just("spend"), st.integers(1, 40), st.just(0)),
 )
@@ -44,6 +47,7 @@ class Story:
         self.purchases = [self.stripe.checkout_completed(customer_id=self.customer, amount_total=amount)
                           for amount in self.amounts]
         self.reversed = [0] * ORDERS
+        self.closed: list[str | None] = [None] * ORDERS  # a closed dispute is final: the orders ignore later ones
         self.spends = itertools.count()
 
     def tell(self, kind: str, which: int, value: float) -> None:
@@ -65,8 +69,16 @@ class Story:
         self._deliver(self.stripe.charge_refunded(self.purchases[order], amount_refunded=amount))
 
     def lose_dispute(self, order: int, _: int) -> None:
-        self.reversed[order] = self.amounts[order]
+        if self.closed[order] is None:
+            self.closed[order], self.reversed[order] = "lost", self.amounts[order]
         self._deliver(self.stripe.dispute(self.purchases[order], status="lost", closed=True))
+
+    def open_dispute(self, order: int, _: int) -> None:
+        self._deliver(self.stripe.dispute(self.purchases[order]))
+
+    def win_dispute(self, order: int, _: int) -> None:
+        self.closed[order] = self.closed[order] or "won"
+        self._deliver(self.stripe.dispute(self.purchases[order], status="won", closed=True))
 
     def spend(self, points: int, _: int) -> None:
         db_session = self.app.extensions["sqlalchemy"].session
@@ -74,11 +86,15 @@ class Story:
             found = db_session.scalars(sa.select(Customer).where(Customer.shop_customer_id == self.customer)).first()
             if found is None:
                 return
+            may_spend = self.journey.loyalty.balance(self.customer) - held(found)
             try:
-                post(found, -points, EntryKind.REDEMPTION, key=f"spend-{next(self.spends)}", spend=True)
+                spend(found, points, EntryKind.REDEMPTION, key=f"spend-{next(self.spends)}")
                 db_session.commit()
             except JourneyKitError:
                 db_session.rollback()  # not enough points: refused, nothing written
+                assert points > may_spend
+            else:
+                assert points <= may_spend  # never what the customer does not have, nor what a dispute holds
 
     def entries(self) -> list[tuple[int, str, str | None]]:
         with self.app.app_context():
@@ -107,6 +123,7 @@ class Story:
 @example(story=[("buy", 0, 0), ("spend", 5, 0), ("refund", 0, 1.0)])  # spent, then all refunded: written off
 @example(story=[("refund", 1, 0.5), ("buy", 1, 0), ("lose_dispute", 1, 0), ("refund", 1, 0.2)])  # any arrival order
 @example(story=[("award", 0, 30), ("award", 0, 30), ("buy", 2, 0), ("spend", 40, 0), ("lose_dispute", 2, 0)])
+@example(story=[("buy", 0, 0), ("open_dispute", 0, 0), ("spend", 5, 0), ("win_dispute", 0, 0), ("spend", 5, 0)])
 def test_any_story_keeps_the_ledger_exact_and_never_overspends(app, journey, story):
     told = Story(app, journey)
     for kind, which, value in story:

@@ -11,7 +11,7 @@ from .. import journey
 from ..core import openapi
 from ..core.errors import Unauthorized
 from ..core.signals import commit
-from . import ledger
+from . import ledger, spending
 
 #: Until tiers are built every customer is a member.
 MEMBER = "member"
@@ -30,6 +30,8 @@ class LoyaltySchema(Schema):
     """``GET /api/v1/me/loyalty``."""
 
     balance = fields.Integer(required=True)
+    spendable = fields.Integer(required=True, metadata={
+        "description": "the balance less the points of orders under an open dispute (held until it closes)"})
     tier = fields.String(required=True)
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True,
                           metadata={"description": "the latest 20 changes, newest first"})
@@ -49,8 +51,9 @@ def me_loyalty() -> dict[str, Any]:
         )
     customer = journey.customer_for(shopper)
     commit()
-    return _loyalty_schema.dump({"balance": ledger.balance_of(customer.id), "tier": MEMBER,
-                                 "history": ledger.history(customer.id)})
+    balance = ledger.balance_of(customer.id)
+    return _loyalty_schema.dump({"balance": balance, "spendable": max(balance - spending.held(customer), 0),
+                                 "tier": MEMBER, "history": ledger.history(customer.id)})
 
 
 def register(bp: Blueprint) -> None:

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from ..core import dialects, signals
 from ..core.db import session, utcnow
 from ..core.dialects import insert_if_absent
-from ..core.errors import Conflict
 from .models import EntryKind, PointsBalance, PointsEntry
 
 if TYPE_CHECKING:
@@ -55,20 +54,16 @@ def post(
     source: tuple[str, str] | None = None,
     actor: str | None = None,
     at: dt.datetime | None = None,
-    spend: bool = False,
 ) -> PointsEntry | None:
     """Post one entry and move the balance with it; ``None`` (and nothing changes) if ``key`` was posted before.
 
-    ``spend`` refuses, with a 409 ``insufficient_points``, an entry that
-    would take the balance below zero.  The caller commits; the
+    Spending goes through :func:`journeykit.loyalty.spending.spend`, which
+    first checks what the customer may spend.  The caller commits; the
     ``points_changed`` signal goes out with the commit.
     """
     row = locked_balance(customer)
-    if session().scalar(sa.select(PointsEntry.id).where(PointsEntry.customer_id == customer.id,
-                                                        PointsEntry.key == key)) is not None:
+    if posted(customer.id, key) is not None:
         return None
-    if spend and row.balance + points < 0:
-        raise Conflict(f"Not enough points: {row.balance} available, {-points} asked.", error_code="insufficient_points")
     now = at or utcnow()
     entry = PointsEntry(customer_id=customer.id, points=points, kind=kind, description=description, key=key,
                         source_type=source[0] if source else None, source_id=source[1] if source else None,
@@ -99,6 +94,11 @@ def locked_balance(customer: Customer) -> PointsBalance:
                                                    "updated_at": utcnow()}, on=["customer_id"])
         row = session().scalars(query).one()
     return row
+
+
+def posted(customer_id: int, key: str) -> int | None:
+    """The id of the customer's entry with ``key``, if it was posted."""
+    return session().scalar(sa.select(PointsEntry.id).where(PointsEntry.customer_id == customer_id, PointsEntry.key == key))
 
 
 def balance_of(customer_id: int) -> int:

@@ -15,7 +15,7 @@ use these and nothing else of this package.
 from __future__ import annotations
 
 from .checkout import checkout_params
-from .lookup import awaiting_products, get, orders_of, paid_before, verifying_order
+from .lookup import awaiting_products, disputed_sessions, get, orders_of, paid_before, verifying_order
 from .purchases import (
     DEFERRED,
     IGNORED,
@@ -47,6 +47,7 @@ __all__ = [
     "awaiting_products",
     "bought_products",
     "checkout_params",
+    "disputed_sessions",
     "get",
     "hold_handlers",
     "latest_orders",

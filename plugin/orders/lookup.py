@@ -9,7 +9,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from ..core.db import session
-from .models import Order, OrderItem, OrderStatus
+from .models import DisputeStatus, Order, OrderItem, OrderStatus
 from .purchases import reversed_amount
 
 
@@ -47,3 +47,9 @@ def awaiting_products(limit: int) -> list[Order]:
 def orders_of(customer_id: int) -> list[Order]:
     """Every order of the customer with JourneyKit's row id ``customer_id``, oldest first."""
     return list(session().scalars(sa.select(Order).where(Order.customer_id == customer_id).order_by(Order.id)))
+
+
+def disputed_sessions(customer_id: int) -> list[str]:
+    """The Checkout Session ids of the customer's orders under an open dispute (their rewards are held)."""
+    return list(session().scalars(sa.select(Order.checkout_session_id).where(
+        Order.customer_id == customer_id, Order.dispute_status == DisputeStatus.OPEN)))
