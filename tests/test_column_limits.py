@@ -52,6 +52,7 @@ INTERNAL = {
     "journeykit_points_entries.source_type": "order or award",
     "journeykit_points_entries.source_id": "Stripe's session id or an award's key, each refused over 200 characters",
     "journeykit_points_entries.actor": "not written yet: the owner's adjustments come with the loyalty pages",
+    "journeykit_points_balances.tier": "a tier name of JOURNEYKIT_LOYALTY_TIERS, refused over 40 characters at start",
 }
 
 

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
-
-from journeykit.models import Customer, PointsEntry
 
 from .conftest import ADMIN_KEY, make_shop
+from .loyalty_helpers import entries
 
 API = "/journeykit/api/v1"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
-def _kinds(app, customer: str = "c-1") -> list[tuple[int, str]]:
-    with app.app_context():
-        rows = app.extensions["sqlalchemy"].session.execute(
-            sa.select(PointsEntry.points, PointsEntry.kind).join(Customer, Customer.id == PointsEntry.customer_id)
-            .where(Customer.shop_customer_id == customer).order_by(PointsEntry.id)).all()
-    return [(points, kind.value) for points, kind in rows]
-
-
 def test_no_bonus_is_given_until_the_owner_turns_it_on(app, client, shopper, admin_headers):
     review = client.post(f"{API}/products/sku-1/reviews", json={"rating": 5, "body": "Lovely."}, headers=shopper("c-1"))
     client.post(f"{API}/admin/reviews/{review.json['id']}/publish", headers=admin_headers)
-    assert _kinds(app) == []
+    assert entries(app) == []
 
 
 def test_a_new_customer_gets_the_welcome_bonus_once(shop_factory, shopper_token):
@@ -34,26 +24,26 @@ def test_a_new_customer_gets_the_welcome_bonus_once(shop_factory, shopper_token)
         mine = client.get(f"{API}/me/loyalty", headers=shopper_token(app, journey, "c-1")).json
         assert mine["balance"] == 100
     assert mine["history"][0]["description"] == "Welcome points"
-    assert _kinds(app) == [(100, "signup")]
+    assert entries(app) == [(100, "signup")]
 
 
 def test_a_reviews_bonus_is_held_while_it_is_published(shop_factory, shopper_token):
     app, _, journey = shop_factory({"JOURNEYKIT_POINTS_REVIEW": 20})
     client, headers = app.test_client(), shopper_token(app, journey, "c-1")
     review_id = client.post(f"{API}/products/sku-1/reviews", json={"rating": 5, "body": "Lovely."}, headers=headers).json["id"]
-    assert _kinds(app) == []  # waiting for moderation earns nothing
+    assert entries(app) == []  # waiting for moderation earns nothing
     admin = f"{API}/admin/reviews/{review_id}"
     for _ in range(2):  # publishing twice gives the bonus once
         assert client.post(f"{admin}/publish", headers=ADMIN).status_code == 200
-    assert _kinds(app) == [(20, "review")]
+    assert entries(app) == [(20, "review")]
     app.config["JOURNEYKIT_POINTS_REVIEW"] = 50  # the rule changes: what goes back is what was given
     assert client.post(f"{admin}/reject", json={"reason": "spam"}, headers=ADMIN).status_code == 200
-    assert _kinds(app) == [(20, "review"), (-20, "review")]
+    assert entries(app) == [(20, "review"), (-20, "review")]
     assert client.post(f"{admin}/publish", headers=ADMIN).status_code == 200  # the owner changes their mind
-    assert _kinds(app) == [(20, "review"), (-20, "review"), (50, "review")]
+    assert entries(app) == [(20, "review"), (-20, "review"), (50, "review")]
     edited = client.post(f"{API}/products/sku-1/reviews", json={"rating": 4, "body": "Still lovely."}, headers=headers)
     assert edited.status_code in (200, 201) and edited.json["status"] == "pending"  # an edit goes back to moderation
-    assert _kinds(app)[-1] == (-50, "review")
+    assert entries(app)[-1] == (-50, "review")
     assert client.get(f"{API}/me/loyalty", headers=headers).json["balance"] == 0
 
 

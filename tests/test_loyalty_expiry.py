@@ -13,19 +13,12 @@ from journeykit.core.db import utcnow
 from journeykit.loyalty import EntryKind, expiry
 from journeykit.loyalty.ledger import check
 from journeykit.loyalty.spending import spend
-from journeykit.models import Customer, PointsEntry
+from journeykit.models import Customer
 
 from .conftest import SERVER_BACKENDS
+from .loyalty_helpers import entries
 
 YEAR = {"JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS": 365, "JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS": 14}
-
-
-def _kinds(app, customer: str = "c-1") -> list[tuple[int, str]]:
-    with app.app_context():
-        rows = app.extensions["sqlalchemy"].session.execute(
-            sa.select(PointsEntry.points, PointsEntry.kind).join(Customer, Customer.id == PointsEntry.customer_id)
-            .where(Customer.shop_customer_id == customer).order_by(PointsEntry.id)).all()
-    return [(points, kind.value) for points, kind in rows]
 
 
 def _run(app, days_from_now: float) -> dict[str, int]:
@@ -50,7 +43,7 @@ def test_points_never_expire_unless_the_owner_says_so(app, journey):
     with app.app_context():
         journey.loyalty.award("c-1", 40, "Welcome", key="welcome")
     assert _run(app, 10_000) == {"warned": 0, "expired": 0}
-    assert _kinds(app) == [(40, "award")]
+    assert entries(app) == [(40, "award")]
 
 
 def test_a_customer_is_warned_once_then_their_points_expire_once(shop_factory, warnings):
@@ -65,7 +58,7 @@ def test_a_customer_is_warned_once_then_their_points_expire_once(shop_factory, w
     assert dt.timedelta(days=364) < warning["expires_at"] - utcnow() <= dt.timedelta(days=365)
     assert _run(app, 366) == {"warned": 0, "expired": 1}
     assert _run(app, 367) == {"warned": 0, "expired": 0}
-    assert _kinds(app) == [(40, "award"), (-40, "expiry")]
+    assert entries(app) == [(40, "award"), (-40, "expiry")]
     with app.app_context():
         assert journey.loyalty.balance("c-1") == 0 and check() == []
 
@@ -79,7 +72,7 @@ def test_earning_or_spending_keeps_points_alive_but_a_refund_does_not(shop_facto
     assert deliver(client, purchase, secret="whsec_test_secret").status_code == 200
     assert deliver(client, stripe_events.charge_refunded(purchase, amount_refunded=1000), secret="whsec_test_secret").status_code == 200
     assert _run(app, 366) == {"warned": 0, "expired": 1}  # the refund was no activity of the customer's
-    assert _kinds(app)[-1] == (-40, "expiry")
+    assert entries(app)[-1] == (-40, "expiry")
     with app.app_context():
         journey.loyalty.award("c-2", 10, "Welcome", key="welcome")
         db_session = app.extensions["sqlalchemy"].session

@@ -14,17 +14,9 @@ from journeykit.loyalty.spending import spend
 from journeykit.models import Customer, PointsBalance, PointsEntry
 
 from .conftest import SERVER_BACKENDS, make_shop
+from .loyalty_helpers import entries
 
 API = "/journeykit/api/v1"
-
-
-def _entries(app, customer: str = "c-1") -> list[tuple[int, str]]:
-    """The customer's entries, oldest first: (points, kind)."""
-    with app.app_context():
-        rows = app.extensions["sqlalchemy"].session.execute(
-            sa.select(PointsEntry.points, PointsEntry.kind).join(Customer, Customer.id == PointsEntry.customer_id)
-            .where(Customer.shop_customer_id == customer).order_by(PointsEntry.id)).all()
-    return [(points, kind.value) for points, kind in rows]
 
 
 def _count(app, model) -> int:
@@ -42,7 +34,7 @@ def test_a_paid_order_earns_points_per_major_unit_rounded_down_in_every_currency
     for amount, currency in ((2599, "usd"), (500, "jpy"), (12345, "kwd")):
         deliver_stripe_event(stripe_events.checkout_completed(customer_id="c-1", amount_total=amount, currency=currency))
     # 25.99 USD → 25; 500 JPY (no minor unit) → 500; 12.345 KWD (three decimals) → 12
-    assert _entries(app) == [(25, "purchase"), (500, "purchase"), (12, "purchase")]
+    assert entries(app) == [(25, "purchase"), (500, "purchase"), (12, "purchase")]
     assert _balance(app, journey) == 537
 
 
@@ -54,7 +46,7 @@ def test_a_rate_per_currency_earns_nothing_in_a_currency_it_leaves_out(shop_fact
     for currency in ("eur", "usd"):
         event = stripe_events.checkout_completed(customer_id="c-1", amount_total=1000, currency=currency)
         assert deliver(client, event, secret="whsec_test_secret").status_code == 200
-    assert _entries(app) == [(30, "purchase")]
+    assert entries(app) == [(30, "purchase")]
 
 
 @pytest.mark.parametrize("rate", [-1, 1.5, True, "1", {"EUR": 1}, {"eur": -2}, {"euro": 1}, 10**7])
@@ -79,10 +71,10 @@ def test_refunds_take_back_in_proportion_at_the_rate_earned_whatever_their_order
     deliver_stripe_event(second)  # 10.00 of 25.00 refunded: floor(25 × 1000 / 2500) = 10
     deliver_stripe_event(first)  # an older, smaller cumulative figure arriving late changes nothing
     deliver_stripe_event(second)  # Stripe's retry
-    assert _entries(app) == [(25, "purchase"), (-10, "reversal")]
+    assert entries(app) == [(25, "purchase"), (-10, "reversal")]
     deliver_stripe_event(stripe_events.charge_refunded(purchase, amount_refunded=2499))  # floor(24.99) = 24: 14 more
     deliver_stripe_event(stripe_events.charge_refunded(purchase, amount_refunded=2500))  # all of it: the last one
-    assert _entries(app) == [(25, "purchase"), (-10, "reversal"), (-14, "reversal"), (-1, "reversal")]
+    assert entries(app) == [(25, "purchase"), (-10, "reversal"), (-14, "reversal"), (-1, "reversal")]
     assert _balance(app, journey) == 0
 
 
@@ -91,7 +83,7 @@ def test_a_lost_dispute_takes_back_every_point_of_the_order(app, db, journey, st
     deliver_stripe_event(purchase)
     deliver_stripe_event(stripe_events.charge_refunded(purchase, amount_refunded=1000))
     deliver_stripe_event(stripe_events.dispute(purchase, status="lost", closed=True))
-    assert _entries(app) == [(40, "purchase"), (-10, "reversal"), (-30, "reversal")]
+    assert entries(app) == [(40, "purchase"), (-10, "reversal"), (-30, "reversal")]
 
 
 def _spend(app, customer: str, points: int, key: str) -> None:
@@ -119,10 +111,10 @@ def test_points_already_spent_are_written_off_unless_the_owner_allows_a_negative
     _spend(app, "c-1", 45, "spent")
     deliver(client, stripe_events.charge_refunded(purchase, amount_refunded=5000), secret="whsec_test_secret")
     if allow_negative:
-        assert _entries(app) == [(50, "purchase"), (-45, "redemption"), (-50, "reversal")]
+        assert entries(app) == [(50, "purchase"), (-45, "redemption"), (-50, "reversal")]
         assert _balance(app, journey) == -45
     else:  # the 45 spent cannot come back: written off, where the owner sees it
-        assert _entries(app) == [(50, "purchase"), (-45, "redemption"), (-50, "reversal"), (45, "write_off")]
+        assert entries(app) == [(50, "purchase"), (-45, "redemption"), (-50, "reversal"), (45, "write_off")]
         assert _balance(app, journey) == 0
     with app.app_context():
         assert check() == []
@@ -151,7 +143,7 @@ def test_a_spend_beyond_the_balance_is_refused_and_changes_nothing(app, db, jour
         journey.loyalty.award("c-1", 30, "Welcome", key="welcome")
     with pytest.raises(JourneyKitError, match="Not enough points"):
         _spend(app, "c-1", 31, "too-much")
-    assert _entries(app) == [(30, "award")] and _balance(app, journey) == 30
+    assert entries(app) == [(30, "award")] and _balance(app, journey) == 30
 
 
 def test_an_award_is_idempotent_by_key_and_returns_the_balance(app, db, journey):
@@ -160,7 +152,7 @@ def test_an_award_is_idempotent_by_key_and_returns_the_balance(app, db, journey)
         assert journey.loyalty.award("c-1", 50, "Joined the newsletter", key="newsletter") == 50
         assert journey.loyalty.award("c-1", 20, "Wrote a guide", key="guide-7") == 70
         assert journey.loyalty.balance("nobody-yet") == 0
-    assert _entries(app) == [(50, "award"), (20, "award")]
+    assert entries(app) == [(50, "award"), (20, "award")]
 
 
 @pytest.mark.parametrize("points", [0, -5, True, 1.5, "5", None, MAX_AWARD + 1])
@@ -224,7 +216,7 @@ def test_entries_are_never_changed_or_deleted(app, db, journey):
         with pytest.raises(JourneyKitError, match="append-only"):
             db.session.flush()
         db.session.rollback()
-    assert _entries(app) == [(40, "award")]
+    assert entries(app) == [(40, "award")]
 
 
 @pytest.mark.parametrize("backend", SERVER_BACKENDS, indirect=True)
@@ -262,7 +254,7 @@ def test_concurrent_awards_refunds_and_spends_of_one_customer_stay_exact(app, db
     assert failures == []
     with app.app_context():
         assert check() == []
-        kinds = [kind for _, kind in _entries(app)]
+        kinds = [kind for _, kind in entries(app)]
         assert kinds.count("award") == 3 and kinds.count("purchase") == 1
-        assert sum(points for points, kind in _entries(app) if kind == "reversal") == -100  # all refunded in the end
+        assert sum(points for points, kind in entries(app) if kind == "reversal") == -100  # all refunded in the end
         assert journey.loyalty.balance("c-1") >= 0

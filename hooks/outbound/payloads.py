@@ -123,6 +123,10 @@ def _expiring(extra: Data) -> Data:
             "expires_at": _value(extra["expires_at"])}
 
 
+def _tier(extra: Data) -> Data:
+    return {"customer": customer(extra.get("customer")), "old": extra["old"], "new": extra["new"]}
+
+
 def _referral(extra: Data) -> Data:
     return {"code": extra["code"], "order": order(extra["order"])}
 
@@ -137,6 +141,7 @@ EVENTS: dict[NamedSignal, tuple[str, Callable[[Data], Data]]] = {
     signals.review_request_due: ("review_request.due", _review_request),
     signals.points_changed: ("points.changed", _points),
     signals.points_expiring: ("points.expiring", _expiring),
+    signals.tier_changed: ("tier.changed", _tier),
     signals.referral_converted: ("referral.converted", _referral),
 }
 #: Every event type an endpoint may subscribe to.

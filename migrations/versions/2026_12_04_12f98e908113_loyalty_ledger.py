@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('balance', sa.BigInteger(), nullable=False),
     sa.Column('earned', sa.BigInteger(), nullable=False),
+    sa.Column('tier', sa.String(length=40), nullable=True),
     sa.Column('last_activity_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('warned_of_expiry_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),

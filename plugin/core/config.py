@@ -36,6 +36,10 @@ POINTS_REVIEW = 0
 #: before that ``points_expiring`` warns them.
 POINTS_EXPIRE_AFTER_DAYS = 0
 POINTS_EXPIRY_WARNING_DAYS = 14
+#: VIP tiers, lowest first: ``[{"name": "Silver", "points": 500, "bonus_percent": 10}, …]`` (none: everyone is a
+#: member), reached by the points earned over the trailing window of days.
+LOYALTY_TIERS: list[dict[str, Any]] = []
+LOYALTY_TIER_WINDOW_DAYS = 365
 #: Whether a refund of points already spent may take a balance below zero (else the shortfall is written off).
 LOYALTY_ALLOW_NEGATIVE = False
 #: How long a customer token stays valid, in seconds.
@@ -118,6 +122,8 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_POINTS_REVIEW": POINTS_REVIEW,
     "JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS": POINTS_EXPIRE_AFTER_DAYS,
     "JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS": POINTS_EXPIRY_WARNING_DAYS,
+    "JOURNEYKIT_LOYALTY_TIERS": LOYALTY_TIERS,
+    "JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS": LOYALTY_TIER_WINDOW_DAYS,
     "JOURNEYKIT_CUSTOMER_TOKEN_MAX_AGE": CUSTOMER_TOKEN_MAX_AGE,
     "JOURNEYKIT_MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
     "JOURNEYKIT_VISITOR_COOKIE": VISITOR_COOKIE,
@@ -156,10 +162,12 @@ def apply_defaults(app: Flask) -> None:
     for bonus in ("JOURNEYKIT_POINTS_SIGNUP", "JOURNEYKIT_POINTS_REVIEW"):
         if not _whole_points(app.config[bonus]):
             raise ValueError(f"{bonus} must be a whole number of points from 0 to 1,000,000, not {app.config[bonus]!r}.")
-    for days in ("JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS", "JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS"):
+    for days, least in (("JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS", 0), ("JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS", 0),
+                        ("JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS", 1)):
         value = app.config[days]
-        if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3650):
-            raise ValueError(f"{days} must be a whole number of days from 0 to 3650, not {value!r}.")
+        if not (isinstance(value, int) and not isinstance(value, bool) and least <= value <= 3650):
+            raise ValueError(f"{days} must be a whole number of days from {least} to 3650, not {value!r}.")
+    _check_tiers(app.config["JOURNEYKIT_LOYALTY_TIERS"])
     after_response = app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]
     if not isinstance(after_response, bool):
         raise ValueError(f"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE must be True or False, not {after_response!r}.")
@@ -177,6 +185,31 @@ def _check_points_per_unit(rate: Any) -> None:
     if not (_whole_points(rate) or per_currency):
         raise ValueError("JOURNEYKIT_POINTS_PER_UNIT must be a whole number from 0 to 1,000,000, or such a number per "
                          f"lower-case currency code ({{'eur': 1, 'jpy': 1}}), not {rate!r}.")
+
+
+def _check_tiers(tiers: Any) -> None:
+    """Named, with thresholds rising from the lowest, each with a whole bonus in percent."""
+    problem = None
+    if not isinstance(tiers, (list, tuple)):
+        problem = "a list"
+    else:
+        previous, names = 0, set()
+        for tier in tiers:
+            name = tier.get("name") if isinstance(tier, dict) else None
+            points, bonus = (tier.get("points"), tier.get("bonus_percent", 0)) if isinstance(tier, dict) else (None, None)
+            if not (isinstance(name, str) and 0 < len(name) <= 40 and name != "member" and name not in names):
+                problem = "tiers with distinct names of 1 to 40 characters (not 'member')"
+            elif not (_whole_points(points) and points > previous):
+                problem = "thresholds in points that rise from one tier to the next"
+            elif not (isinstance(bonus, int) and not isinstance(bonus, bool) and 0 <= bonus <= 1000):
+                problem = "a bonus_percent from 0 to 1000"
+            if problem:
+                break
+            previous = points
+            names.add(name)
+    if problem:
+        raise ValueError(f"JOURNEYKIT_LOYALTY_TIERS must be {problem}: e.g. "
+                         f'[{{"name": "Silver", "points": 500, "bonus_percent": 10}}], not {tiers!r}.')
 
 
 def as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:

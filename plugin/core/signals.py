@@ -28,6 +28,7 @@ __all__ = [
     "review_submitted",
     "rollback",
     "stage_changed",
+    "tier_changed",
 ]
 
 _signals = Namespace()
@@ -54,6 +55,8 @@ points_changed = _signals.signal("points-changed")
 #: ``points_expiring(app, customer_id=…, customer=…, points=…, expires_at=…)``: a customer's points expire soon
 #: unless they earn or spend (sent once per expiry by ``flask journeykit loyalty expire``).
 points_expiring = _signals.signal("points-expiring")
+#: ``tier_changed(app, customer_id=…, customer=…, old=…, new=…)``: a customer went up or down a VIP tier.
+tier_changed = _signals.signal("tier-changed")
 #: A referred friend's purchase counted for the referrer. Keyword arguments: ``code``, ``order``.
 referral_converted = _signals.signal("referral-converted")
 

@@ -3,15 +3,17 @@
 :mod:`.ledger` alone writes the points tables; :mod:`.earning` turns paid
 and reversed orders into entries through the orders' handlers, in the
 transaction that changes the order.  The shop's Python reaches it as
-``journey.loyalty`` (:class:`Loyalty`).  Still to come (issue 13): tiers,
-redemptions, expiry, the owner's pages and the widget.
+``journey.loyalty`` (:class:`Loyalty`).  Bonuses (:mod:`.bonuses`), VIP
+tiers (:mod:`.tiers`), holds and spending (:mod:`.spending`) and expiry
+(:mod:`.expiry`) build on the ledger.  Still to come (issue 13):
+redemptions into discount codes, the owner's per-customer pages and the widget.
 """
 
 from __future__ import annotations
 
 from .. import journey, orders, reviews
 from ..core import limits, signals
-from . import bonuses, earning, ledger
+from . import bonuses, earning, ledger, tiers
 from .models import EntryKind
 from .reports import summary  # and loyalty's Prometheus families
 
@@ -60,8 +62,8 @@ class Loyalty:
             if not isinstance(value, str) or not value.strip() or len(value.strip()) > most:
                 raise ValueError(f"{name} must be a text of 1 to {most} characters, not {value!r}")
         customer = journey.ensure_customer(str(customer_id))
-        ledger.post(customer, points, EntryKind.AWARD, key=f"award:{key.strip()}", description=reason.strip(),
-                    source=("award", key.strip()))
+        tiers.earn(customer, points, EntryKind.AWARD, key=f"award:{key.strip()}", description=reason.strip(),
+                   source=("award", key.strip()))
         balance = ledger.locked_balance(customer).balance
         signals.commit()
         return balance

@@ -11,10 +11,7 @@ from .. import journey
 from ..core import openapi
 from ..core.errors import Unauthorized
 from ..core.signals import commit
-from . import ledger, spending
-
-#: Until tiers are built every customer is a member.
-MEMBER = "member"
+from . import ledger, spending, tiers
 
 
 class HistoryEntrySchema(Schema):
@@ -32,7 +29,9 @@ class LoyaltySchema(Schema):
     balance = fields.Integer(required=True)
     spendable = fields.Integer(required=True, metadata={
         "description": "the balance less the points of orders under an open dispute (held until it closes)"})
-    tier = fields.String(required=True)
+    tier = fields.String(required=True, metadata={"description": "the VIP tier held, or member"})
+    next_tier = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "the next tier up and the points still to earn for it ({name, points_needed}); null at the top"})
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True,
                           metadata={"description": "the latest 20 changes, newest first"})
 
@@ -51,9 +50,11 @@ def me_loyalty() -> dict[str, Any]:
         )
     customer = journey.customer_for(shopper)
     commit()
-    balance = ledger.balance_of(customer.id)
-    return _loyalty_schema.dump({"balance": balance, "spendable": max(balance - spending.held(customer), 0),
-                                 "tier": MEMBER, "history": ledger.history(customer.id)})
+    row = ledger.balance_row(customer.id)
+    balance, tier = (row.balance, row.tier) if row is not None else (0, None)
+    return _loyalty_schema.dump({
+        "balance": balance, "spendable": max(balance - spending.held(customer), 0), "tier": tier or tiers.MEMBER,
+        "next_tier": tiers.progress(customer.id, tier), "history": ledger.history(customer.id)})
 
 
 def register(bp: Blueprint) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from . import ledger
+from . import ledger, tiers
 from .models import EntryKind
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def on_signup(customer: Customer) -> None:
     """The welcome bonus, once per customer."""
     points = _setting("SIGNUP")
     if points > 0:
-        ledger.post(customer, points, EntryKind.SIGNUP, key="signup", source=("customer", str(customer.id)))
+        tiers.earn(customer, points, EntryKind.SIGNUP, key="signup", source=("customer", str(customer.id)))
 
 
 def on_review_publication(review: Review, published: bool) -> None:
@@ -46,4 +46,4 @@ def on_review_publication(review: Review, published: bool) -> None:
     change = _setting("REVIEW") if published and held == 0 else -held if not published else 0
     if change:
         posted = ledger.count_from(customer.id, source)
-        ledger.post(customer, change, EntryKind.REVIEW, key=f"review:{review.id}:{posted}", source=source)
+        tiers.earn(customer, change, EntryKind.REVIEW, key=f"review:{review.id}:{posted}", source=source)

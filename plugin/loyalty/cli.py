@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from ..core.signals import commit
-from . import expiry, ledger
+from . import expiry, ledger, tiers
 
 loyalty_group = AppGroup("loyalty", help="Loyalty points: the ledger and its balances.")
 
@@ -28,3 +28,10 @@ def expire_command() -> None:
     done = expiry.run()
     commit()
     click.echo(f"Warned {done['warned']} customer(s); expired the points of {done['expired']}.")
+
+
+@loyalty_group.command("tiers")
+def tiers_command() -> None:
+    """Put every customer in the tier their trailing window deserves (daily; downgrades happen only here)."""
+    done = tiers.evaluate()
+    click.echo(f"Upgraded {done['upgraded']} customer(s); downgraded {done['downgraded']}.")

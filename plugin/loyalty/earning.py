@@ -5,7 +5,8 @@ Both run inside the transaction that changes the order (the orders'
 points are never out of step.  A reversal takes back
 ``floor(points the order earned × amount reversed so far ÷ amount paid)``,
 less what earlier reversals took: the rate the points were earned at, never
-today's, and the same end whatever order refunds arrive in or how often.
+today's (nor today's tier bonus), and the same end whatever order refunds
+arrive in or how often.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 
 from ..core.money import minor_digits
-from . import ledger
+from . import ledger, tiers
 from .models import EntryKind
 
 if TYPE_CHECKING:
@@ -44,8 +45,8 @@ def on_purchase(order: Order) -> None:
         return
     points = points_for(order.amount_total, order.currency)
     if points > 0:
-        ledger.post(order.customer, points, EntryKind.PURCHASE, key=f"order:{order.checkout_session_id}",
-                    source=_source(order), at=order.paid_at)
+        tiers.earn(order.customer, points, EntryKind.PURCHASE, key=f"order:{order.checkout_session_id}",
+                   multiplied=True, source=_source(order), at=order.paid_at)
 
 
 def on_reversal(order: Order, before: int, after: int) -> None:

@@ -101,9 +101,16 @@ def posted(customer_id: int, key: str) -> int | None:
     return session().scalar(sa.select(PointsEntry.id).where(PointsEntry.customer_id == customer_id, PointsEntry.key == key))
 
 
+def balance_row(customer_id: int) -> PointsBalance | None:
+    """The customer's balance row, read without a lock (``None`` for a customer who never had points)."""
+    return session().scalars(sa.select(PointsBalance).where(PointsBalance.customer_id == customer_id)
+                             .execution_options(populate_existing=True)).first()
+
+
 def balance_of(customer_id: int) -> int:
     """The customer's points now (0 for a customer who never had any)."""
-    return session().scalar(sa.select(PointsBalance.balance).where(PointsBalance.customer_id == customer_id)) or 0
+    row = balance_row(customer_id)
+    return row.balance if row is not None else 0
 
 
 def total_from(customer_id: int, source: tuple[str, str], kind: EntryKind) -> int:

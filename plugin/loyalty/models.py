@@ -82,6 +82,8 @@ class PointsBalance(Base):
     balance: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     #: Every point ever earned (positive entries but write-offs), for tiers and the owner's figures.
     earned: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: The VIP tier held (a name of ``JOURNEYKIT_LOYALTY_TIERS``); ``None`` for a plain member.
+    tier: Mapped[str | None] = mapped_column(sa.String(40))
     #: The customer's last earning or spending (refunds and corrections are not theirs): points expire after
     #: ``JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS`` without any.
     last_activity_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)

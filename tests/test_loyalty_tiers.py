@@ -1,0 +1,93 @@
+"""VIP tiers: up at once when earned, down only at the evaluation, a bonus on purchase points at the tier held."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from journeykit import signals
+from journeykit.core.db import utcnow
+from journeykit.loyalty import tiers
+from journeykit.testing import deliver
+
+from .loyalty_helpers import entries
+
+TIERS = {"JOURNEYKIT_LOYALTY_TIERS": [{"name": "Silver", "points": 100, "bonus_percent": 10},
+                                      {"name": "Gold", "points": 300, "bonus_percent": 50}],
+         "JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS": 365}
+SECRET = "whsec_test_secret"
+API = "/journeykit/api/v1"
+
+
+@pytest.fixture
+def changes():
+    heard: list[tuple[str, str, str]] = []
+
+    def listen(sender, **extra):
+        heard.append((extra["customer_id"], extra["old"], extra["new"]))
+
+    signals.tier_changed.connect(listen)
+    yield heard
+    signals.tier_changed.disconnect(listen)
+
+
+def _mine(app, journey, customer: str = "c-1") -> dict:
+    with app.test_request_context():
+        token = journey.customer_token(customer)
+    return app.test_client().get(f"{API}/me/loyalty", headers={"X-JourneyKit-Customer": token}).json
+
+
+def test_a_customer_goes_up_at_once_and_purchase_points_carry_the_tiers_bonus(shop_factory, stripe_events, changes):
+    app, _, journey = shop_factory(TIERS)
+    client = app.test_client()
+    mine = _mine(app, journey)
+    assert (mine["tier"], mine["next_tier"]) == ("member", {"name": "Silver", "points_needed": 100})
+    first = stripe_events.checkout_completed(customer_id="c-1", amount_total=12000)
+    assert deliver(client, first, secret=SECRET).status_code == 200  # 120 points: Silver at once
+    assert changes == [("c-1", "member", "Silver")]
+    second = stripe_events.checkout_completed(customer_id="c-1", amount_total=10000)
+    assert deliver(client, second, secret=SECRET).status_code == 200  # 100 × 110% = 110 as Silver
+    assert entries(app) == [(120, "purchase"), (110, "purchase")]
+    mine = _mine(app, journey)
+    assert (mine["tier"], mine["next_tier"]) == ("Silver", {"name": "Gold", "points_needed": 70})
+    with app.app_context():
+        journey.loyalty.award("c-1", 70, "Wrote a guide", key="guide")  # awards count, without a bonus
+    assert changes[-1] == ("c-1", "Silver", "Gold") and _mine(app, journey)["next_tier"] is None
+    # A refund takes back what the order earned at the tier it was earned at: 110 × 50% = 55.
+    assert deliver(client, stripe_events.charge_refunded(second, amount_refunded=5000), secret=SECRET).status_code == 200
+    assert entries(app)[-1] == (-55, "reversal")
+    assert _mine(app, journey)["tier"] == "Gold"  # 245 in the window now, but nobody goes down mid-purchase
+
+
+def test_a_customer_goes_down_only_at_the_evaluation_when_the_window_no_longer_holds_enough(shop_factory, changes):
+    app, _, journey = shop_factory(TIERS)
+    with app.app_context():
+        journey.loyalty.award("c-1", 320, "Founding customer", key="founder")
+        journey.loyalty.award("c-2", 50, "Welcome", key="welcome")
+        assert tiers.evaluate() == {"upgraded": 0, "downgraded": 0}  # already where they belong
+        assert tiers.evaluate(now=utcnow() + dt.timedelta(days=366)) == {"upgraded": 0, "downgraded": 1}
+    assert changes == [("c-1", "member", "Gold"), ("c-1", "Gold", "member")]
+    result = app.test_cli_runner().invoke(args=["journeykit", "loyalty", "tiers"])
+    assert result.exit_code == 0 and result.output.strip() == "Upgraded 1 customer(s); downgraded 0."
+    assert _mine(app, journey)["tier"] == "Gold"  # today's window holds the 320 again
+
+
+def test_without_tiers_everyone_is_a_member(app, journey):
+    with app.app_context():
+        journey.loyalty.award("c-1", 10_000, "Lots", key="lots")
+        assert tiers.evaluate() == {"upgraded": 0, "downgraded": 0}
+    assert (_mine(app, journey)["tier"], _mine(app, journey)["next_tier"]) == ("member", None)
+
+
+@pytest.mark.parametrize("wrong", [
+    {"name": "Silver"}, [{"name": "Silver", "points": 0}], [{"name": "", "points": 10}],
+    [{"name": "member", "points": 10}], [{"name": "A", "points": 100}, {"name": "B", "points": 100}],
+    [{"name": "A", "points": 100}, {"name": "A", "points": 200}], [{"name": "A", "points": 10, "bonus_percent": -5}],
+    [{"name": "A", "points": 10, "bonus_percent": 2.5}], ["Silver"],
+])
+def test_wrong_tiers_are_refused_at_start(tmp_path, wrong):
+    from .conftest import make_shop
+
+    with pytest.raises(ValueError, match="JOURNEYKIT_LOYALTY_TIERS"):
+        make_shop(f"sqlite:///{tmp_path}/shop.sqlite3", {"JOURNEYKIT_LOYALTY_TIERS": wrong})
