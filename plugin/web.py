@@ -31,6 +31,7 @@ from .hooks.outbound import admin as outbound_admin
 from .hooks.stripe import admin as stripe_admin
 from .hooks.stripe import webhook as stripe_webhook
 from .journey import api as journey_api
+from .loyalty import admin_api as loyalty_admin_api
 from .loyalty import api as loyalty_api
 from .metrics import api as metrics_api
 from .metrics import dashboard, holdout
@@ -84,6 +85,7 @@ def _api_blueprint() -> Blueprint:
     """``journeykit.api``: every capability's JSON endpoints, shopper's and owner's."""
     bp = Blueprint("api", __name__)
     loyalty_api.register(bp)
+    loyalty_admin_api.register(bp)
     journey_api.register(bp)
     stripe_admin.register_api(bp)
     outbound_admin.register_api(bp)

@@ -51,7 +51,6 @@ INTERNAL = {
     "journeykit_audit_log.target": "a kind of thing and an id, each already stored",
     "journeykit_points_entries.source_type": "order or award",
     "journeykit_points_entries.source_id": "Stripe's session id or an award's key, each refused over 200 characters",
-    "journeykit_points_entries.actor": "not written yet: the owner's adjustments come with the loyalty pages",
     "journeykit_points_balances.tier": "a tier name of JOURNEYKIT_LOYALTY_TIERS, refused over 40 characters at start",
 }
 
@@ -304,6 +303,16 @@ def an_admin_named_at_length(ctx: Any) -> None:
     assert entry["address"] == "9" * length("journeykit_audit_log.address")
 
 
+def an_admin_named_at_length_adjusts_points(ctx: Any) -> None:
+    """The owner's name on a manual adjustment is cut to fit, as in the audit log."""
+    ctx.journey.admin_guard(lambda: over("journeykit_points_entries.actor", alphabet="m"))
+    with ctx.app.app_context():
+        ctx.journey.loyalty.award("c-1", 5, "Welcome", key="welcome")
+    answer = ctx.client.post(f"{API}/admin/loyalty/customers/c-1/adjustments", json={"points": 3, "reason": "Sorry"})
+    assert answer.status_code == 201, answer.json
+    assert answer.json["history"][0]["actor"] == "m" * length("journeykit_points_entries.actor")
+
+
 #: Each text column a value from outside reaches, and every path that takes it there.
 PATHS: dict[str, list[Callable[..., None]]] = {
     "journeykit_customers.shop_customer_id": [customer_id_in_checkout_params, customer_id_in_a_token, customer_id_in_track,
@@ -336,6 +345,7 @@ PATHS: dict[str, list[Callable[..., None]]] = {
     "journeykit_audit_log.address": [an_admin_named_at_length],
     "journeykit_points_entries.description": [reason_and_key_of_an_award],
     "journeykit_points_entries.key": [reason_and_key_of_an_award],
+    "journeykit_points_entries.actor": [an_admin_named_at_length_adjusts_points],
 }
 
 

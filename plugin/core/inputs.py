@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import marshmallow
 from flask import Request, request
-from marshmallow import fields
+from marshmallow import fields, validate
 from werkzeug import exceptions as http
 
 from .errors import BadRequest, NotFound, ValidationError
@@ -139,6 +139,19 @@ def _has_nul(data: Any) -> bool:
         else:
             stack.extend(_children(value))
     return False
+
+
+#: Refuses text that is only spaces (``Regexp`` anchors at the start).
+NOT_BLANK = validate.Regexp(r"\s*\S", error="May not be blank.")
+
+
+class StrictInteger(fields.Integer):
+    """A JSON whole number only: not ``true`` (which Python counts as 1), ``"5"`` or ``5.0``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class StrictBoolean(fields.Boolean):

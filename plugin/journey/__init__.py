@@ -20,6 +20,7 @@ from .customers import (
     find_customer,
     identify,
     normalize_email,
+    require_customer,
     signup_handlers,
 )
 from .people import stage_of_customer
@@ -62,6 +63,7 @@ __all__ = [
     "funnel",
     "identify",
     "normalize_email",
+    "require_customer",
     "signup_handlers",
     "personal_data",
     "record_event",

@@ -10,10 +10,9 @@ from flask import Blueprint
 from ..core import openapi
 from ..core.admin_access import admin_required
 from ..core.db import session
-from ..core.errors import NotFound
 from ..core.inputs import int_arg
 from . import events, schemas
-from .customers import find_customer
+from .customers import require_customer
 from .models import Customer
 
 _customer_schema = schemas.CustomerSchema()
@@ -46,10 +45,7 @@ def admin_customers() -> dict[str, Any]:
 @admin_required
 def admin_customer(customer_id: str) -> dict[str, Any]:
     """One customer by the shop's own id."""
-    customer = find_customer(customer_id)
-    if customer is None:
-        raise NotFound(f"No customer with id {customer_id!r}.", error_code="customer_not_found")
-    return _customer_schema.dump(customer)
+    return _customer_schema.dump(require_customer(customer_id))
 
 
 def register(bp: Blueprint) -> None:

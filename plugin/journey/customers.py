@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from ..core import limits
 from ..core.db import session, utcnow
 from ..core.dialects import insert_if_absent
-from ..core.errors import BadRequest
+from ..core.errors import BadRequest, NotFound
 from ..core.identity import Shopper
 from .models import Customer
 from .stages import Stage
@@ -134,6 +134,14 @@ def customer_for(shopper: Shopper | None) -> Customer | None:
 def find_customer(shop_customer_id: str) -> Customer | None:
     """The customer with the shop's id, if JourneyKit knows them."""
     return session().scalars(sa.select(Customer).where(Customer.shop_customer_id == str(shop_customer_id))).first()
+
+
+def require_customer(shop_customer_id: str) -> Customer:
+    """The customer with the shop's id, or a 404 ``customer_not_found`` (for the owner's APIs)."""
+    customer = find_customer(shop_customer_id)
+    if customer is None:
+        raise NotFound(f"No customer with id {shop_customer_id!r}.", error_code="customer_not_found")
+    return customer
 
 
 def customers_by_id(ids: Iterable[int]) -> dict[int, Customer]:

@@ -134,7 +134,7 @@ def history(customer_id: int, *, limit: int | None = 20) -> list[dict[str, Any]]
     entries = session().scalars(sa.select(PointsEntry).where(PointsEntry.customer_id == customer_id)
                                 .order_by(PointsEntry.id.desc()).limit(limit))
     return [{"points": entry.points, "kind": entry.kind.value, "description": entry.description or WORDS[entry.kind],
-             "created_at": entry.created_at} for entry in entries]
+             "actor": entry.actor, "created_at": entry.created_at} for entry in entries]
 
 
 def check() -> list[tuple[int, int, int]]:

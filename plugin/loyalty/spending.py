@@ -28,7 +28,8 @@ def held(customer: Customer) -> int:
 
 
 def spend(customer: Customer, points: int, kind: EntryKind, *, key: str, description: str = "",
-          source: tuple[str, str] | None = None, at: dt.datetime | None = None) -> PointsEntry | None:
+          source: tuple[str, str] | None = None, actor: str | None = None,
+          at: dt.datetime | None = None) -> PointsEntry | None:
     """Take ``points`` (> 0) from the customer, or refuse with a 409 ``insufficient_points`` and change nothing.
 
     ``None`` if ``key`` was spent before (a retried request spends once).
@@ -38,4 +39,4 @@ def spend(customer: Customer, points: int, kind: EntryKind, *, key: str, descrip
     if ledger.posted(customer.id, key) is None and points > available:
         raise Conflict(f"Not enough points: {max(available, 0)} available, {points} asked.",
                        error_code="insufficient_points")
-    return ledger.post(customer, -points, kind, key=key, description=description, source=source, at=at)
+    return ledger.post(customer, -points, kind, key=key, description=description, source=source, actor=actor, at=at)

@@ -7,14 +7,6 @@ from typing import Any
 from .. import hooks, journey, loyalty, orders, reviews, testimonials
 from ..core import audit
 from ..core.db import utcnow
-from ..core.errors import NotFound
-
-
-def _customer(shop_customer_id: str) -> Any:
-    customer = journey.find_customer(shop_customer_id)
-    if customer is None:
-        raise NotFound(f"No customer with id {shop_customer_id!r}.", error_code="customer_not_found")
-    return customer
 
 
 def _order(order: Any) -> dict[str, Any]:
@@ -26,7 +18,7 @@ def _order(order: Any) -> dict[str, Any]:
 
 def export(shop_customer_id: str) -> dict[str, Any]:
     """Everything JourneyKit holds on the customer with the shop's id, as JSON (logged in the audit log)."""
-    customer = _customer(shop_customer_id)
+    customer = journey.require_customer(shop_customer_id)
     bought = orders.orders_of(customer.id)
     data = {
         "exported_at": utcnow().isoformat(),
@@ -43,7 +35,7 @@ def export(shop_customer_id: str) -> dict[str, Any]:
 
 def forget(shop_customer_id: str) -> dict[str, int]:
     """Erase what names the customer everywhere; anonymous counts stay (the caller commits). Returns what changed."""
-    customer = _customer(shop_customer_id)
+    customer = journey.require_customer(shop_customer_id)
     payments = [order.payment_intent_id for order in orders.orders_of(customer.id)]
     changed = {
         "reviews": reviews.forget(customer.id, customer.shop_customer_id),

@@ -13,7 +13,7 @@ from ..core import audit, openapi, paging, rate_limits
 from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import ValidationError
-from ..core.inputs import StrictBoolean, enum_arg, int_arg, load_json
+from ..core.inputs import NOT_BLANK, StrictBoolean, enum_arg, int_arg, load_json
 from ..core.limits import max_length
 from ..core.signals import commit
 from . import lifecycle
@@ -21,7 +21,6 @@ from .models import Testimonial, TestimonialStatus
 
 #: Tags are short slugs, so they read well in URLs (``?tag=b2b``) and match exactly.
 TAG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="A tag is 1 to 32 lowercase letters, digits, '-' or '_'.")
-NOT_BLANK = validate.Regexp(r"\s*\S", error="May not be blank.")  # Regexp anchors at the start
 
 
 class TestimonialSchema(Schema):
