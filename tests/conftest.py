@@ -90,31 +90,33 @@ def redis_uri(pytestconfig: pytest.Config) -> Iterator[str]:
         yield uri
 
 
-@pytest.fixture(scope="session")
-def postgresql_server(pytestconfig: pytest.Config) -> Iterator[str]:
-    """A PostgreSQL server URL: ``JOURNEYKIT_TEST_POSTGRES`` if set, else a throwaway cluster."""
-    given = os.environ.get("JOURNEYKIT_TEST_POSTGRES")
+@contextmanager
+def _server(config: pytest.Config, name: str, env: str, binary: str | None, missing: str,
+            start: Callable[[str], Any]) -> Iterator[str]:
+    """The URL in ``env`` if set, else a throwaway server started from ``binary`` (skipped or failed without one)."""
+    given = os.environ.get(env)
     if given:
         yield given
         return
-    bin_dir = postgres.find_bin_dir()
-    if bin_dir is None:
-        _unavailable(pytestconfig, "PostgreSQL", "no PostgreSQL server binaries (initdb) were found")
-    with postgres.throwaway_cluster(bin_dir) as url:
+    if binary is None:
+        _unavailable(config, name, missing)
+    with start(binary) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgresql_server(pytestconfig: pytest.Config) -> Iterator[str]:
+    """A PostgreSQL server URL: ``JOURNEYKIT_TEST_POSTGRES`` if set, else a throwaway cluster."""
+    with _server(pytestconfig, "PostgreSQL", "JOURNEYKIT_TEST_POSTGRES", postgres.find_bin_dir(),
+                 "no PostgreSQL server binaries (initdb) were found", postgres.throwaway_cluster) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
 def mariadb_server(pytestconfig: pytest.Config) -> Iterator[str]:
     """A MariaDB server URL: ``JOURNEYKIT_TEST_MARIADB`` if set, else a throwaway server."""
-    given = os.environ.get("JOURNEYKIT_TEST_MARIADB")
-    if given:
-        yield given
-        return
-    binary = mariadb.find_server()
-    if binary is None:
-        _unavailable(pytestconfig, "MariaDB", "no MariaDB server binary (mariadbd) was found")
-    with mariadb.throwaway_server(binary) as url:
+    with _server(pytestconfig, "MariaDB", "JOURNEYKIT_TEST_MARIADB", mariadb.find_server(),
+                 "no MariaDB server binary (mariadbd) was found", mariadb.throwaway_server) as url:
         yield url
 
 

@@ -8,15 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .browser_site import (
-    admin_get,
-    publish_review,
-    publish_testimonial,
-    screenshot,
-    shop_page,
-    sites,
-    storefront,
-)
+from .browser_site import admin_get, publish_review, publish_testimonial, screenshot, shop_page, sites, storefront
 
 __all__ = ["sites"]  # the fixture, imported for these tests
 

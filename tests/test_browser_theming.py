@@ -10,14 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from .browser_site import (
-    publish_review,
-    publish_testimonial,
-    screenshot,
-    shop_page,
-    sites,
-    storefront,
-)
+from .browser_site import publish_review, publish_testimonial, screenshot, shop_page, sites, storefront
 
 __all__ = ["sites"]  # the fixture, imported for these tests
 
