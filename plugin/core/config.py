@@ -32,6 +32,20 @@ POINTS_PER_UNIT = 1
 #: Bonus points for a new customer of the shop, and for a published review (0: off until the owner turns them on).
 POINTS_SIGNUP = 0
 POINTS_REVIEW = 0
+#: Bonus points on a customer's birthday (month and day they gave), and for the referrer when a referred
+#: friend's first order is paid (0: off).
+POINTS_BIRTHDAY = 0
+POINTS_REFERRAL = 0
+#: Days earned points stay pending (in the balance, not yet spendable), e.g. the shop's return window: one
+#: number for every rule, or per rule: ``{"purchase": 30}`` (0: spendable at once).
+POINTS_PENDING_DAYS: int | dict[str, int] = 0
+#: What points buy: ``[{"id": "5-off", "points": 500, "amount_off": 500, "currency": "usd"}, …]``, a fixed
+#: amount off (minor units) per option; none: no redemptions.
+LOYALTY_REWARDS: list[dict[str, Any]] = []
+#: Days a discount code bought with points stays valid; unused by then, its points come back.
+LOYALTY_CODE_DAYS = 30
+#: Where the loyalty widget asks an anonymous visitor to join (the shop's sign-up page).
+LOYALTY_SIGNUP_URL = None
 #: Days without earning or spending after which a customer's points expire (0: never), and how many days
 #: before that ``points_expiring`` warns them.
 POINTS_EXPIRE_AFTER_DAYS = 0
@@ -120,6 +134,12 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_LOYALTY_ALLOW_NEGATIVE": LOYALTY_ALLOW_NEGATIVE,
     "JOURNEYKIT_POINTS_SIGNUP": POINTS_SIGNUP,
     "JOURNEYKIT_POINTS_REVIEW": POINTS_REVIEW,
+    "JOURNEYKIT_POINTS_BIRTHDAY": POINTS_BIRTHDAY,
+    "JOURNEYKIT_POINTS_REFERRAL": POINTS_REFERRAL,
+    "JOURNEYKIT_POINTS_PENDING_DAYS": POINTS_PENDING_DAYS,
+    "JOURNEYKIT_LOYALTY_REWARDS": LOYALTY_REWARDS,
+    "JOURNEYKIT_LOYALTY_CODE_DAYS": LOYALTY_CODE_DAYS,
+    "JOURNEYKIT_LOYALTY_SIGNUP_URL": LOYALTY_SIGNUP_URL,
     "JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS": POINTS_EXPIRE_AFTER_DAYS,
     "JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS": POINTS_EXPIRY_WARNING_DAYS,
     "JOURNEYKIT_LOYALTY_TIERS": LOYALTY_TIERS,
@@ -159,15 +179,18 @@ def apply_defaults(app: Flask) -> None:
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
         raise ValueError(f"JOURNEYKIT_HOLDOUT_SHARE must be a number from 0 up to (not including) 1, not {share!r}.")
     _check_points_per_unit(app.config["JOURNEYKIT_POINTS_PER_UNIT"])
-    for bonus in ("JOURNEYKIT_POINTS_SIGNUP", "JOURNEYKIT_POINTS_REVIEW"):
+    for bonus in ("JOURNEYKIT_POINTS_SIGNUP", "JOURNEYKIT_POINTS_REVIEW", "JOURNEYKIT_POINTS_BIRTHDAY",
+                  "JOURNEYKIT_POINTS_REFERRAL"):
         if not _whole_points(app.config[bonus]):
             raise ValueError(f"{bonus} must be a whole number of points from 0 to 1,000,000, not {app.config[bonus]!r}.")
     for days, least in (("JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS", 0), ("JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS", 0),
-                        ("JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS", 1)):
+                        ("JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS", 1), ("JOURNEYKIT_LOYALTY_CODE_DAYS", 1)):
         value = app.config[days]
         if not (isinstance(value, int) and not isinstance(value, bool) and least <= value <= 3650):
             raise ValueError(f"{days} must be a whole number of days from {least} to 3650, not {value!r}.")
     _check_tiers(app.config["JOURNEYKIT_LOYALTY_TIERS"])
+    _check_pending_days(app.config["JOURNEYKIT_POINTS_PENDING_DAYS"])
+    _check_rewards(app.config["JOURNEYKIT_LOYALTY_REWARDS"])
     after_response = app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]
     if not isinstance(after_response, bool):
         raise ValueError(f"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE must be True or False, not {after_response!r}.")
@@ -185,6 +208,39 @@ def _check_points_per_unit(rate: Any) -> None:
     if not (_whole_points(rate) or per_currency):
         raise ValueError("JOURNEYKIT_POINTS_PER_UNIT must be a whole number from 0 to 1,000,000, or such a number per "
                          f"lower-case currency code ({{'eur': 1, 'jpy': 1}}), not {rate!r}.")
+
+
+#: The earning rules whose points may be pending (``JOURNEYKIT_POINTS_PENDING_DAYS`` per rule).
+PENDING_RULES = ("purchase", "review", "signup", "birthday", "referral", "award")
+
+
+def _days(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3650
+
+
+def _check_pending_days(days: Any) -> None:
+    """A number of days for every rule, or per rule: ``{"purchase": 30}``."""
+    if not (_days(days) or isinstance(days, dict) and all(rule in PENDING_RULES and _days(value)
+                                                           for rule, value in days.items())):
+        raise ValueError("JOURNEYKIT_POINTS_PENDING_DAYS must be a whole number of days from 0 to 3650, or such a "
+                         f"number per rule ({', '.join(PENDING_RULES)}): {{'purchase': 30}}, not {days!r}.")
+
+
+def _check_rewards(rewards: Any) -> None:
+    """Options of a whole number of points for a fixed amount off in one currency, with distinct ids."""
+    ids: set[str] = set()
+    for reward in rewards if isinstance(rewards, (list, tuple)) else [None]:
+        fields = reward if isinstance(reward, dict) else {}
+        reward_id, currency, amount = fields.get("id"), fields.get("currency"), fields.get("amount_off")
+        if not (isinstance(reward_id, str) and 0 < len(reward_id) <= 40 and reward_id not in ids
+                and _whole_points(fields.get("points")) and fields["points"] > 0
+                and isinstance(currency, str) and len(currency) == 3 and currency.isalpha() and currency.islower()
+                and isinstance(amount, int) and not isinstance(amount, bool) and 0 < amount <= 99_999_999):
+            raise ValueError("JOURNEYKIT_LOYALTY_REWARDS must be a list of options with distinct ids, each a whole "
+                             "number of points (1 to 1,000,000) for an amount off in minor units of a lower-case "
+                             'currency: [{"id": "5-off", "points": 500, "amount_off": 500, "currency": "usd"}], '
+                             f"not {rewards!r}.")
+        ids.add(reward_id)
 
 
 def _check_tiers(tiers: Any) -> None:

@@ -60,7 +60,7 @@ def _view(customer: Any) -> dict[str, Any]:
     row = ledger.balance_row(customer.id)
     balance, earned, tier = (row.balance, row.earned, row.tier) if row is not None else (0, 0, None)
     return _points.dump({"customer": customer.shop_customer_id, "balance": balance,
-                         "spendable": max(balance - spending.held(customer), 0), "earned": earned,
+                         "spendable": spending.spendable(customer, balance), "earned": earned,
                          "tier": tier or tiers.MEMBER, "history": ledger.history(customer.id, limit=100)})
 
 

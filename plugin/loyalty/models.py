@@ -60,6 +60,9 @@ class PointsEntry(Base):
     #: Who made a manual entry (the owner's name or e-mail, as the admin guard gave it).
     actor: Mapped[str | None] = mapped_column(sa.String(254))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Earned points are pending (counted in the balance, not yet spendable) until then: the rule's
+    #: ``JOURNEYKIT_POINTS_PENDING_DAYS``, e.g. the shop's return window.  ``None``: spendable at once.
+    spendable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 @event.listens_for(PointsEntry, "before_update")
@@ -89,4 +92,53 @@ class PointsBalance(Base):
     last_activity_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     #: The expiry the customer was last warned of (``points_expiring``), so a warning goes out once.
     warned_of_expiry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: The customer's birthday, month and day only (never the year), and when they set it: the birthday
+    #: bonus is not given for a birthday set in the last 30 days.
+    birthday_month: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    birthday_day: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    birthday_set_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RedemptionStatus(str, enum.Enum):
+    """Where a discount code bought with points stands."""
+
+    ISSUED = "issued"  # made and handed to the customer, not used yet
+    USED = "used"  # a paid checkout used it
+    RETURNED = "returned"  # cancelled, or expired unused: its points were given back
+
+
+class Redemption(Base):
+    """Points turned into a one-time discount code (a Stripe promotion code, or one the shop's callback made).
+
+    The points leave through a ``redemption`` entry posted in the same
+    transaction; a code cancelled or expired unused gives them back through a
+    ``code_returned`` entry, once.  ``key`` is unique per customer, so a
+    retried request makes one code.
+    """
+
+    __tablename__ = "journeykit_loyalty_redemptions"
+    __table_args__ = (
+        sa.UniqueConstraint("customer_id", "key"),
+        sa.Index("ix_journeykit_loyalty_redemptions_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("journeykit_customers.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(255))
+    #: The reward chosen (an ``id`` of ``JOURNEYKIT_LOYALTY_REWARDS``), and what it cost and gives.
+    reward: Mapped[str] = mapped_column(sa.String(40))
+    points: Mapped[int] = mapped_column(sa.BigInteger)
+    amount_off: Mapped[int] = mapped_column(sa.BigInteger)  # minor units of ``currency``
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    #: What the shopper types at checkout.
+    code: Mapped[str] = mapped_column(sa.String(64), index=True)
+    #: Stripe's ``promo_…`` and coupon ids (``None`` for a code the shop's callback made).
+    stripe_promotion_code_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    stripe_coupon_id: Mapped[str | None] = mapped_column(sa.String(255))
+    status: Mapped[RedemptionStatus] = mapped_column(value_enum(RedemptionStatus, "redemption_status"),
+                                                     default=RedemptionStatus.ISSUED)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: When it was used at a checkout, or its points given back.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
