@@ -19,7 +19,14 @@ from .journey.models import (
     StageDay,
     Visitor,
 )
-from .loyalty.models import EntryKind, PointsBalance, PointsEntry
+from .loyalty.models import (
+    EntryKind,
+    LoyaltyRule,
+    PointsBalance,
+    PointsEntry,
+    Redemption,
+    RedemptionStatus,
+)
 from .orders.models import DisputeStatus, Order, OrderItem, OrderStatus
 from .reviews.models import (
     ProductRating,
@@ -34,8 +41,11 @@ from .testimonials.models import Testimonial, TestimonialStatus, TestimonialTag
 
 __all__ = [
     "EntryKind",
+    "LoyaltyRule",
     "PointsBalance",
     "PointsEntry",
+    "Redemption",
+    "RedemptionStatus",
     "AuditEntry",
     "CohortActivity",
     "CohortStage",

@@ -101,8 +101,9 @@ class StripeEvents:
         stripe_customer: str | None = None,
         session_id: str | None = None,
         payment_intent: str | None = None,
+        promotion_codes: Iterable[str] = (),
     ) -> dict[str, Any]:
-        """A ``checkout.session`` object in payment mode, with JourneyKit's metadata."""
+        """A ``checkout.session`` object in payment mode, with JourneyKit's metadata (and the promotion codes used)."""
         metadata = {}
         if products:
             metadata["journeykit_products"] = ",".join(products)
@@ -122,6 +123,7 @@ class StripeEvents:
             "customer": stripe_customer,
             "customer_details": {"email": email, "name": name, "phone": None, "tax_exempt": "none", "tax_ids": []},
             "customer_email": None,
+            "discounts": [{"coupon": None, "promotion_code": code} for code in promotion_codes],
             "expires_at": created + 24 * 3600,
             "livemode": self.livemode,
             "metadata": metadata,
@@ -191,6 +193,12 @@ class StripeEvents:
             "status": status,
         }
         return self.event("charge.dispute.closed" if closed else "charge.dispute.created", obj)
+
+
+    def promotion_code_updated(self, promotion_code: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        """``promotion_code.updated``: ``promotion_code`` as Stripe answered it, with ``changes`` (``active=False``)."""
+        before = {name: promotion_code.get(name) for name in changes}
+        return self.event("promotion_code.updated", {**promotion_code, **changes}, previous=before)
 
 
 def _object(event_or_object: dict[str, Any]) -> dict[str, Any]:

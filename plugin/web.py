@@ -31,8 +31,13 @@ from .hooks.outbound import admin as outbound_admin
 from .hooks.stripe import admin as stripe_admin
 from .hooks.stripe import webhook as stripe_webhook
 from .journey import api as journey_api
+from .loyalty import admin as loyalty_admin
 from .loyalty import admin_api as loyalty_admin_api
 from .loyalty import api as loyalty_api
+from .loyalty import birthdays as loyalty_birthdays
+from .loyalty import codes_admin_api as loyalty_codes_admin_api
+from .loyalty import rules_admin as loyalty_rules_admin
+from .loyalty import transfer as loyalty_transfer
 from .metrics import api as metrics_api
 from .metrics import dashboard, holdout
 from .privacy import api as privacy_api
@@ -46,7 +51,7 @@ from .testimonials import api as testimonials_api
 JSON_PATHS = ("/api/", "/stripe/")
 _CORS_HEADERS = ", ".join(["Content-Type", "Authorization", TOKEN_HEADER, VISITOR_HEADER])
 #: The packages with a ``templates/`` folder beside their modules.
-TEMPLATE_PACKAGES = ("core", "reviews", "metrics", "hooks.stripe", "hooks.outbound")
+TEMPLATE_PACKAGES = ("core", "reviews", "loyalty", "metrics", "hooks.stripe", "hooks.outbound")
 
 
 def create_blueprint() -> Blueprint:
@@ -86,6 +91,10 @@ def _api_blueprint() -> Blueprint:
     bp = Blueprint("api", __name__)
     loyalty_api.register(bp)
     loyalty_admin_api.register(bp)
+    loyalty_transfer.register(bp)
+    loyalty_birthdays.register(bp)
+    loyalty_codes_admin_api.register(bp)
+    loyalty_rules_admin.register(bp)
     journey_api.register(bp)
     stripe_admin.register_api(bp)
     outbound_admin.register_api(bp)
@@ -106,6 +115,8 @@ def _admin_blueprint() -> Blueprint:
     bp = Blueprint("admin", __name__)
     bp.add_url_rule("/", view_func=dashboard.overview, endpoint="overview")
     reviews_admin.register_pages(bp)
+    loyalty_admin.register_pages(bp)
+    loyalty_rules_admin.register_pages(bp)
     stripe_admin.register_pages(bp)
     outbound_admin.register_pages(bp)
     audit_admin.register_pages(bp)
@@ -206,7 +217,9 @@ def _refuse_foreign_origins() -> None:
 def exempt_from_shop_csrf(app: Flask) -> None:
     """Exempt JourneyKit's JSON endpoints from a shop's Flask-WTF ``CSRFProtect``.
 
-    Stripe cannot send a CSRF token, and the API has its own defence (above).
+    Stripe cannot send a CSRF token, and the API has its own defence (above);
+    so do the owner's pages whose forms carry JourneyKit's own token
+    (``journeykit_own_csrf``).
     CSRFProtect may be set up after JourneyKit, so this runs when the first
     app context is pushed, before any request's ``before_request``.
     """
@@ -216,7 +229,7 @@ def exempt_from_shop_csrf(app: Flask) -> None:
         if csrf is None or getattr(csrf, "_journeykit_exempt", False):
             return
         for endpoint, view in sender.view_functions.items():
-            if endpoint.startswith(("journeykit.api.", "journeykit.stripe.")):
+            if endpoint.startswith(("journeykit.api.", "journeykit.stripe.")) or getattr(view, "journeykit_own_csrf", False):
                 csrf.exempt(f"{view.__module__}.{view.__name__}")
         csrf._journeykit_exempt = True
 

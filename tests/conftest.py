@@ -26,6 +26,7 @@ from journeykit.core import migrate as jk_migrate
 from journeykit.core.db import metadata as journeykit_metadata
 
 from . import mariadb, postgres
+from .fake_stripe import FakeStripe
 
 pytest_plugins = ["journeykit.pytest_plugin"]
 
@@ -327,6 +328,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], pytestcon
             pytest.fail(f"Browser tests are required (--require-browser) but {reason}", pytrace=False)
         pytest.skip(f"Browser tests skipped: {reason}")
     return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    """The local stand-in for Stripe's HTTP API (point ``JOURNEYKIT_STRIPE_API_BASE`` at its ``url``)."""
+    fake = FakeStripe()
+    yield fake
+    fake.close()
 
 
 @pytest.fixture

@@ -1,7 +1,11 @@
 """A small local stand-in for Stripe's HTTP API (the network is closed here).
 
 The official stripe library is pointed at it with ``JOURNEYKIT_STRIPE_API_BASE``;
-it serves the two endpoints JourneyKit calls and records every request.
+it serves the endpoints JourneyKit calls and records every request: checkout
+sessions and their line items, events, and the coupons and promotion codes of
+loyalty redemptions (with Stripe's idempotency keys).  ``failures`` makes the
+next POSTs fail as Stripe can (a status and an error body), ``delay`` makes
+every POST slow (a timeout).
 """
 
 from __future__ import annotations
@@ -9,12 +13,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 LINE_ITEMS = re.compile(r"^/v1/checkout/sessions/([^/]+)/line_items$")
 SESSION = re.compile(r"^/v1/checkout/sessions/([^/]+)$")
+PROMOTION_CODE = re.compile(r"^/v1/promotion_codes/([^/]+)$")
 
 
 class FakeStripe:
@@ -27,6 +33,12 @@ class FakeStripe:
         self.created: list[dict[str, list[str]]] = []
         self.events: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
+        self.coupons: dict[str, dict[str, Any]] = {}
+        self.promotion_codes: dict[str, dict[str, Any]] = {}
+        self.failures: list[tuple[int, dict[str, Any]]] = []
+        self.delay = 0.0
+        self._idempotent: dict[str, tuple[dict[str, list[str]], tuple[int, dict[str, Any]]]] = {}
+        self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
@@ -47,6 +59,9 @@ class FakeStripe:
         match = SESSION.match(path)
         if match and match.group(1) in self.sessions:
             return 200, self.sessions[match.group(1)]
+        match = PROMOTION_CODE.match(path)
+        if match and match.group(1) in self.promotion_codes:
+            return 200, self.promotion_codes[match.group(1)]
         if path == "/v1/events":
             low = int(query.get("created[gte]", ["0"])[0])
             high = int(query.get("created[lte]", [str(2**40)])[0])
@@ -62,6 +77,50 @@ class FakeStripe:
         url = f"https://checkout.stripe.com/c/pay/{session_id}"
         return 200, {"id": session_id, "object": "checkout.session", "url": url, "payment_status": "unpaid"}
 
+    def post(self, path: str, form: dict[str, list[str]], idempotency_key: str | None) -> tuple[int, dict[str, Any]]:
+        """A POST as Stripe answers it: a key seen before replays its answer (refused with other parameters)."""
+        time.sleep(self.delay)
+        with self._lock:
+            if self.failures:
+                return self.failures.pop(0)
+            if idempotency_key in self._idempotent:
+                params, answer = self._idempotent[idempotency_key]
+                if params != form:
+                    return 400, {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests "
+                                           "can only be used with the same parameters they were first used with."}}
+                return answer
+            answer = self._create(path, form)
+            if idempotency_key:
+                self._idempotent[idempotency_key] = (form, answer)
+            return answer
+
+    def _create(self, path: str, form: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        if path == "/v1/checkout/sessions":
+            return self.create_session(form)
+        one = {name: values[0] for name, values in form.items()}
+        if path == "/v1/coupons":
+            coupon = {"id": f"coupon_fake{len(self.coupons) + 1}", "object": "coupon", "valid": True,
+                      "amount_off": int(one["amount_off"]), "currency": one["currency"], "duration": one["duration"],
+                      "max_redemptions": int(one["max_redemptions"]), "times_redeemed": 0}
+            self.coupons[coupon["id"]] = coupon
+            return 200, coupon
+        if path == "/v1/promotion_codes":
+            if one["promotion[coupon]"] not in self.coupons:
+                return 400, {"error": {"type": "invalid_request_error", "message": "No such coupon"}}
+            if any(code["code"] == one["code"] and code["active"] for code in self.promotion_codes.values()):
+                return 400, {"error": {"type": "invalid_request_error", "message": "An active code exists"}}
+            code = {"id": f"promo_fake{len(self.promotion_codes) + 1}", "object": "promotion_code", "active": True,
+                    "code": one["code"], "coupon": self.coupons[one["promotion[coupon]"]], "times_redeemed": 0,
+                    "max_redemptions": int(one["max_redemptions"]), "expires_at": int(one["expires_at"])}
+            self.promotion_codes[code["id"]] = code
+            return 200, code
+        match = PROMOTION_CODE.match(path)
+        if match and match.group(1) in self.promotion_codes:
+            code = self.promotion_codes[match.group(1)]
+            code["active"] = one.get("active", str(code["active"]).lower()) == "true"
+            return 200, code
+        return 404, {"error": {"type": "invalid_request_error", "message": "not faked"}}
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
@@ -72,10 +131,8 @@ class FakeStripe:
 
             def do_POST(self) -> None:  # noqa: N802
                 form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
-                if urlsplit(self.path).path == "/v1/checkout/sessions":
-                    self._reply(lambda: fake.create_session(form))
-                else:
-                    self._reply(lambda: (404, {"error": {"type": "invalid_request_error", "message": "not faked"}}))
+                key = self.headers.get("Idempotency-Key")
+                self._reply(lambda: fake.post(urlsplit(self.path).path, form, key))
 
             def _reply(self, answer: Any) -> None:
                 fake.requests.append((self.command, urlsplit(self.path).path))
@@ -84,7 +141,13 @@ class FakeStripe:
                 else:
                     status, body = answer()
                 data = json.dumps(body).encode()
-                self.send_response(status)
+                try:
+                    self.send_response(status)
+                    self._send(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (a timeout)
+                    pass
+
+            def _send(self, data: bytes) -> None:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("Request-Id", "req_fake")

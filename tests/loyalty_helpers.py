@@ -16,3 +16,9 @@ def entries(app: Any, customer: str = "c-1") -> list[tuple[int, str]]:
             sa.select(PointsEntry.points, PointsEntry.kind).join(Customer, Customer.id == PointsEntry.customer_id)
             .where(Customer.shop_customer_id == customer).order_by(PointsEntry.id)).all()
     return [(points, kind.value) for points, kind in rows]
+
+
+def customer(app: Any, shop_id: str = "c-1") -> Any:
+    """JourneyKit's customer row for the shop's id ``shop_id`` (inside the caller's app context)."""
+    session = app.extensions["sqlalchemy"].session
+    return session.scalars(sa.select(Customer).where(Customer.shop_customer_id == shop_id)).one()

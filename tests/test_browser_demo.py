@@ -40,6 +40,9 @@ def test_the_demo_shop_shows_every_widget(page, demo_url):
     expect(badges.first).to_be_visible()
     expect(page.get_by_role("heading", name="What our customers say")).to_be_visible()
     assert page.locator(".journeykit-testimonial-grid > li").count() >= 3
+    join = page.get_by_role("region", name="Rewards for our customers")  # the loyalty program, for visitors
+    expect(join.get_by_role("link", name="Join and start earning")).to_have_attribute("href", "/signin")
+    expect(join.get_by_role("region", name="Tiers")).to_contain_text("Hearth")
     screenshot(page, "demo-home.png")
 
     page.goto(demo_url + "/signin?next=/products/mug-stoneware")
@@ -55,8 +58,13 @@ def test_the_demo_shop_shows_every_widget(page, demo_url):
     screenshot(page, "demo-product.png")
 
     page.goto(demo_url + "/account")
-    expect(page.locator("journeykit-loyalty")).to_be_visible()
     expect(page.locator("journeykit-referral")).to_be_visible()
+    points = page.get_by_role("region", name="Your points")  # her points from the seeded orders
+    expect(points.locator("[data-jk=balance]")).to_have_text(re.compile(r"^\d[\d,]* points$"))
+    expect(points.get_by_role("progressbar")).to_have_attribute("aria-valuenow", re.compile(r"^\d+$"))
+    points.get_by_role("button", name="Redeem 100 points for 5.00 USD off").click()
+    expect(points.locator("[data-jk=new-code] code")).to_have_text(re.compile(r"^HEARTH-5-[0-9A-F]{8}$"))  # offline: the shop's code
+    screenshot(page, "demo-account-loyalty.png")
 
 
 def test_the_owner_sees_six_weeks_of_the_demo_on_the_dashboard(page, demo_url):

@@ -15,11 +15,20 @@ from typing import Any, Callable
 import pytest
 import sqlalchemy as sa
 
+from journeykit import models as jk
 from journeykit.core.db import metadata
 from journeykit.core.limits import length
-from journeykit import models as jk
 from journeykit.loyalty import MAX_KEY
-from journeykit.models import Customer, Order, OrderItem, Person, PointsEntry, Review, ReviewVote, WebhookEndpoint
+from journeykit.models import (
+    Customer,
+    Order,
+    OrderItem,
+    Person,
+    PointsEntry,
+    Review,
+    ReviewVote,
+    WebhookEndpoint,
+)
 
 from .conftest import ADMIN_KEY
 
@@ -49,9 +58,14 @@ INTERNAL = {
     "journeykit_reviews.imported_from": "the name of an import format",
     "journeykit_audit_log.action": "an action name of JourneyKit's own",
     "journeykit_audit_log.target": "a kind of thing and an id, each already stored",
-    "journeykit_points_entries.source_type": "order or award",
-    "journeykit_points_entries.source_id": "Stripe's session id or an award's key, each refused over 200 characters",
+    "journeykit_points_entries.source_type": "a kind of source of JourneyKit's own: order, award, review, referral…",
+    "journeykit_points_entries.source_id": "Stripe's session id, an award's key or a referral id, each refused over 200 "
+                                           "characters; a review's or customer's id; a year",
     "journeykit_points_balances.tier": "a tier name of JOURNEYKIT_LOYALTY_TIERS, refused over 40 characters at start",
+    "journeykit_loyalty_rules.name": "a rule name of config.EARNING_RULES; any other is refused (422)",
+    "journeykit_loyalty_redemptions.currency": "a currency of JOURNEYKIT_LOYALTY_REWARDS, three letters checked at start",
+    "journeykit_loyalty_redemptions.stripe_promotion_code_id": "Stripe's promo_ id, as Stripe answered it",
+    "journeykit_loyalty_redemptions.stripe_coupon_id": "Stripe's coupon id, as Stripe answered it",
 }
 
 
@@ -313,6 +327,33 @@ def an_admin_named_at_length_adjusts_points(ctx: Any) -> None:
     assert answer.json["history"][0]["actor"] == "m" * length("journeykit_points_entries.actor")
 
 
+def key_reward_and_shop_code_of_a_redemption(ctx: Any, headers: dict[str, str]) -> None:
+    """A shopper's key or reward over the limit is refused, whole; so is a shop's code over the column; at it, kept."""
+    reward = "r" * length("journeykit_loyalty_redemptions.reward")
+    ctx.app.config["JOURNEYKIT_LOYALTY_REWARDS"] = [{"id": reward, "points": 5, "amount_off": 100, "currency": "usd"}]
+    code = over("journeykit_loyalty_redemptions.code", alphabet="C")
+    ctx.journey.loyalty.code_maker(lambda customer_id, reward, *, key, expires_at: code)
+    with ctx.app.app_context():
+        ctx.journey.loyalty.award("c-writer", 50, "Welcome", key="welcome")
+    path = f"{API}/me/loyalty/redemptions"
+    _refused(ctx.client.post(path, json={"reward": reward + "r"}, headers=headers), 422, "reward")
+    _refused(ctx.client.post(path, json={"reward": reward, "key": "k" * (MAX_KEY + 1)}, headers=headers), 422, "key")
+    assert ctx.client.post(path, json={"reward": reward}, headers=headers).status_code == 503  # the shop's code too long
+    assert _count(ctx.db, jk.Redemption) == 0
+    code = code[1:]
+    made = ctx.client.post(path, json={"reward": reward, "key": "k" * MAX_KEY}, headers=headers)
+    assert made.status_code == 201 and made.json["code"] == code
+
+
+def an_admin_named_at_length_changes_the_rules(ctx: Any) -> None:
+    """The owner's name on a changed earning rule is cut to fit, as in the audit log."""
+    ctx.journey.admin_guard(lambda: over("journeykit_loyalty_rules.updated_by", alphabet="m"))
+    answer = ctx.client.put(f"{API}/admin/loyalty/rules", json={"signup": 5})
+    assert answer.status_code == 200, answer.json
+    signup = next(rule for rule in answer.json["rules"] if rule["name"] == "signup")
+    assert signup["updated_by"] == "m" * length("journeykit_loyalty_rules.updated_by")
+
+
 #: Each text column a value from outside reaches, and every path that takes it there.
 PATHS: dict[str, list[Callable[..., None]]] = {
     "journeykit_customers.shop_customer_id": [customer_id_in_checkout_params, customer_id_in_a_token, customer_id_in_track,
@@ -346,6 +387,10 @@ PATHS: dict[str, list[Callable[..., None]]] = {
     "journeykit_points_entries.description": [reason_and_key_of_an_award],
     "journeykit_points_entries.key": [reason_and_key_of_an_award],
     "journeykit_points_entries.actor": [an_admin_named_at_length_adjusts_points],
+    "journeykit_loyalty_rules.updated_by": [an_admin_named_at_length_changes_the_rules],
+    "journeykit_loyalty_redemptions.key": [key_reward_and_shop_code_of_a_redemption],
+    "journeykit_loyalty_redemptions.reward": [key_reward_and_shop_code_of_a_redemption],
+    "journeykit_loyalty_redemptions.code": [key_reward_and_shop_code_of_a_redemption],
 }
 
 

@@ -81,7 +81,8 @@ def test_the_owner_reads_the_months_figures(seeded):
     assert "4.5 sku-1 (2 reviews)" in text["products"]
     assert text["pending-title"] == "Reviews waiting (1)" and "2 ★ Review 2 · sku-1 · Buyer 2" in text["pending"]
     # 460 USD of orders at 1 point per dollar, 5,000 JPY at 1 per yen; 19 buyers, all signed in
-    assert "Points outstanding 5,460 Members with points 19 Earned this period 19" in text["loyalty"]
+    assert ("Points outstanding 5,460 You owe Unknown Members with points 19 Earned this period 19 "
+            "Redeemed this period 0 Codes issued · used · returned 0 · 0 · 0") in text["loyalty"]
     assert "Purchase +5,460" in text["loyalty"]
 
 

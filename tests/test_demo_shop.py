@@ -21,9 +21,9 @@ from markupsafe import escape
 from examples.demoshop import create_app
 from examples.demoshop import models as shop
 from examples.demoshop.catalog import CUSTOMERS, PRODUCTS, REFERRAL_CODES
-from journeykit.metrics import holdout
 from journeykit import models as jk
 from journeykit.core.db import metadata as journeykit_metadata
+from journeykit.metrics import holdout
 from journeykit.testing import StripeEvents, deliver
 
 from .fake_stripe import FakeStripe
@@ -189,6 +189,50 @@ def test_offline_checkout_records_a_paid_order_in_journeykit(demo: Flask) -> Non
         assert recorded.customer.shop_customer_id == str(buyer.id)
         assert sorted(recorded.product_ids) == ["mug-stoneware", "notebook-a5"]
         assert shop.db.session.get(jk.Visitor, visitor).customer_id == recorded.customer_id
+
+
+def test_seeded_orders_give_real_points_and_offline_the_shop_makes_its_own_codes(demo: Flask) -> None:
+    client = demo.test_client()
+    buyer = _customer(demo, "lucas.meyer@example.org")
+    _sign_in(client, buyer)
+    journey = demo.extensions["journeykit"].journey
+    with demo.app_context():
+        balance = journey.loyalty.balance(buyer.id)
+    assert balance >= 100  # a point a dollar of the seeded orders, the welcome points, the reviews' bonus
+    account = client.get("/account").get_data(as_text=True)
+    assert f"{balance:,} points" in account and "Tier: <strong>" in account and "Points for your order" in account
+    assert 'aria-label="Redeem 100 points for 5.00 USD off">Redeem</button>' in account  # affordable: not disabled
+
+    with demo.test_request_context():
+        headers = {"X-JourneyKit-Customer": journey.customer_token(buyer.id, buyer.email)}
+    made = client.post("/journeykit/api/v1/me/loyalty/redemptions", json={"reward": "5-off", "key": "demo-1"}, headers=headers)
+    assert made.status_code == 201, made.json  # no Stripe keys: the demo's code_maker made the code
+    assert re.fullmatch(r"HEARTH-5-[0-9A-F]{8}", made.json["code"]) and made.json["balance"] == balance - 100
+    again = client.post("/journeykit/api/v1/me/loyalty/redemptions", json={"reward": "5-off", "key": "demo-1"}, headers=headers)
+    assert (again.status_code, again.json["code"], again.json["balance"]) == (200, made.json["code"], balance - 100)
+    assert made.json["code"] in client.get("/account").get_data(as_text=True)
+
+    # At the demo's checkout the code takes $5 off, once; JourneyKit hears it was used.
+    token = _csrf(client, "/account")
+    client.post("/cart", data={"sku": "mug-stoneware", "quantity": "1", "add": "1", "csrf_token": token})
+    refused = client.post("/checkout", data={"csrf_token": token, "code": "HEARTH-5-NOPE"})
+    assert refused.status_code == 400 and "This code does not work" in refused.get_data(as_text=True)
+    paid = client.post("/checkout", data={"csrf_token": token, "code": made.json["code"].lower()})
+    order_id = _order_id(paid)
+    complete = client.get(f"/orders/{order_id}/complete").get_data(as_text=True)
+    assert f"Code {made.json['code']}" in complete and "−$5.00" in complete
+    with demo.app_context():
+        order = shop.db.session.get(shop.Order, order_id)
+        mug = next(p.price_cents for p in _query(demo, sa.select(shop.Product).where(shop.Product.sku == "mug-stoneware")))
+        assert (order.status, order.total_cents) == ("paid", mug - 500)
+    codes = client.get("/journeykit/api/v1/me/loyalty", headers=headers).json["codes"]
+    assert [(c["code"], c["status"]) for c in codes] == [(made.json["code"], "used")]
+    token = _csrf(client, "/account")
+    client.post("/cart", data={"sku": "mug-stoneware", "quantity": "1", "add": "1", "csrf_token": token})
+    assert client.post("/checkout", data={"csrf_token": token, "code": made.json["code"]}).status_code == 400  # once
+
+    anonymous = demo.test_client().get("/journeykit/widgets/loyalty").get_data(as_text=True)
+    assert '<a href="/signin">Join and start earning</a>' in anonymous and "Ember" in anonymous
 
 
 def test_guest_checkout_checks_the_form_and_matches_the_buyer_by_email(demo: Flask) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from journeykit.models import Customer
 
 from .conftest import SERVER_BACKENDS
 from .loyalty_helpers import entries
+from .threads import at_once
 
 YEAR = {"JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS": 365, "JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS": 14}
 
@@ -106,20 +106,7 @@ def test_two_runs_at_once_expire_each_customers_points_once(shop_factory):
     with app.app_context():
         for n in range(20):
             journey.loyalty.award(f"c-{n}", 10 + n, "Welcome", key="welcome")
-    start, results, failures = threading.Barrier(3), [], []
-
-    def cron() -> None:
-        try:
-            start.wait()
-            results.append(_run(app, 400))
-        except BaseException as error:  # noqa: BLE001 - reported below
-            failures.append(error)
-
-    threads = [threading.Thread(target=cron) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == [] and sum(result["expired"] for result in results) == 20
+    results = at_once([lambda: _run(app, 400)] * 3)
+    assert sum(result["expired"] for result in results) == 20
     with app.app_context():
         assert check() == [] and all(journey.loyalty.balance(f"c-{n}") == 0 for n in range(20))

@@ -42,7 +42,8 @@ def test_a_customer_goes_up_at_once_and_purchase_points_carry_the_tiers_bonus(sh
     app, _, journey = shop_factory(TIERS)
     client = app.test_client()
     mine = _mine(app, journey)
-    assert (mine["tier"], mine["next_tier"]) == ("member", {"name": "Silver", "points_needed": 100})
+    assert (mine["tier"], mine["next_tier"]) == ("member", {"name": "Silver", "points_needed": 100, "percent": 0,
+                                                            "description": "100 points more to reach Silver"})
     first = stripe_events.checkout_completed(customer_id="c-1", amount_total=12000)
     assert deliver(client, first, secret=SECRET).status_code == 200  # 120 points: Silver at once
     assert changes == [("c-1", "member", "Silver")]
@@ -50,7 +51,8 @@ def test_a_customer_goes_up_at_once_and_purchase_points_carry_the_tiers_bonus(sh
     assert deliver(client, second, secret=SECRET).status_code == 200  # 100 × 110% = 110 as Silver
     assert entries(app) == [(120, "purchase"), (110, "purchase")]
     mine = _mine(app, journey)
-    assert (mine["tier"], mine["next_tier"]) == ("Silver", {"name": "Gold", "points_needed": 70})
+    assert (mine["tier"], mine["next_tier"]) == ("Silver", {"name": "Gold", "points_needed": 70, "percent": 76,
+                                                            "description": "70 points more to reach Gold"})
     with app.app_context():
         journey.loyalty.award("c-1", 70, "Wrote a guide", key="guide")  # awards count, without a bonus
     assert changes[-1] == ("c-1", "Silver", "Gold") and _mine(app, journey)["next_tier"] is None
@@ -91,3 +93,85 @@ def test_wrong_tiers_are_refused_at_start(tmp_path, wrong):
 
     with pytest.raises(ValueError, match="JOURNEYKIT_LOYALTY_TIERS"):
         make_shop(f"sqlite:///{tmp_path}/shop.sqlite3", {"JOURNEYKIT_LOYALTY_TIERS": wrong})
+
+
+MONEY_TIERS = {"JOURNEYKIT_LOYALTY_TIERS": [{"name": "Silver", "points": 100, "bonus_percent": 10},
+                                            {"name": "Gold", "spent": {"usd": 50000, "eur": 45000}, "bonus_percent": 50}],
+               "JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS": 365}
+
+
+def test_money_spent_reaches_a_tier_at_once_and_refunds_bring_it_down_at_the_evaluation(shop_factory, stripe_events,
+                                                                                      changes):
+    app, _, journey = shop_factory(MONEY_TIERS)
+    client = app.test_client()
+    first = stripe_events.checkout_completed(customer_id="c-1", amount_total=30000)
+    assert deliver(client, first, secret=SECRET).status_code == 200  # 300 points: Silver; 300.00 USD spent
+    # Gold needs 500.00 USD or 450.00 EUR: the dollars are nearer (200.00 of 500.00 to go, against all 450.00 EUR).
+    assert _mine(app, journey)["next_tier"] == {"name": "Gold", "amount_needed": 20000, "currency": "usd", "percent": 60,
+                                                "description": "200.00 USD more to spend to reach Gold"}
+    second = stripe_events.checkout_completed(customer_id="c-1", amount_total=20000)
+    assert deliver(client, second, secret=SECRET).status_code == 200  # 500.00 USD spent: Gold at once
+    assert changes == [("c-1", "member", "Silver"), ("c-1", "Silver", "Gold")]
+    assert entries(app) == [(300, "purchase"), (220, "purchase")]  # earned as Silver (+10%), then upgraded
+    assert (_mine(app, journey)["tier"], _mine(app, journey)["next_tier"]) == ("Gold", None)
+    assert deliver(client, stripe_events.charge_refunded(second, amount_refunded=100), secret=SECRET).status_code == 200
+    assert _mine(app, journey)["tier"] == "Gold"  # 499.99 USD now, but nobody goes down mid-purchase
+    with app.app_context():
+        assert tiers.evaluate() == {"upgraded": 0, "downgraded": 1}  # still Silver by points
+    assert changes[-1] == ("c-1", "Gold", "Silver")
+
+
+def test_a_purchase_that_earns_no_points_still_reaches_a_money_tier(shop_factory, stripe_events, changes):
+    app, _, journey = shop_factory({**MONEY_TIERS, "JOURNEYKIT_POINTS_PER_UNIT": {"gbp": 1}})
+    purchase = stripe_events.checkout_completed(customer_id="c-1", amount_total=45000, currency="eur")
+    assert deliver(app.test_client(), purchase, secret=SECRET).status_code == 200
+    assert entries(app) == [] and changes == [("c-1", "member", "Gold")]
+
+
+def test_money_spent_outside_the_window_or_lost_in_a_dispute_counts_nothing(shop_factory, stripe_events, changes):
+    app, _, journey = shop_factory(MONEY_TIERS)
+    client = app.test_client()
+    purchase = stripe_events.checkout_completed(customer_id="c-1", amount_total=50000)
+    assert deliver(client, purchase, secret=SECRET).status_code == 200
+    assert _mine(app, journey)["tier"] == "Gold"
+    with app.app_context():
+        assert tiers.evaluate(now=utcnow() + dt.timedelta(days=366)) == {"upgraded": 0, "downgraded": 1}
+    for event in (stripe_events.dispute(purchase), stripe_events.dispute(purchase, status="lost", closed=True)):
+        assert deliver(client, event, secret=SECRET).status_code == 200
+    with app.app_context():
+        assert tiers.evaluate() == {"upgraded": 0, "downgraded": 0}
+    assert changes == [("c-1", "member", "Gold"), ("c-1", "Gold", "member")]
+
+
+def test_the_program_describes_points_and_money_tiers(shop_factory):
+    from journeykit.loyalty import program
+
+    app, _, _ = shop_factory(MONEY_TIERS)
+    with app.test_request_context():
+        assert program.describe()["tiers"] == [
+            {"name": "Silver", "points": 100, "spent": None, "bonus_percent": 10,
+             "description": "Earn 100 points in 365 days"},
+            {"name": "Gold", "points": None, "spent": {"eur": 45000, "usd": 50000}, "bonus_percent": 50,
+             "description": "Spend 450.00 EUR or 500.00 USD in 365 days"},
+        ]
+
+
+@pytest.mark.parametrize("wrong", [
+    [{"name": "A", "points": 10, "spent": {"usd": 100}}], [{"name": "A"}], [{"name": "A", "spent": {}}],
+    [{"name": "A", "spent": {"USD": 100}}], [{"name": "A", "spent": {"usd": 0}}], [{"name": "A", "spent": {"usd": 1.5}}],
+    [{"name": "A", "spent": {"usd": True}}], [{"name": "A", "spent": ["usd", 100]}],
+    [{"name": "A", "spent": {"usd": 10**13}}],
+    [{"name": "A", "spent": {"usd": 100}}, {"name": "B", "spent": {"eur": 50, "usd": 100}}],
+])
+def test_wrong_money_tiers_are_refused_at_start(tmp_path, wrong):
+    from .conftest import make_shop
+
+    with pytest.raises(ValueError, match="JOURNEYKIT_LOYALTY_TIERS"):
+        make_shop(f"sqlite:///{tmp_path}/shop.sqlite3", {"JOURNEYKIT_LOYALTY_TIERS": wrong})
+
+
+def test_tiers_of_either_measure_may_follow_each_other(tmp_path):
+    from .conftest import make_shop
+
+    make_shop(f"sqlite:///{tmp_path}/shop.sqlite3", {"JOURNEYKIT_LOYALTY_TIERS": [
+        {"name": "A", "spent": {"usd": 100}}, {"name": "B", "points": 50}, {"name": "C", "spent": {"eur": 50, "usd": 200}}]})

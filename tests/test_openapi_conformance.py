@@ -22,7 +22,10 @@ from .conftest import ADMIN_KEY, BACKENDS, any_database, make_shop
 #: Generated requests per operation and database (about 1,000 per database in all).
 EXAMPLES = 20
 #: Limits out of the fuzzer's way (the limits themselves are tested elsewhere).
-UNLIMITED = {f"JOURNEYKIT_{name}_RATE_LIMIT": "1000000 per hour" for name in ("REVIEWS", "TESTIMONIALS", "EVENTS")}
+UNLIMITED = {f"JOURNEYKIT_{name}_RATE_LIMIT": "1000000 per hour"
+             for name in ("REVIEWS", "TESTIMONIALS", "EVENTS", "REDEMPTIONS")}
+#: A reward to redeem (with the shop's own codes: the fuzzer reaches no Stripe).
+REWARDS = [{"id": "5-off", "points": 50, "amount_off": 500, "currency": "usd"}]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -32,7 +35,8 @@ def fuzzed_shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 
 def _fuzzed(url: str) -> Iterator[Flask]:
-    app, db, journey = make_shop(url, {"TESTING": False, **UNLIMITED})
+    app, db, journey = make_shop(url, {"TESTING": False, "JOURNEYKIT_LOYALTY_REWARDS": REWARDS, **UNLIMITED})
+    journey.loyalty.code_maker(lambda customer_id, reward, *, key, expires_at: f"FUZZ-{abs(hash(key)):x}")
     with app.app_context():
         db.create_all()
         jk_migrate.upgrade()
@@ -68,6 +72,8 @@ def _seed(app: Flask, journey) -> None:
         if name == "Ann":
             client.post(f"/journeykit/api/v1/admin/testimonials/{created.json['id']}/publish", headers=admin)
     client.post("/journeykit/api/v1/admin/webhooks", json={"url": "http://localhost:9/hooks"}, headers=admin)
+    with app.app_context():
+        journey.loyalty.award("c-fuzz", 200, "Fuzzing", key="fuzz")  # some codes bought, then 409s
 
 
 def _fuzz(operation, headers: dict[str, str]) -> str | None:

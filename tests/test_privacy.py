@@ -7,6 +7,7 @@ import json
 import sqlalchemy as sa
 
 from journeykit.core.db import metadata
+from journeykit.models import PointsBalance
 
 from .hook_receiver import receiver  # noqa: F401 - the fixture
 
@@ -38,6 +39,7 @@ def _person_everywhere(client, admin_headers, shopper, stripe_events, deliver_st
     client.post(f"{API}/reviews/{other.json['id']}/helpful", headers=headers)
     client.post(f"{API}/testimonials", headers=headers,
                 json={"name": "Zed Quillfeather", "body": "Zed's testimonial words", "consent": True})
+    assert client.put(f"{API}/me/loyalty/birthday", headers=headers, json={"month": 7, "day": 23}).status_code == 200
 
 
 def _figures(client, admin_headers) -> dict:
@@ -92,6 +94,8 @@ def test_forgetting_leaves_nothing_personal_anywhere_and_every_figure_as_it_was(
     left = {value: [line[max(0, line.find(value) - 120):line.find(value) + 60] for line in stored.split("\n") if value in line]
             for value in PERSONAL if value in stored}
     assert left == {}
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(PointsBalance.birthday_month))) == {None}  # the birthday is gone too
     assert _figures(client, admin_headers) == before
     replay = app.test_cli_runner().invoke(args=["journeykit", "stripe", "replay", "--since", "2000-01-01T00:00:00"])
     assert replay.exit_code == 0, replay.output  # Stripe's events, replayed, bring no one back

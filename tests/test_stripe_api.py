@@ -10,14 +10,7 @@ import sqlalchemy as sa
 from journeykit.models import Order, StripeEvent, StripeEventStatus
 from journeykit.testing import StripeEvents, deliver
 
-from .fake_stripe import FakeStripe, line_item
-
-
-@pytest.fixture
-def fake_stripe():
-    fake = FakeStripe()
-    yield fake
-    fake.close()
+from .fake_stripe import line_item
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from journeykit.core.errors import NotFound
 from journeykit.core.identity import is_visitor_id
 from journeykit.core.version import __version__
 
+from . import loyalty as loyalty_widget
 from . import reviews as reviews_widget
 from . import testimonials as testimonials_widget
 
@@ -63,6 +64,7 @@ _CONTEXTS = {
     "reviews": lambda product, name=None: reviews_widget.reviews_context(product, name),
     "rating": lambda product, name=None: reviews_widget.rating_context(product),
     "testimonials": lambda product, **options: testimonials_widget.testimonials_context(**options),
+    "loyalty": lambda product: loyalty_widget.loyalty_context(),
 }
 
 
@@ -111,6 +113,10 @@ class TemplateGlobal:
         return _on_shop_page("referral")
 
     def loyalty(self) -> Markup:
+        """The signed-in shopper's points, tier, rewards to redeem, codes and history; the program and a call to join for anyone else.
+
+        A signed-in shopper JourneyKit has not met is recorded (and the shared session committed, as ``journey.track`` does).
+        """
         return _on_shop_page("loyalty")
 
     def embed_script(self, customer_token: str | None = None, visitor_id: str | None = None) -> Markup:
@@ -154,7 +160,10 @@ def widget_fragment(kind: str) -> Response:
         options["name"] = request.args.get("name")
     elif kind == "testimonials":
         options.update(tag=request.args.get("tag"), layout=request.args.get("layout", "grid"))
-    return Response(render_widget(kind, product, **options), mimetype="text/html")
+    response = Response(render_widget(kind, product, **options), mimetype="text/html")
+    if kind == "loyalty":  # one shopper's own points and codes: never kept by a shared cache
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def embed_js() -> Response:

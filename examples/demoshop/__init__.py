@@ -57,6 +57,15 @@ def default_config() -> dict[str, Any]:
         # seed's visitors, in traffic.py, are split the same way).
         "JOURNEYKIT_HOLDOUT_SHARE": 0.2,
         "JOURNEYKIT_HOLDOUT_WIDGETS": ["reviews", "rating", "testimonials"],
+        # Loyalty: the seeded orders earn a dollar a point, so the demo's customers have real balances.
+        "JOURNEYKIT_POINTS_PER_UNIT": {"usd": 1},
+        "JOURNEYKIT_POINTS_SIGNUP": 50,
+        "JOURNEYKIT_POINTS_REVIEW": 25,
+        "JOURNEYKIT_LOYALTY_TIERS": [{"name": "Ember", "points": 150, "bonus_percent": 10},
+                                     {"name": "Hearth", "points": 400, "bonus_percent": 25}],
+        "JOURNEYKIT_LOYALTY_REWARDS": [{"id": "5-off", "points": 100, "amount_off": 500, "currency": "usd"},
+                                       {"id": "15-off", "points": 250, "amount_off": 1500, "currency": "usd"}],
+        "JOURNEYKIT_LOYALTY_SIGNUP_URL": "/signin",
         #: Create tables, migrate JourneyKit's and seed an empty shop when the app starts.
         "DEMOSHOP_SETUP_ON_START": True,
     }
@@ -89,6 +98,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             return None
         return {"name": item.name, "url": url_for("shop.product", sku=item.sku, _external=True),
                 "image": url_for("shop.product_image", sku=item.sku, _external=True), "brand": app.config["DEMOSHOP_NAME"]}
+
+    if not app.config["DEMOSHOP_STRIPE_SECRET_KEY"]:
+        # Offline there is no Stripe to make promotion codes: the shop makes its own, as a shop with its own
+        # discount system would (with real Stripe keys, JourneyKit makes Stripe promotion codes instead).
+        journey.loyalty.code_maker(payments.loyalty_code)
 
     @journey.admin_guard
     def shop_owner_only() -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import session
 
-from .models import Customer, Order, OrderLine, Product, db
+from .models import Customer, DiscountCode, Order, OrderLine, Product, db
 
 #: Most of one product a cart may hold.
 MAX_QUANTITY = 20
@@ -64,16 +64,18 @@ def clear() -> None:
 
 
 def place_order(
-    cart_lines: list[CartLine], *, customer: Customer | None, email: str, name: str
+    cart_lines: list[CartLine], *, customer: Customer | None, email: str, name: str,
+    discount: DiscountCode | None = None,
 ) -> Order:
-    """A pending order for the cart's contents, at today's prices."""
+    """A pending order for the cart's contents, at today's prices, less ``discount`` (which it then holds)."""
+    off = discount.amount_off_cents if discount is not None else 0
     order = Order(
         customer=customer,
         email=email,
         name=name,
         status="pending",
         currency="usd",
-        total_cents=total_cents(cart_lines),
+        total_cents=max(total_cents(cart_lines) - off, 0),
         lines=[
             OrderLine(
                 product=line.product,
@@ -84,5 +86,8 @@ def place_order(
         ],
     )
     db.session.add(order)
+    if discount is not None:
+        db.session.flush()
+        discount.order_id = order.id
     db.session.commit()
     return order

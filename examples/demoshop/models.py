@@ -99,3 +99,22 @@ class OrderLine(db.Model):  # type: ignore[name-defined]
     @property
     def total_cents(self) -> int:
         return self.quantity * self.unit_price_cents
+
+
+class DiscountCode(db.Model):  # type: ignore[name-defined]
+    """A one-time discount the shop made for a customer who spent loyalty points (offline demo, no Stripe).
+
+    Written by JourneyKit's ``code_maker`` callback inside the redemption's own
+    transaction (JourneyKit shares the shop's session), so the code exists if
+    and only if the points were spent.
+    """
+
+    __tablename__ = "discount_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"))
+    amount_off_cents: Mapped[int]
+    expires_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: The order that used it (a code works once).
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("orders.id"))

@@ -14,14 +14,17 @@ machine with no network.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app, url_for
 
 from journeykit.core.config import as_list
 from journeykit.testing import StripeEvents, deliver
 
-from .models import Order, db, utcnow
+from .models import DiscountCode, Order, db, utcnow
 
 #: The webhook signing secret of the offline demo (no real Stripe account behind it).
 OFFLINE_WEBHOOK_SECRET = "whsec_demo_journeykit_offline_not_a_real_secret"
@@ -65,6 +68,8 @@ def _stripe_checkout(order: Order, *, visitor_id: str | None, referral_code: str
     )
     params.setdefault("metadata", {})["shop_order"] = str(order.id)
     params.setdefault("customer_email", order.email)
+    # Loyalty codes are Stripe promotion codes when the demo runs with Stripe keys: shoppers enter them on Stripe's page.
+    params.setdefault("allow_promotion_codes", True)
     success = url_for("shop.order_complete", order_id=order.id, _external=True)
     session = stripe.checkout.Session.create(
         api_key=stripe_key(),
@@ -164,3 +169,31 @@ def mark_paid(order: Order, when: dt.datetime) -> None:
     order.status = "paid"
     order.paid_at = when
     db.session.commit()
+    used = db.session.scalars(sa.select(DiscountCode).where(DiscountCode.order_id == order.id)).first()
+    if used is not None:  # JourneyKit closes the code (it no longer comes back as points when it expires)
+        current_app.extensions["journeykit"].journey.loyalty.code_used(used.code)
+
+
+def loyalty_code(customer_id: str, reward: dict[str, Any], *, key: str, expires_at: dt.datetime | None = None) -> str:
+    """The offline demo's own discount code for points redeemed (JourneyKit's ``code_maker``).
+
+    The same ``key`` (a retried request) makes the same code; the shop's
+    secret keeps other shoppers from working one out.
+    """
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), f"{customer_id}:{key}".encode(), hashlib.sha256)
+    code = f"HEARTH-{reward['amount_off'] // 100}-{digest.hexdigest()[:8].upper()}"
+    if db.session.scalars(sa.select(DiscountCode).where(DiscountCode.code == code)).first() is None:
+        db.session.add(DiscountCode(code=code, customer_id=int(customer_id), amount_off_cents=reward["amount_off"],
+                                    expires_at=expires_at))
+    return code
+
+
+def usable_code(text: str, customer_id: int | None) -> DiscountCode | None:
+    """The customer's unused, unexpired discount code ``text`` (any case), if there is one."""
+    code = db.session.scalars(sa.select(DiscountCode).where(DiscountCode.code == text.strip().upper())).first()
+    if code is None or customer_id != code.customer_id or code.order_id is not None:
+        return None
+    expires = code.expires_at
+    if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=dt.timezone.utc)) <= utcnow():
+        return None
+    return code

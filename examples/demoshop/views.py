@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import cart, payments
 from .images import product_svg
-from .models import Customer, Order, Product, db
+from .models import Customer, DiscountCode, Order, Product, db
 from .web import current_customer, referral_code, sign_in, sign_out, visitor_id
 
 bp = Blueprint("shop", __name__)
@@ -112,6 +112,7 @@ def checkout() -> str | BaseResponse | tuple[str, int]:
     form = {
         "email": customer.email if customer else request.form.get("email", "").strip(),
         "name": customer.name if customer else request.form.get("name", "").strip(),
+        "code": request.form.get("code", "").strip()[:64],
     }
     total = cart.total_cents(lines)
     if request.method == "GET":
@@ -121,11 +122,16 @@ def checkout() -> str | BaseResponse | tuple[str, int]:
         errors["email"] = "Enter an e-mail address for your receipt."
     if not form["name"] or len(form["name"]) > 120:
         errors["name"] = "Enter your name."
+    discount = payments.usable_code(form["code"], customer.id if customer else None) if form["code"] else None
+    if form["code"] and discount is None:
+        errors["code"] = "This code does not work: it is used, expired, or made for another customer (sign in as them)."
     if errors:
         return render_template(
             "shop/checkout.html", lines=lines, total=total, form=form, errors=errors
         ), 400
-    order = cart.place_order(lines, customer=customer, email=form["email"], name=form["name"])
+    order = cart.place_order(
+        lines, customer=customer, email=form["email"], name=form["name"], discount=discount
+    )
     # Guests may see their own orders' pages (the latest few) from this browser.
     session["orders"] = [*session.get("orders", [])[-19:], order.id]
     try:
@@ -133,6 +139,9 @@ def checkout() -> str | BaseResponse | tuple[str, int]:
             order, visitor_id=visitor_id(), referral_code=referral_code()
         )
     except payments.PaymentError as exc:
+        if discount is not None:  # not paid: the code is the customer's to use again
+            discount.order_id = None
+            db.session.commit()
         flash(str(exc), "error")
         return redirect(url_for("shop.checkout"))
     cart.clear()
@@ -150,7 +159,8 @@ def order_complete(order_id: int) -> str:
     if not mine:
         abort(404)
     payments.confirm_stripe_return(order, request.args.get("session_id"))
-    return render_template("shop/order_complete.html", order=order)
+    discount = db.session.scalars(sa.select(DiscountCode).where(DiscountCode.order_id == order.id)).first()
+    return render_template("shop/order_complete.html", order=order, discount=discount)
 
 
 @bp.get("/account")

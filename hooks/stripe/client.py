@@ -2,6 +2,8 @@
 
 * line items, for orders whose checkout metadata named no products;
 * the events list, to recover deliveries that never arrived.
+
+(Loyalty makes its promotion codes through the same :func:`client`.)
 """
 
 from __future__ import annotations
@@ -10,11 +12,10 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, Iterator
 
 import stripe
-from flask import current_app
 
 from journeykit import orders
 from journeykit.core.db import session
-from journeykit.core.errors import ServiceUnavailable
+from journeykit.core.stripe_api import client
 
 if TYPE_CHECKING:
     from journeykit.orders.models import Order
@@ -29,18 +30,8 @@ EVENT_TYPES = [
     "charge.dispute.created",
     "charge.dispute.updated",
     "charge.dispute.closed",
+    "promotion_code.updated",
 ]
-
-
-def client() -> stripe.StripeClient:
-    """A Stripe client with ``JOURNEYKIT_STRIPE_API_KEY`` (and ``JOURNEYKIT_STRIPE_API_BASE``)."""
-    key = current_app.config.get("JOURNEYKIT_STRIPE_API_KEY")
-    if not key:
-        raise ServiceUnavailable(
-            "This needs Stripe's API: set JOURNEYKIT_STRIPE_API_KEY.", error_code="stripe_api_key_missing"
-        )
-    base = current_app.config.get("JOURNEYKIT_STRIPE_API_BASE")
-    return stripe.StripeClient(key, base_addresses={"api": base} if base else None, max_network_retries=2)
 
 
 def fetch_products(order: Order, api: stripe.StripeClient | None = None) -> list[str]:

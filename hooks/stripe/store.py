@@ -13,6 +13,9 @@ either transaction, so *both* look again after they commit: a deferred event
 retries itself once its deferral is committed, and a purchase retries the
 events deferred on its payment once the order is committed.  Whichever of the
 two commits last then sees the other, so no deferral is left behind.
+
+Loyalty reads the same events, in the same transaction, for the discount
+codes it made: used by a paid checkout, or deactivated in Stripe unused.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from journeykit import orders
+from journeykit import loyalty, orders
 from journeykit.core import signals
 from journeykit.core.db import session, utcnow
 from journeykit.core.dialects import insert_if_absent
@@ -92,7 +95,7 @@ def _apply_once(event_id: str, ignore_reason: str | None, statuses: Iterable[Str
         sa.select(StripeEvent).where(StripeEvent.event_id == event_id).execution_options(populate_existing=True)
     ).one()
     try:
-        status = StripeEventStatus.IGNORED if ignore_reason else _OUTCOMES[orders.apply_event(json.loads(row.payload))]
+        status = StripeEventStatus.IGNORED if ignore_reason else _applied(json.loads(row.payload))
         _finish(row, status, ignore_reason)
         signals.commit()
     except Exception as exc:
@@ -100,6 +103,14 @@ def _apply_once(event_id: str, ignore_reason: str | None, statuses: Iterable[Str
         _mark_failed(event_id, exc)
         raise
     return row
+
+
+def _applied(event: dict[str, Any]) -> StripeEventStatus:
+    """Apply the event to the orders, then to the loyalty codes it names (a checkout that used one, a code deactivated)."""
+    outcome = _OUTCOMES[orders.apply_event(event)]
+    if loyalty.apply_stripe_event(event) and outcome is StripeEventStatus.IGNORED:
+        return StripeEventStatus.PROCESSED
+    return outcome
 
 
 def _finish(row: StripeEvent, status: StripeEventStatus, error: str | None = None) -> None:

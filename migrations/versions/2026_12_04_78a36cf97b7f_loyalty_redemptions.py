@@ -1,4 +1,4 @@
-"""Loyalty redemptions (points turned into discount codes), pending points and customers' birthdays.
+"""Loyalty redemptions (points turned into discount codes), pending points, customers' birthdays and the owner's earning rules.
 
 Revision ID: 78a36cf97b7f
 Revises: 12f98e908113
@@ -9,7 +9,7 @@ from typing import Sequence, Union
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import mysql
+from sqlalchemy.dialects import mysql, postgresql
 
 # revision identifiers, used by Alembic.
 revision: str = '78a36cf97b7f'
@@ -19,7 +19,14 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    """Create the redemptions, and add when earned points become spendable and the birthday (month and day)."""
+    """Create the redemptions and the owner's earning rules, and add when earned points become spendable and the birthday."""
+    op.create_table('journeykit_loyalty_rules',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('value', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('updated_by', sa.String(length=254), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_journeykit_loyalty_rules'))
+    )
     op.create_table('journeykit_loyalty_redemptions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -55,7 +62,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the redemptions (their codes stay in Stripe), the pending times and the birthdays."""
+    """Drop the redemptions (their codes stay in Stripe), the pending times, the birthdays and the owner's rules."""
     with op.batch_alter_table('journeykit_points_entries', schema=None) as batch_op:
         batch_op.drop_column('spendable_at')
 
@@ -65,3 +72,4 @@ def downgrade() -> None:
         batch_op.drop_column('birthday_month')
 
     op.drop_table('journeykit_loyalty_redemptions')
+    op.drop_table('journeykit_loyalty_rules')

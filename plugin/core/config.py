@@ -21,6 +21,8 @@ STRIPE_WEBHOOK_SECRET = None
 STRIPE_API_KEY = None
 #: Where the stripe library sends API calls (``None``: Stripe's own); for proxies and test fakes.
 STRIPE_API_BASE = None
+#: Seconds to wait for each try of a call to Stripe's API (two retries follow a timeout).
+STRIPE_TIMEOUT = 10
 #: Storefront origins allowed to call the API cross-origin.
 ALLOWED_ORIGINS: list[str] = []
 #: Bearer keys for the admin API.
@@ -98,6 +100,8 @@ REVIEW_MAX_PHOTOS = 4
 
 #: How many event batches one visitor, and one network address, may send (``limits`` syntax).
 EVENTS_RATE_LIMIT = "120 per minute"
+#: Discount codes one shopper may buy with points (each is a call to Stripe).
+REDEMPTIONS_RATE_LIMIT = "10 per hour"
 #: Share of visitors (0 to below 1, e.g. ``0.1``) not shown each widget, to measure its lift.
 HOLDOUT_SHARE = 0.0
 #: The widgets that have a hold-out group.
@@ -127,6 +131,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
     "JOURNEYKIT_STRIPE_API_KEY": STRIPE_API_KEY,
     "JOURNEYKIT_STRIPE_API_BASE": STRIPE_API_BASE,
+    "JOURNEYKIT_STRIPE_TIMEOUT": STRIPE_TIMEOUT,
     "JOURNEYKIT_ALLOWED_ORIGINS": ALLOWED_ORIGINS,
     "JOURNEYKIT_ADMIN_API_KEYS": ADMIN_API_KEYS,
     "JOURNEYKIT_BIND_KEY": BIND_KEY,
@@ -161,6 +166,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_REVIEW_PHOTO_MAX_PIXELS": REVIEW_PHOTO_MAX_PIXELS,
     "JOURNEYKIT_REVIEW_MAX_PHOTOS": REVIEW_MAX_PHOTOS,
     "JOURNEYKIT_EVENTS_RATE_LIMIT": EVENTS_RATE_LIMIT,
+    "JOURNEYKIT_REDEMPTIONS_RATE_LIMIT": REDEMPTIONS_RATE_LIMIT,
     "JOURNEYKIT_TRACK_BOTS": TRACK_BOTS,
     "JOURNEYKIT_TRACK_USER_AGENTS": TRACK_USER_AGENTS,
     "JOURNEYKIT_HOLDOUT_SHARE": HOLDOUT_SHARE,
@@ -178,18 +184,14 @@ def apply_defaults(app: Flask) -> None:
     share = app.config["JOURNEYKIT_HOLDOUT_SHARE"]
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
         raise ValueError(f"JOURNEYKIT_HOLDOUT_SHARE must be a number from 0 up to (not including) 1, not {share!r}.")
-    _check_points_per_unit(app.config["JOURNEYKIT_POINTS_PER_UNIT"])
-    for bonus in ("JOURNEYKIT_POINTS_SIGNUP", "JOURNEYKIT_POINTS_REVIEW", "JOURNEYKIT_POINTS_BIRTHDAY",
-                  "JOURNEYKIT_POINTS_REFERRAL"):
-        if not _whole_points(app.config[bonus]):
-            raise ValueError(f"{bonus} must be a whole number of points from 0 to 1,000,000, not {app.config[bonus]!r}.")
+    for key in EARNING_RULES.values():
+        check_earning_rule(key, app.config[key])
     for days, least in (("JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS", 0), ("JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS", 0),
                         ("JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS", 1), ("JOURNEYKIT_LOYALTY_CODE_DAYS", 1)):
         value = app.config[days]
         if not (isinstance(value, int) and not isinstance(value, bool) and least <= value <= 3650):
             raise ValueError(f"{days} must be a whole number of days from {least} to 3650, not {value!r}.")
     _check_tiers(app.config["JOURNEYKIT_LOYALTY_TIERS"])
-    _check_pending_days(app.config["JOURNEYKIT_POINTS_PENDING_DAYS"])
     _check_rewards(app.config["JOURNEYKIT_LOYALTY_REWARDS"])
     after_response = app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]
     if not isinstance(after_response, bool):
@@ -200,14 +202,43 @@ def _whole_points(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1_000_000
 
 
-def _check_points_per_unit(rate: Any) -> None:
+def _currency(code: Any) -> bool:
+    return isinstance(code, str) and len(code) == 3 and code.isalpha() and code.islower()
+
+
+def _check_points_per_unit(rate: Any, name: str) -> None:
     """A whole number of points per major unit, or one per currency: ``{"eur": 1, "jpy": 1}``."""
-    per_currency = isinstance(rate, dict) and all(
-        isinstance(code, str) and len(code) == 3 and code.isalpha() and code.islower() and _whole_points(value)
-        for code, value in rate.items())
+    per_currency = isinstance(rate, dict) and all(_currency(code) and _whole_points(value) for code, value in rate.items())
     if not (_whole_points(rate) or per_currency):
-        raise ValueError("JOURNEYKIT_POINTS_PER_UNIT must be a whole number from 0 to 1,000,000, or such a number per "
+        raise ValueError(f"{name} must be a whole number from 0 to 1,000,000, or such a number per "
                          f"lower-case currency code ({{'eur': 1, 'jpy': 1}}), not {rate!r}.")
+
+
+def _check_bonus(points: Any, name: str) -> None:
+    if not _whole_points(points):
+        raise ValueError(f"{name} must be a whole number of points from 0 to 1,000,000, not {points!r}.")
+
+
+#: The earning rules, by the name the owner's admin gives them (``journeykit_loyalty_rules``), and the key each
+#: overrides: what :mod:`journeykit.loyalty.rules` reads, and what :func:`check_earning_rule` validates.
+EARNING_RULES = {
+    "points_per_unit": "JOURNEYKIT_POINTS_PER_UNIT",
+    "signup": "JOURNEYKIT_POINTS_SIGNUP",
+    "review": "JOURNEYKIT_POINTS_REVIEW",
+    "birthday": "JOURNEYKIT_POINTS_BIRTHDAY",
+    "referral": "JOURNEYKIT_POINTS_REFERRAL",
+    "pending_days": "JOURNEYKIT_POINTS_PENDING_DAYS",
+}
+
+
+def check_earning_rule(key: str, value: Any, *, name: str | None = None) -> None:
+    """Raise :class:`ValueError` (its message names ``name``, by default ``key``) unless ``value`` suits the rule ``key``.
+
+    The same check for the app's config at start and for the owner's changes in the admin.
+    """
+    check = {"JOURNEYKIT_POINTS_PER_UNIT": _check_points_per_unit,
+             "JOURNEYKIT_POINTS_PENDING_DAYS": _check_pending_days}.get(key, _check_bonus)
+    check(value, name or key)
 
 
 #: The earning rules whose points may be pending (``JOURNEYKIT_POINTS_PENDING_DAYS`` per rule).
@@ -218,11 +249,11 @@ def _days(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3650
 
 
-def _check_pending_days(days: Any) -> None:
+def _check_pending_days(days: Any, name: str) -> None:
     """A number of days for every rule, or per rule: ``{"purchase": 30}``."""
     if not (_days(days) or isinstance(days, dict) and all(rule in PENDING_RULES and _days(value)
                                                            for rule, value in days.items())):
-        raise ValueError("JOURNEYKIT_POINTS_PENDING_DAYS must be a whole number of days from 0 to 3650, or such a "
+        raise ValueError(f"{name} must be a whole number of days from 0 to 3650, or such a "
                          f"number per rule ({', '.join(PENDING_RULES)}): {{'purchase': 30}}, not {days!r}.")
 
 
@@ -243,29 +274,54 @@ def _check_rewards(rewards: Any) -> None:
         ids.add(reward_id)
 
 
+#: The largest amount a money-spent tier may ask for, in minor units (a typo's extra zeros, not a real threshold).
+MAX_SPENT = 10**12
+
+
 def _check_tiers(tiers: Any) -> None:
-    """Named, with thresholds rising from the lowest, each with a whole bonus in percent."""
+    """Named, each reached by points earned (``"points": 500``) or by money spent (``"spent": {"usd": 50000}``, minor
+    units, any currency's amount reaching it), with thresholds rising from one tier to the next of the same measure
+    (per currency for money), and a whole bonus in percent."""
     problem = None
     if not isinstance(tiers, (list, tuple)):
         problem = "a list"
     else:
-        previous, names = 0, set()
+        previous: dict[str, int] = {}  # the last threshold per measure: "points", or a currency
+        names: set[str] = set()
         for tier in tiers:
-            name = tier.get("name") if isinstance(tier, dict) else None
-            points, bonus = (tier.get("points"), tier.get("bonus_percent", 0)) if isinstance(tier, dict) else (None, None)
+            fields = tier if isinstance(tier, dict) else {}
+            name, bonus = fields.get("name"), fields.get("bonus_percent", 0)
+            thresholds = _thresholds(fields)
             if not (isinstance(name, str) and 0 < len(name) <= 40 and name != "member" and name not in names):
                 problem = "tiers with distinct names of 1 to 40 characters (not 'member')"
-            elif not (_whole_points(points) and points > previous):
-                problem = "thresholds in points that rise from one tier to the next"
+            elif thresholds is None:
+                problem = ("tiers each with either points (1 to 1,000,000) or spent (whole amounts in minor units "
+                           "per lower-case currency), not both")
+            elif any(amount <= previous.get(measure, 0) for measure, amount in thresholds.items()):
+                problem = "thresholds that rise from one tier to the next of the same measure (points, or a currency)"
             elif not (isinstance(bonus, int) and not isinstance(bonus, bool) and 0 <= bonus <= 1000):
                 problem = "a bonus_percent from 0 to 1000"
             if problem:
                 break
-            previous = points
+            previous.update(thresholds)
             names.add(name)
     if problem:
         raise ValueError(f"JOURNEYKIT_LOYALTY_TIERS must be {problem}: e.g. "
-                         f'[{{"name": "Silver", "points": 500, "bonus_percent": 10}}], not {tiers!r}.')
+                         f'[{{"name": "Silver", "points": 500, "bonus_percent": 10}}, '
+                         f'{{"name": "Gold", "spent": {{"usd": 50000}}, "bonus_percent": 25}}], not {tiers!r}.')
+
+
+def _thresholds(tier: dict[str, Any]) -> dict[str, int] | None:
+    """A tier's thresholds by measure (``{"points": 500}`` or ``{"usd": 50000, …}``); ``None`` if not exactly one kind."""
+    points, spent = tier.get("points"), tier.get("spent")
+    if (points is None) == (spent is None):
+        return None
+    if points is not None:
+        return {"points": points} if _whole_points(points) and points > 0 else None
+    valid = isinstance(spent, dict) and spent and all(
+        _currency(code) and isinstance(amount, int) and not isinstance(amount, bool) and 0 < amount <= MAX_SPENT
+        for code, amount in spent.items())
+    return dict(spent) if valid else None
 
 
 def as_list(value: str | list[str] | tuple[str, ...] | None) -> list[str]:

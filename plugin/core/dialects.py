@@ -155,6 +155,10 @@ def is_deadlock(error: BaseException) -> bool:
 def retry_deadlocks(work: Callable[..., T]) -> Callable[..., T]:
     """Run ``work`` (which commits what it does) again, from a clean session, after a deadlock.
 
+    Any other failure rolls its work back at once, before the error is
+    answered: a refused request holds no row lock (nor SQLite's write lock)
+    while the shop's context lives on.
+
     For JourneyKit's own requests and commands only: they are whole units of
     work.  A shop's transaction that calls JourneyKit is the shop's to retry.
     """
@@ -164,10 +168,10 @@ def retry_deadlocks(work: Callable[..., T]) -> Callable[..., T]:
         for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
             try:
                 return work(*args, **kwargs)
-            except sa.exc.DBAPIError as error:
-                if attempt == DEADLOCK_ATTEMPTS or not is_deadlock(error):
+            except Exception as error:
+                signals.rollback()  # whatever failed leaves nothing behind, nor a lock held until the context ends
+                if attempt == DEADLOCK_ATTEMPTS or not (isinstance(error, sa.exc.DBAPIError) and is_deadlock(error)):
                     raise
-                signals.rollback()
                 log.info("journeykit: %s ran into a deadlock; running it again (attempt %d)", work.__name__, attempt + 1)
         raise AssertionError("unreachable")
 

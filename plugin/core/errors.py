@@ -87,6 +87,13 @@ class ValidationError(APIError, http.UnprocessableEntity):
     error_code = "validation_error"
 
 
+class BadGateway(APIError, http.BadGateway):
+    """A service JourneyKit relies on (Stripe) answered, but not with what was asked."""
+
+    code = 502
+    error_code = "bad_gateway"
+
+
 class ServiceUnavailable(APIError, http.ServiceUnavailable):
     code = 503
     error_code = "unavailable"
@@ -104,6 +111,7 @@ _WERKZEUG_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    502: "bad_gateway",
 }
 
 

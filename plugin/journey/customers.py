@@ -114,6 +114,19 @@ def _contact(email: str | None, name: str | None) -> tuple[str | None, str | Non
     return email, limits.fitted("journeykit_customers.name", name, field="a customer's name", truncate=True)
 
 
+def find_member_by_email(email: str | None) -> Customer | None:
+    """The shop's own customer (one with the shop's id) with this e-mail, the oldest if several.
+
+    Unlike :func:`identify`, a guest checkout under the same address before
+    the account was made is passed over: it has no account to hold points.
+    """
+    email = normalize_email(email)
+    if not email:
+        return None
+    return session().scalars(sa.select(Customer).where(Customer.email == email, Customer.shop_customer_id.is_not(None))
+                             .order_by(Customer.id)).first()
+
+
 def _find_by(column: Any, value: str | None) -> Customer | None:
     if not value:
         return None

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import current_app
-
 from ..core.money import minor_digits
-from . import ledger, tiers
+from . import ledger, rules, tiers
 from .models import EntryKind
 
 if TYPE_CHECKING:
@@ -30,7 +28,7 @@ def points_for(amount: int, currency: str) -> int:
     per currency (a currency it leaves out earns nothing).  A zero-decimal
     currency's unit is its minor unit: 500 JPY at 1 per unit earn 500.
     """
-    rate = current_app.config["JOURNEYKIT_POINTS_PER_UNIT"]
+    rate = rules.value("points_per_unit")  # the owner's rate in the admin, else the config's
     per_unit = rate.get(currency.lower(), 0) if isinstance(rate, dict) else rate
     return max(int(amount), 0) * per_unit // 10 ** minor_digits(currency)
 
@@ -60,18 +58,5 @@ def on_reversal(order: Order, before: int, after: int) -> None:
     owed = earned * min(after, order.amount_total) // order.amount_total - taken
     if owed <= 0:
         return
-    key = f"order:{order.checkout_session_id}:reversed:{after}"
-    entry = ledger.post(customer, -owed, EntryKind.REVERSAL, key=key, source=_source(order))
-    if entry is not None:
-        _write_off_shortfall(order, owed, key)
-
-
-def _write_off_shortfall(order: Order, owed: int, key: str) -> None:
-    """Points already spent cannot go below zero unless the owner allows it: the shortfall is written off."""
-    if current_app.config["JOURNEYKIT_LOYALTY_ALLOW_NEGATIVE"]:
-        return
-    row = ledger.locked_balance(order.customer)  # type: ignore[arg-type]
-    shortfall = min(-row.balance, owed)
-    if shortfall > 0:
-        ledger.post(order.customer, shortfall, EntryKind.WRITE_OFF, key=f"{key}:write_off",  # type: ignore[arg-type]
-                    source=_source(order))
+    ledger.take_back(customer, owed, EntryKind.REVERSAL, key=f"order:{order.checkout_session_id}:reversed:{after}",
+                     source=_source(order))

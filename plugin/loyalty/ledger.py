@@ -12,10 +12,12 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..core import dialects, signals
 from ..core.db import session, utcnow
 from ..core.dialects import insert_if_absent
+from . import rules
 from .models import EntryKind, PointsBalance, PointsEntry
 
 if TYPE_CHECKING:
@@ -44,6 +46,10 @@ ACTIVITY = frozenset({EntryKind.PURCHASE, EntryKind.AWARD, EntryKind.REVIEW, Ent
                       EntryKind.REFERRAL, EntryKind.REDEMPTION, EntryKind.IMPORT})
 
 
+#: Positive entries that are no earning: a write-off forgives, a returned code gives back what was spent.
+NOT_EARNED = frozenset({EntryKind.WRITE_OFF, EntryKind.CODE_RETURNED})
+
+
 def post(
     customer: Customer,
     points: int,
@@ -58,7 +64,9 @@ def post(
     """Post one entry and move the balance with it; ``None`` (and nothing changes) if ``key`` was posted before.
 
     Spending goes through :func:`journeykit.loyalty.spending.spend`, which
-    first checks what the customer may spend.  The caller commits; the
+    first checks what the customer may spend.  Earned points of a rule with
+    pending days (:func:`journeykit.loyalty.rules.pending_days`) are
+    spendable only from ``created_at`` + those days.  The caller commits; the
     ``points_changed`` signal goes out with the commit.
     """
     row = locked_balance(customer)
@@ -67,10 +75,10 @@ def post(
     now = at or utcnow()
     entry = PointsEntry(customer_id=customer.id, points=points, kind=kind, description=description, key=key,
                         source_type=source[0] if source else None, source_id=source[1] if source else None,
-                        actor=actor, created_at=now)
+                        actor=actor, created_at=now, spendable_at=rules.spendable_at(kind, points, now))
     session().add(entry)
     row.balance += points
-    if points > 0 and kind is not EntryKind.WRITE_OFF:
+    if points > 0 and kind not in NOT_EARNED:
         row.earned += points
     if kind in ACTIVITY:
         row.last_activity_at = max(now, row.last_activity_at or now)
@@ -79,6 +87,20 @@ def post(
     signals.queue(signals.points_changed, customer_id=customer.shop_customer_id, customer=customer, delta=points,
                   balance=row.balance, kind=kind.value)
     return entry
+
+
+def take_back(customer: Customer, points: int, kind: EntryKind, *, key: str, source: tuple[str, str]) -> None:
+    """Take back ``points`` (> 0) once given (a refund, a review taken down, a referral revoked), once per ``key``.
+
+    Any of them the customer already spent is written off (an entry the
+    liability report shows) rather than taking the balance below zero,
+    unless the owner allows that (``JOURNEYKIT_LOYALTY_ALLOW_NEGATIVE``).
+    """
+    if post(customer, -points, kind, key=key, source=source) is None:
+        return
+    shortfall = min(-locked_balance(customer).balance, points)
+    if shortfall > 0 and not current_app.config["JOURNEYKIT_LOYALTY_ALLOW_NEGATIVE"]:
+        post(customer, shortfall, EntryKind.WRITE_OFF, key=f"{key}:write_off", source=source)
 
 
 def locked_balance(customer: Customer) -> PointsBalance:

@@ -34,10 +34,29 @@ def held(customer: Customer) -> int:
 
 
 def pending(customer_id: int, now: dt.datetime | None = None) -> int:
-    """The customer's earned points that are not spendable yet."""
-    return int(session().scalar(sa.select(sa.func.coalesce(sa.func.sum(PointsEntry.points), 0)).where(
-        PointsEntry.customer_id == customer_id, PointsEntry.points > 0,
-        PointsEntry.spendable_at > (now or utcnow()))) or 0)
+    """The customer's earned points that are not spendable yet: per source, what it still holds, up to what is pending.
+
+    For each source (an order, a review, a referral…) with earned entries
+    whose ``spendable_at`` is after ``now``: ``min(those entries, the net of
+    all the source's entries)``, at least 0.  So a refund of an order whose
+    points are pending takes them out of the pending points, not out of the
+    spendable ones: the balance drops by what the refund took, and so does
+    what is pending.  Write-offs are left out of the net (they forgive the
+    balance, they do not give the source back its points).  Orders under an
+    open dispute count nothing here: :func:`held` withholds them already,
+    so no point is withheld twice and ``balance = spendable + held + pending``
+    while the balance is not negative.
+    """
+    excluding = {("order", session_id) for session_id in orders.disputed_sessions(customer_id)}
+    entry = PointsEntry
+    is_pending = sa.and_(entry.points > 0, entry.spendable_at > (now or utcnow()))
+    pending_points = sa.func.sum(sa.case((is_pending, entry.points), else_=0))
+    rows = session().execute(
+        sa.select(entry.source_type, entry.source_id, pending_points, sa.func.sum(entry.points))
+        .where(entry.customer_id == customer_id, entry.kind != EntryKind.WRITE_OFF)
+        .group_by(entry.source_type, entry.source_id).having(pending_points > 0))
+    return sum(max(min(int(waiting), int(net)), 0) for source_type, source_id, waiting, net in rows
+               if (source_type, source_id) not in excluding)
 
 
 def spendable(customer: Customer, balance: int) -> int:

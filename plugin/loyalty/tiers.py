@@ -1,32 +1,41 @@
-"""VIP tiers: reached by the points a customer earned over a trailing window, each with an earning bonus.
+"""VIP tiers: reached by the points a customer earned, or the money they spent, over a trailing window.
 
 ``JOURNEYKIT_LOYALTY_TIERS`` lists them from the lowest, e.g.
 ``[{"name": "Silver", "points": 500, "bonus_percent": 10}, {"name": "Gold",
-"points": 2000, "bonus_percent": 25}]``; below the first a customer is a
-``member``.  Earning enough upgrades at once (:func:`earn`); a customer
-whose window no longer holds enough goes down at the next evaluation
-(``flask journeykit loyalty tiers``, :func:`evaluate`), never in the middle
-of a purchase.  The bonus multiplies purchase points, at the tier held when
-they were earned, which is also what a refund takes back.
+"spent": {"usd": 50000, "eur": 45000}, "bonus_percent": 25}]``; below the
+first a customer is a ``member``.  A points tier counts the points earned
+less what refunds took back; a money tier counts what the customer paid in
+each currency less refunds (from :func:`journeykit.orders.spent_since`), and
+reaching any one currency's amount is enough.  The customer holds the highest
+tier they reach.  Earning or paying enough upgrades at once (:func:`earn`,
+:func:`on_purchase`); a customer whose window no longer holds enough goes
+down at the next evaluation (``flask journeykit loyalty tiers``,
+:func:`evaluate`), never in the middle of a purchase.  The bonus multiplies
+purchase points, at the tier held when they were earned, which is also what
+a refund takes back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import journey
+from .. import journey, orders
 from ..core import signals
 from ..core.db import session, utcnow
+from ..core.money import format_money
 from ..core.paging import keyset_batches
 from . import ledger
 from .models import EntryKind, PointsBalance, PointsEntry
 
 if TYPE_CHECKING:
     from ..journey.models import Customer
+    from ..orders.models import Order
 
 #: The tier below every configured one.
 MEMBER = "member"
@@ -40,16 +49,48 @@ def configured() -> list[dict[str, Any]]:
     return list(current_app.config["JOURNEYKIT_LOYALTY_TIERS"])
 
 
+def by_points(tier: dict[str, Any]) -> bool:
+    """Whether ``tier`` is reached by points earned (else by money spent)."""
+    return tier.get("points") is not None
+
+
+def _since(now: dt.datetime | None) -> dt.datetime:
+    return (now or utcnow()) - dt.timedelta(days=current_app.config["JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS"])
+
+
 def earned_in_window(customer_id: int, now: dt.datetime | None = None) -> int:
     """The points the customer earned (less refunds) in the trailing window ending ``now``."""
-    since = (now or utcnow()) - dt.timedelta(days=current_app.config["JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS"])
     return int(session().scalar(sa.select(sa.func.coalesce(sa.func.sum(PointsEntry.points), 0)).where(
-        PointsEntry.customer_id == customer_id, PointsEntry.kind.in_(COUNTED), PointsEntry.created_at >= since)) or 0)
+        PointsEntry.customer_id == customer_id, PointsEntry.kind.in_(COUNTED),
+        PointsEntry.created_at >= _since(now))) or 0)
 
 
-def deserved(earned: int) -> str:
-    """The highest tier ``earned`` points reach."""
-    return next((tier["name"] for tier in reversed(configured()) if earned >= tier["points"]), MEMBER)
+@dataclass(frozen=True)
+class Standing:
+    """What a customer's trailing window holds: points earned, and money spent per currency (minor units)."""
+
+    earned: int = 0
+    spent: dict[str, int] = field(default_factory=dict)
+
+
+def standing(customer_id: int, now: dt.datetime | None = None) -> Standing:
+    """The customer's window ending ``now``, reading only the measures the configured tiers use."""
+    measures = [by_points(tier) for tier in configured()]
+    earned = earned_in_window(customer_id, now) if any(measures) else 0
+    spent = orders.spent_since(customer_id, _since(now)) if not all(measures) else {}
+    return Standing(earned, spent)
+
+
+def reaches(tier: dict[str, Any], window: Standing) -> bool:
+    """Whether ``window`` reaches ``tier``: its points, or its amount in any one currency."""
+    if by_points(tier):
+        return window.earned >= tier["points"]
+    return any(window.spent.get(currency, 0) >= amount for currency, amount in tier["spent"].items())
+
+
+def deserved(window: Standing) -> str:
+    """The highest tier ``window`` reaches."""
+    return next((tier["name"] for tier in reversed(configured()) if reaches(tier, window)), MEMBER)
 
 
 def _rank(name: str | None) -> int:
@@ -68,8 +109,24 @@ def earn(customer: Customer, points: int, kind: EntryKind, *, key: str, multipli
     row = ledger.locked_balance(customer)
     if multiplied:
         points = points * (100 + bonus_percent(row.tier)) // 100
-    if ledger.post(customer, points, kind, key=key, **entry) is not None and configured():
-        wanted = deserved(earned_in_window(customer.id))
+    if ledger.post(customer, points, kind, key=key, **entry) is not None:
+        _upgrade(customer, row)
+
+
+def on_purchase(order: Order) -> None:
+    """A paid order may reach a money tier at once, whatever points it earned (after they were earned at the tier held).
+
+    One of the orders' ``purchase_handlers``, registered after the one that
+    posts the order's points, in the transaction that records the payment.
+    """
+    customer = order.customer
+    if customer is not None and customer.shop_customer_id is not None and not all(map(by_points, configured())):
+        _upgrade(customer, ledger.locked_balance(customer))
+
+
+def _upgrade(customer: Customer, row: PointsBalance) -> None:
+    if configured():
+        wanted = deserved(standing(customer.id))
         if _rank(wanted) > _rank(row.tier):
             _change(customer, row, wanted)
 
@@ -82,7 +139,7 @@ def evaluate(now: dt.datetime | None = None) -> dict[str, int]:
         session().rollback()
         for customer in journey.customers_by_id(ids).values():
             row = ledger.locked_balance(customer)
-            wanted = deserved(earned_in_window(customer.id, now)) if configured() else MEMBER
+            wanted = deserved(standing(customer.id, now)) if configured() else MEMBER
             if _rank(wanted) != _rank(row.tier):
                 done["upgraded" if _rank(wanted) > _rank(row.tier) else "downgraded"] += 1
                 _change(customer, row, wanted)
@@ -97,8 +154,28 @@ def _change(customer: Customer, row: PointsBalance, tier: str) -> None:
 
 
 def progress(customer_id: int, tier: str | None) -> dict[str, Any] | None:
-    """The next tier up and the points still to earn for it in the window (``None`` at the top)."""
+    """The next tier up and what the window still needs for it (``None`` at the top).
+
+    A points tier: ``{"name", "points_needed"}``.  A money tier:
+    ``{"name", "amount_needed", "currency"}`` in minor units, in the currency
+    the customer is nearest to reaching (in proportion to its amount).  Both
+    carry ``percent`` (of the way there, rounded down) and ``description``,
+    what is still needed in words, so every widget shows them alike.
+    """
     above = [entry for entry in configured() if _rank(entry["name"]) > _rank(tier)]
     if not above:
         return None
-    return {"name": above[0]["name"], "points_needed": max(above[0]["points"] - earned_in_window(customer_id), 0)}
+    nearest, window = above[0], standing(customer_id)
+    if by_points(nearest):
+        needed, goal = max(nearest["points"] - window.earned, 0), nearest["points"]
+        words = f"{needed:,} point{'s' if needed != 1 else ''} more"
+        found: dict[str, Any] = {"points_needed": needed}
+    else:
+        missing = {code: max(amount - window.spent.get(code, 0), 0) for code, amount in nearest["spent"].items()}
+        # nearest in proportion: the least needed / amount, as exact fractions
+        currency = min(sorted(missing), key=lambda code: Fraction(missing[code], nearest["spent"][code]))
+        needed, goal = missing[currency], nearest["spent"][currency]
+        words = f"{format_money(needed, currency)} more to spend"
+        found = {"amount_needed": needed, "currency": currency}
+    return {"name": nearest["name"], **found, "percent": (goal - needed) * 100 // goal,
+            "description": f"{words} to reach {nearest['name']}"}

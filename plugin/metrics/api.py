@@ -168,14 +168,30 @@ def sales() -> dict[str, Any]:
         members={"type": "integer", "description": "Customers with a points balance."},
         outstanding_points={"type": "integer", "description": "Points customers hold and may spend: the liability."},
         negative_points={"type": "integer", "description": "Points owed by customers whose refunds took more than they had."},
-        earning_members={"type": "integer", "description": "Customers who earned points in the period."},
+        outstanding_value={"type": ["object", "null"], "additionalProperties": {"type": "integer"},
+                           "description": "The points outstanding in money, per currency, in minor units: valued at the best "
+                                          "reward offered in that currency, rounded down; null when no rewards are configured."},
+        redemption_rates={"type": "object", "description": "The reward each currency's value is reckoned at.",
+                          "additionalProperties": openapi.json_object(
+                              required=("points", "amount_off"), points=_COUNT, amount_off=_COUNT)["application/json"]},
+        earning_members={"type": "integer", "description": "Customers who earned points in the period (purchases, "
+                                                             "bonuses, awards; not adjustments, imports or codes given back)."},
+        redeeming_members={"type": "integer", "description": "Customers who turned points into a discount code in the period."},
+        codes=openapi.json_object(
+            issued={**_COUNT, "description": "Discount codes bought with points in the period."},
+            used={**_COUNT, "description": "Codes used at a checkout in the period."},
+            returned={**_COUNT, "description": "Codes cancelled or expired unused in the period (points given back)."},
+            open={**_COUNT, "description": "Codes issued and not used or returned yet, now."},
+            open_amount_off={"type": "object", "additionalProperties": {"type": "integer"},
+                             "description": "What the open codes take off, per currency, in minor units."},
+        )["application/json"],
         posted={"type": "object", "additionalProperties": {"type": "integer"},
                 "description": "Net points posted in the period, by kind of entry (spent and taken back are negative)."},
     ),
 )
 @admin_required
 def loyalty_summary() -> dict[str, Any]:
-    """The loyalty program: balances now (the liability in points) and the points posted in the period by kind."""
+    """The loyalty program: the liability now (points and their worth), participation and codes in the period, points posted by kind."""
     start, end, echo = _period()
     return {**echo, **loyalty.summary(*moments(start, end))}
 

@@ -15,7 +15,15 @@ use these and nothing else of this package.
 from __future__ import annotations
 
 from .checkout import checkout_params
-from .lookup import awaiting_products, disputed_sessions, get, orders_of, paid_before, verifying_order
+from .lookup import (
+    awaiting_products,
+    disputed_sessions,
+    get,
+    orders_of,
+    paid_before,
+    spent_since,
+    verifying_order,
+)
 from .purchases import (
     DEFERRED,
     IGNORED,
@@ -61,6 +69,7 @@ __all__ = [
     "reversed_amount",
     "revenue",
     "revenue_by_stage",
+    "spent_since",
     "stripe_time",
     "verifying_order",
 ]

@@ -53,3 +53,18 @@ def disputed_sessions(customer_id: int) -> list[str]:
     """The Checkout Session ids of the customer's orders under an open dispute (their rewards are held)."""
     return list(session().scalars(sa.select(Order.checkout_session_id).where(
         Order.customer_id == customer_id, Order.dispute_status == DisputeStatus.OPEN)))
+
+
+def spent_since(customer_id: int, since: dt.datetime) -> dict[str, int]:
+    """What the customer paid per currency (minor units) in orders paid since ``since``, less what was reversed.
+
+    Refunds count off as refunded; an order whose dispute was lost counts
+    nothing (see :func:`~journeykit.orders.purchases.reversed_amount`).  For
+    loyalty's money-spent tiers.  Currencies with nothing left are left out.
+    """
+    reversed_ = sa.case((Order.dispute_status == DisputeStatus.LOST, Order.amount_total), else_=Order.amount_refunded)
+    rows = session().execute(
+        sa.select(Order.currency, sa.func.sum(Order.amount_total - reversed_))
+        .where(Order.customer_id == customer_id, Order.status == OrderStatus.PAID, Order.paid_at >= since)
+        .group_by(Order.currency))
+    return {currency: int(total) for currency, total in rows if int(total or 0) > 0}

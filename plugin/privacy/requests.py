@@ -42,6 +42,7 @@ def forget(shop_customer_id: str) -> dict[str, int]:
         "testimonials": testimonials.forget(customer.id),
         **hooks.forget(payments, customer.shop_customer_id, customer.email),
     }
+    loyalty.forget(customer.id)
     journey.forget(customer)
     audit.record("customer.forget", f"customer:{customer.id}", after=changed)
     return changed

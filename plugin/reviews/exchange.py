@@ -47,6 +47,7 @@ from ..core.db import session, utcnow
 from ..core.errors import ValidationError
 from ..core.paging import keyset_batches
 from ..core.signals import commit
+from ..core.spreadsheets import neutralise_formula, restore_formula
 from . import lifecycle
 from .models import RejectionReason, Review, ReviewStatus
 from .schemas import BODY_LENGTH
@@ -81,7 +82,6 @@ _STATUSES: dict[str, dict[str, ReviewStatus]] = {
     "judgeme": {"ok": ReviewStatus.PUBLISHED, "spam": ReviewStatus.REJECTED},
     "yotpo": {"true": ReviewStatus.PUBLISHED, "1": ReviewStatus.PUBLISHED, "yes": ReviewStatus.PUBLISHED},
 }
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Where each imported field is stored (its length is the column's; the body's is the review form's).
 _COLUMNS = {
     "product_id": "journeykit_reviews.product_id", "title": "journeykit_reviews.title", "author": "journeykit_reviews.author",
@@ -91,11 +91,6 @@ _COLUMNS = {
 
 
 # -- export -------------------------------------------------------------------
-
-
-def neutralise_formula(value: str) -> str:
-    """Keep a spreadsheet from running a cell as a formula (CSV injection): prefix an apostrophe."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 def export_csv() -> Iterator[str]:
@@ -197,7 +192,7 @@ def _row(values: dict[str, str], fmt: str, line: int) -> ImportedReview:
         if len(values.get(field, "")) > limit:
             raise ValueError(f"{field} is longer than {limit} characters.")
     if fmt == "journeykit":  # undo our own formula guard
-        values = {k: v[1:] if v.startswith("'") and v[1:].startswith(_FORMULA_STARTS) else v for k, v in values.items()}
+        values = {k: restore_formula(v) for k, v in values.items()}
     if not values["product_id"]:
         raise ValueError("product_id is missing.")
     if not values["body"]:

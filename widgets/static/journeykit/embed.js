@@ -6,7 +6,7 @@
  * An element the server rendered (data-server-rendered: the fragments of
  * {{ journeykit.reviews(...) }} and friends) keeps its light DOM, JSON-LD
  * included, and is enhanced in place: paging, helpful votes, the review form,
- * carousel controls. Any other element renders in a Shadow DOM from the JSON
+ * carousel controls, redeeming loyalty points. Any other element renders in a Shadow DOM from the JSON
  * API when scrolled near, styled by widgets.css and the page's --journeykit-*
  * custom properties. Both log widget_viewed once when first in view and
  * widget_interaction for what a shopper does, sent in batches (sendBeacon when
@@ -32,7 +32,20 @@
          honeypot: "Leave this field empty", reply: "The shop replied:", noRatings: "No ratings yet",
          helpful: "Helpful ({n})", voted: "Thank you for your vote.", photo: "Photo from {author}'s review",
          testimonials: "What our customers say", noTestimonials: "No testimonials yet.", prev: "Previous testimonial",
-         next: "Next testimonial", slide: "{i} of {n}", stop: "Stop rotating", start: "Start rotating"},
+         next: "Next testimonial", slide: "{i} of {n}", stop: "Stop rotating", start: "Start rotating",
+         pts: {one: "{n} point", other: "{n} points"}, yourPoints: "Your points", toSpend: "ready to spend", pendingPts: "{n} pending",
+         tier: "Tier: ", member: "Member", progressTo: "Progress to {name}", moreTo: "{n} more to reach {name}",
+         top: "You are in our top tier.", rewards: "Rewards", redeem: "Redeem", redeemFor: "Redeem {pts} for {label}", need: "You need {n} more",
+         codes: "Your discount codes", noCodes: "None yet.", issued: "Ready to use", used: "Used", returned: "Not used: points given back",
+         until: ", until {d}", ways: "Ways to earn", history: "Points history", noPoints: "No points yet.", program: "Rewards for our customers",
+         pitch: "Earn points with every order and turn them into discounts.", join: "Join and start earning",
+         joinText: "Create an account to start earning.", tiers: "Tiers", from: "from {pts} earned", bonus: ", {n}% more points on orders",
+         redeeming: "Making your code…", made: "Your code for {label} is ready.", copy: "Copy code",
+         copied: "Code copied.", selected: "Code selected: press Ctrl+C (⌘C on a Mac) to copy it.",
+         howTo: "Enter this code at checkout; it works once, until {d}.", howToAny: "Enter this code at checkout; it works once.",
+         poor: "You do not have enough points for this reward yet.",
+         later: "We could not make your code just now, and no points were spent. Please try again later.",
+         signIn: "Please sign in again to redeem your points.", spent: "Turned into a code for {label}"},
     fr: {reviews: "Avis clients", none: "Pas encore d'avis.", more: "Plus d'avis", loading: "Chargement d'autres avis…",
          loaded: {one: "{n} avis de plus affiché.", other: "{n} avis de plus affichés."}, rated: "Noté {avg} sur 5",
          count: {one: "{n} avis", other: "{n} avis"}, stars: {one: "{n} étoile", other: "{n} étoiles"},
@@ -45,7 +58,22 @@
          honeypot: "Laissez ce champ vide", reply: "Réponse de la boutique :", noRatings: "Pas encore de note",
          helpful: "Utile ({n})", voted: "Merci pour votre vote.", photo: "Photo de l'avis de {author}",
          testimonials: "Ce que disent nos clients", noTestimonials: "Pas encore de témoignages.", prev: "Témoignage précédent",
-         next: "Témoignage suivant", slide: "{i} sur {n}", stop: "Arrêter le défilement", start: "Lancer le défilement"}
+         next: "Témoignage suivant", slide: "{i} sur {n}", stop: "Arrêter le défilement", start: "Lancer le défilement",
+         pts: {one: "{n} point", other: "{n} points"}, yourPoints: "Vos points", toSpend: "utilisables", pendingPts: "{n} en attente",
+         tier: "Niveau : ", member: "Membre", progressTo: "Progression vers {name}", moreTo: "Encore {n} pour atteindre {name}",
+         top: "Vous êtes à notre plus haut niveau.", rewards: "Récompenses", redeem: "Échanger", redeemFor: "Échanger {pts} contre {label}",
+         need: "Il vous manque {n}", codes: "Vos codes de réduction", noCodes: "Aucun pour l'instant.", issued: "Prêt à servir", used: "Utilisé",
+         returned: "Non utilisé : points rendus", until: ", jusqu'au {d}", ways: "Comment gagner des points", history: "Historique des points",
+         noPoints: "Pas encore de points.", program: "Des récompenses pour nos clients",
+         pitch: "Gagnez des points à chaque commande et échangez-les contre des réductions.", join: "Inscrivez-vous et gagnez des points",
+         joinText: "Créez un compte pour commencer à gagner des points.", tiers: "Niveaux", from: "dès {pts} gagnés",
+         bonus: ", {n} % de points en plus sur les commandes", redeeming: "Création de votre code…",
+         made: "Votre code pour {label} est prêt.", copy: "Copier le code", copied: "Code copié.",
+         selected: "Code sélectionné : appuyez sur Ctrl+C (⌘C sur Mac) pour le copier.",
+         howTo: "Saisissez ce code au paiement ; il sert une fois, jusqu'au {d}.", howToAny: "Saisissez ce code au paiement ; il sert une fois.",
+         poor: "Vous n'avez pas encore assez de points pour cette récompense.",
+         later: "Impossible de créer votre code pour l'instant ; aucun point n'a été dépensé. Réessayez plus tard.",
+         signIn: "Reconnectez-vous pour échanger vos points.", spent: "Converti en code pour {label}"}
   };
   function words() {
     var code = (document.documentElement.lang || "en").slice(0, 2).toLowerCase();
@@ -67,12 +95,15 @@
     }
     try { id = localStorage.getItem(key); } catch (e) { /* storage blocked */ }
     if (!id || !shape.test(id)) {
-      var bytes = new Uint8Array(16);
-      crypto.getRandomValues(bytes);
-      id = btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+      id = randomId();
       try { localStorage.setItem(key, id); } catch (e) { /* keep it for this page only */ }
     }
     return id;
+  }
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
   var visitorId = visitor();
   function api(path, options) {
@@ -81,7 +112,7 @@
     if (token) headers["X-JourneyKit-Customer"] = token;
     if (options.body) headers["Content-Type"] = "application/json";
     return fetch(API + path, {method: options.method || "GET", headers: headers, body: options.body})
-      .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); });
+      .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, status: r.status, data: data}; }); });
   }
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -362,6 +393,132 @@
     tick();
   }
 
+  /* Loyalty: the layout the server draws (loyalty.html), drawn here for other sites; the tools wire up either. */
+  function points(t, n) { return plural(t, t.pts, n); }
+  function day(t, iso) {  /* "4 December 2026" in English too, as the server writes it */
+    return new Date(iso).toLocaleDateString(t.code === "en" ? "en-GB" : t.code, {day: "numeric", month: "long", year: "numeric", timeZone: "UTC"});
+  }
+  function muted(text) { return el("span", {"class": "journeykit-muted"}, [text]); }
+  function part(label, kids) { return el("section", {"class": "journeykit-loyalty-part", "aria-label": label}, [el("h3", {}, [label])].concat(kids)); }
+  function list(cls, items, map) { return el("ul", {"class": cls}, items.map(function (x, i) { return el("li", {}, map(x, i)); })); }
+  function prize(t, r) { return el("span", {"class": "journeykit-reward"}, [el("strong", {}, [r.label]), " ", muted(points(t, r.points))]); }
+  function codeItem(t, k) {
+    return [el("code", {}, [k.code]), " ", el("span", {}, [k.label]), " ",
+            muted((t[k.status] || k.status) + (k.status === "issued" && k.expires_at ? fill(t.until, {d: day(t, k.expires_at)}) : ""))];
+  }
+  function entry(t, h) {
+    return [el("span", {"class": "journeykit-delta"}, [(h.points < 0 ? "−" : "+") + num(t, Math.abs(h.points))]), " ", el("span", {}, [h.description]), " ",
+            el("time", {"class": "journeykit-muted", datetime: h.created_at.slice(0, 10)}, [day(t, h.created_at)])];
+  }
+  function loyaltyView(c, p, me) {
+    var t = c.t, n = ++uid, kids = [el("h2", {}, [me ? t.yourPoints : t.program])];
+    var ways = p.ways_to_earn.length ? [part(t.ways, [list("journeykit-ways", p.ways_to_earn, function (w) { return [w.description]; })])] : [];
+    if (!me) {
+      var link = null;
+      try { link = p.signup_url && new URL(p.signup_url, base + "/"); } catch (e) { /* no link */ }
+      kids.push(el("p", {"class": "journeykit-join"}, [t.pitch + " ", link && /^https?:$/.test(link.protocol) ? el("a", {href: link.href}, [t.join]) : t.joinText]));
+      kids = kids.concat(ways);
+      if (p.rewards.length) kids.push(part(t.rewards, [list("journeykit-rewards", p.rewards, function (r) { return [prize(t, r)]; })]));
+      if (p.tiers.length) {
+        kids.push(part(t.tiers, [list("journeykit-tiers", p.tiers, function (x) {
+          return [el("strong", {}, [x.name]), " ", muted(fill(t.from, {pts: points(t, x.points)}) + (x.bonus_percent ? fill(t.bonus, {n: x.bonus_percent}) : ""))];
+        })]));
+      }
+      return el("section", {"class": "journeykit-loyalty-card", "aria-label": t.program}, kids);
+    }
+    var tier = el("div", {"class": "journeykit-tier"}, [el("p", {}, [t.tier, el("strong", {}, [me.tier === "member" ? t.member : me.tier])])]);
+    var next = me.next_tier;
+    if (next) {
+      /* A points tier in the page's language; a money tier as the server words it. */
+      var more = next.points_needed == null ? next.description : fill(t.moreTo, {n: points(t, next.points_needed), name: next.name});
+      var bar = el("span");
+      bar.style.width = next.percent + "%";
+      tier.append(el("div", {"class": "journeykit-meter", role: "progressbar", "aria-label": fill(t.progressTo, {name: next.name}), "aria-valuemin": 0,
+                             "aria-valuemax": 100, "aria-valuenow": next.percent, "aria-valuetext": more}, [bar]),
+                  el("p", {"class": "journeykit-muted"}, [more]));
+    } else if (p.tiers.length) tier.append(el("p", {"class": "journeykit-muted"}, [t.top]));
+    var spend = [el("span", {"data-jk": "spendable"}, [num(t, me.spendable)]), " " + t.toSpend + (me.pending ? " · " + fill(t.pendingPts, {n: num(t, me.pending)}) : "")];
+    kids.push(el("div", {"class": "journeykit-loyalty-top"}, [
+      el("p", {"class": "journeykit-balance"}, [el("strong", {"data-jk": "balance"}, [points(t, me.balance)]), " ", el("span", {"class": "journeykit-muted"}, spend)]), tier]));
+    if (me.rewards.length) {
+      var offers = el("ul", {"class": "journeykit-rewards"}, me.rewards.map(function (r, i) {
+        return el("li", {"data-reward": r.id, "data-points": r.points}, [prize(t, r), " ",
+          el("button", {type: "button", "class": "journeykit-redeem", "aria-label": fill(t.redeemFor, {pts: points(t, r.points), label: r.label})}, [t.redeem]), " ",
+          el("span", {"class": "journeykit-why journeykit-muted", id: "journeykit-" + n + "-why-" + i})]);
+      }));
+      afford(t, offers, me.spendable);
+      kids.push(part(t.rewards, [offers, el("p", {"class": "journeykit-status", role: "status", "aria-live": "polite", "data-jk": "status"}),
+                                 el("div", {"class": "journeykit-new-code", "data-jk": "new-code", hidden: ""})]));
+    }
+    var codes = list("journeykit-codes", me.codes.length ? me.codes : [null], function (k) { return k ? codeItem(t, k) : [t.noCodes]; });
+    codes.setAttribute("data-jk", "codes");
+    if (!me.codes.length) codes.firstChild.setAttribute("data-jk", "no-codes");
+    kids.push(part(t.codes, [codes]));
+    kids = kids.concat(ways);
+    var history = list("journeykit-history", me.history.length ? me.history : [null], function (h) { return h ? entry(t, h) : [t.noPoints]; });
+    history.setAttribute("data-jk", "history");
+    kids.push(part(t.history, [history]));
+    return el("section", {"class": "journeykit-loyalty-card", "aria-label": t.yourPoints, "data-signed-in": ""}, kids);
+  }
+  function afford(t, card, spendable) {
+    Array.prototype.forEach.call(card.querySelectorAll("[data-reward]"), function (item) {
+      var need = Number(item.getAttribute("data-points")) - spendable, button = item.querySelector("button"), why = item.querySelector(".journeykit-why");
+      why.hidden = need <= 0;
+      button.disabled = need > 0;
+      if (need > 0) { why.textContent = fill(t.need, {n: points(t, need)}); button.setAttribute("aria-describedby", why.id); }
+      else button.removeAttribute("aria-describedby");
+    });
+  }
+  function loyaltyTools(c, card) {
+    var t = c.t, busy = false, find = function (name) { return card.querySelector("[data-jk=" + name + "]"); };
+    var live = find("status"), panel = find("new-code"), say = function (text) { live.textContent = text; };
+    Array.prototype.forEach.call(card.querySelectorAll(".journeykit-redeem"), function (button) {
+      var item = button.closest("li"), key = null;  /* one key per attempt: a retry after a failure reuses it, so nothing is spent twice */
+      button.addEventListener("click", function () {
+        if (busy) return;
+        busy = true;
+        key = key || randomId();
+        say(t.redeeming);
+        track("widget_interaction", c, {action: "redeem"});
+        api("/me/loyalty/redemptions", {method: "POST", body: JSON.stringify({reward: item.getAttribute("data-reward"), key: key})}).then(function (r) {
+          busy = false;
+          if (r.status < 500) key = null;  /* answered for good: the next click is a new attempt */
+          if (r.ok) return issued(r.data);
+          var s = r.status;
+          say(s === 409 ? t.poor : s > 501 ? t.later : s === 401 ? t.signIn : fill(t.failed, {m: (r.data.error || {}).message || ""}));
+        }, function () { busy = false; say(fill(t.failed, {m: t.network})); });
+      });
+    });
+    function issued(d) {
+      find("balance").textContent = points(t, d.balance);
+      find("spendable").textContent = num(t, d.spendable);
+      afford(t, card, d.spendable);
+      var id = "journeykit-" + (++uid) + "-how", code = el("code", {tabindex: "-1", "aria-describedby": id}, [d.code]);
+      var copy = el("button", {type: "button"}, [t.copy]);
+      copy.addEventListener("click", function () {
+        function select() {
+          var range = document.createRange(), chosen = getSelection();
+          range.selectNodeContents(code);
+          chosen.removeAllRanges();
+          chosen.addRange(range);
+          say(t.selected);
+        }
+        track("widget_interaction", c, {action: "copy_code"});
+        if (!navigator.clipboard) return select();
+        navigator.clipboard.writeText(d.code).then(function () { say(t.copied); }, select);
+      });
+      panel.replaceChildren(el("p", {}, [code, " ", copy]),
+                            el("p", {id: id}, [d.expires_at ? fill(t.howTo, {d: day(t, d.expires_at)}) : t.howToAny]));
+      panel.hidden = false;
+      var codes = find("codes"), none = find("no-codes");
+      if (none) none.remove();
+      codes.prepend(el("li", {}, codeItem(t, d)));
+      find("history").prepend(el("li", {}, entry(t, {points: -d.points, description: fill(t.spent, {label: d.label}), created_at: d.created_at})));
+      say(fill(t.made, {label: d.label}));
+      code.focus();
+    }
+  }
+
   var RENDER = {
     rating: function (c, box) {
       api("/products/" + encodeURIComponent(c.product || "") + "/rating").then(function (r) {
@@ -401,9 +558,21 @@
     testimonials: function (c) {
       var slides = c.host.querySelector(".journeykit-slides");
       if (slides) carousel(c, slides.closest("section"), slides);
+    },
+    loyalty: function (c) {
+      var card = c.host.querySelector("[data-signed-in]");
+      if (card) loyaltyTools(c, card);
     }
   };
-  ["referral", "loyalty"].forEach(function (kind) {
+  RENDER.loyalty = function (c, box) {
+    Promise.all([api("/loyalty/program"), token && api("/me/loyalty")]).then(function (r) {
+      if (!r[0].ok) return;
+      var me = r[1] && r[1].ok ? r[1].data : null, card = loyaltyView(c, r[0].data, me);
+      box.append(card);
+      if (me) loyaltyTools(c, card);
+    });
+  };
+  ["referral"].forEach(function (kind) {
     RENDER[kind] = function (c, box) {
       fetch(base + "/widgets/" + kind).then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
         var tpl = document.createElement("template");
