@@ -22,6 +22,7 @@ from .customers import (
     identify,
     normalize_email,
     require_customer,
+    signed_in_customer,
     signup_handlers,
 )
 from .people import stage_of_customer
@@ -66,6 +67,7 @@ __all__ = [
     "identify",
     "normalize_email",
     "require_customer",
+    "signed_in_customer",
     "signup_handlers",
     "personal_data",
     "record_event",

@@ -11,10 +11,12 @@ from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 
-from ..core import limits
+from flask import current_app
+
+from ..core import limits, signals
 from ..core.db import session, utcnow
 from ..core.dialects import insert_if_absent
-from ..core.errors import BadRequest, NotFound
+from ..core.errors import BadRequest, NotFound, Unauthorized
 from ..core.identity import Shopper
 from .models import Customer
 from .stages import Stage
@@ -142,6 +144,24 @@ def customer_for(shopper: Shopper | None) -> Customer | None:
         raise BadRequest(f"The shop's customer id is {len(shopper.customer_id)} characters long; JourneyKit "
                          f"stores at most {most}.", error_code="customer_id_too_long")
     return ensure_customer(shopper.customer_id, email=shopper.email, name=shopper.name)
+
+
+def signed_in_customer() -> tuple[Shopper, Customer]:
+    """The request's signed-in shopper and their customer row, recorded and committed first; else a 401.
+
+    Committed in a transaction of its own because a new customer, or a
+    changed e-mail or name, locks the customer's row until commit, and the
+    shopper's request then writes rows that reference it: on MySQL/MariaDB
+    (whose foreign-key checks lock the parent row) two such requests of one
+    shopper would deadlock.
+    """
+    shopper = current_app.extensions["journeykit"].journey.current_shopper()
+    if shopper is None:
+        raise Unauthorized("Sign in first: this needs the shop's customer (a customer token or the shop's login).",
+                           error_code="customer_required")
+    customer = customer_for(shopper)
+    signals.commit()
+    return shopper, customer  # type: ignore[return-value]
 
 
 def find_customer(shop_customer_id: str) -> Customer | None:

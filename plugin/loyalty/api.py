@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey
 from ..core import openapi, rate_limits
-from ..core.errors import Unauthorized, ValidationError
+from ..core.errors import ValidationError
 from ..core.inputs import NOT_BLANK, load_json
-from ..core.signals import commit
 from . import MAX_KEY, for_shopper, redeem_for
 from .program import describe
 
@@ -123,21 +122,10 @@ def program() -> dict[str, Any]:
     return _program.dump(describe())
 
 
-def _signed_in_customer() -> Any:
-    shopper = current_app.extensions["journeykit"].journey.current_shopper()
-    if shopper is None:
-        raise Unauthorized(
-            "Sign in first: this needs the shop's customer (a customer token or the shop's login).",
-            error_code="customer_required",
-        )
-    return shopper, journey.customer_for(shopper)
-
-
 @openapi.documented(response=LoyaltySchema)
 def me_loyalty() -> dict[str, Any]:
     """The signed-in shopper's points: balance, what they may spend, tier, history, rewards and codes."""
-    _, customer = _signed_in_customer()
-    commit()
+    _, customer = journey.signed_in_customer()
     return _loyalty.dump(for_shopper(customer))
 
 
@@ -155,7 +143,7 @@ def redeem() -> tuple[dict[str, Any], int]:
     key = data["key"] or request.headers.get("Idempotency-Key") or uuid.uuid4().hex
     if len(key) > MAX_KEY or not key.strip():
         raise ValidationError(f"An Idempotency-Key has 1 to {MAX_KEY} characters.", fields={"key": ["Bad length."]})
-    shopper, customer = _signed_in_customer()
+    shopper, customer = journey.signed_in_customer()
     rate_limits.hit("redemption", "JOURNEYKIT_REDEMPTIONS_RATE_LIMIT", f"shopper:{shopper.customer_id}")
     made, created = redeem_for(customer, data["reward"].strip(), key.strip())
     return _redemption.dump(made), 201 if created else 200

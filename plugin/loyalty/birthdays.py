@@ -18,13 +18,12 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app
+from flask import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .. import journey
 from ..core import openapi, signals
 from ..core.db import session, utcnow
-from ..core.errors import Unauthorized
 from ..core.inputs import StrictInteger, load_json
 from ..core.paging import keyset_batches
 from . import ledger, rules, tiers
@@ -119,21 +118,11 @@ def _give(customer: Customer, points: int, today: dt.date, celebrated: list[tupl
     return 1
 
 
-def _shopper() -> Any:
-    """The signed-in shopper, or a 401 (before anything is read or written)."""
-    shopper = current_app.extensions["journeykit"].journey.current_shopper()
-    if shopper is None:
-        raise Unauthorized("Sign in first: this needs the shop's customer (a customer token or the shop's login).",
-                           error_code="customer_required")
-    return shopper
-
-
 @openapi.documented(response=BirthdayOutSchema, errors={401: "Not signed in (customer_required)."})
 def my_birthday() -> dict[str, Any]:
     """The signed-in shopper's birthday (month and day; both null if they never gave it)."""
-    customer = journey.customer_for(_shopper())
+    _, customer = journey.signed_in_customer()
     row = ledger.balance_row(customer.id)
-    signals.commit()
     return {"month": row.birthday_month if row else None, "day": row.birthday_day if row else None}
 
 
@@ -145,9 +134,9 @@ def set_my_birthday() -> dict[str, Any]:
     Month and day only (29 February allowed; a day the month does not have is a 422).  A birthday given or changed
     in the last 30 days earns no bonus yet.
     """
-    shopper = _shopper()
     data = load_json(_birthday)
-    set_birthday(journey.customer_for(shopper), data["month"], data["day"])
+    _, customer = journey.signed_in_customer()
+    set_birthday(customer, data["month"], data["day"])
     signals.commit()
     return {"month": data["month"], "day": data["day"]}
 
