@@ -28,6 +28,7 @@ from .loyalty.models import (
     RedemptionStatus,
 )
 from .orders.models import DisputeStatus, Order, OrderItem, OrderStatus
+from .referrals.models import Attribution, Referral, ReferralCode, ReferralStatus
 from .reviews.models import (
     ProductRating,
     RejectionReason,
@@ -40,6 +41,10 @@ from .reviews.models import (
 from .testimonials.models import Testimonial, TestimonialStatus, TestimonialTag
 
 __all__ = [
+    "Attribution",
+    "Referral",
+    "ReferralCode",
+    "ReferralStatus",
     "EntryKind",
     "LoyaltyRule",
     "PointsBalance",

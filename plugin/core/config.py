@@ -58,6 +58,23 @@ LOYALTY_TIERS: list[dict[str, Any]] = []
 LOYALTY_TIER_WINDOW_DAYS = 365
 #: Whether a refund of points already spent may take a balance below zero (else the shortfall is written off).
 LOYALTY_ALLOW_NEGATIVE = False
+#: Days a referral link's click counts for the visitor's first order (the last click wins).
+REFERRAL_ATTRIBUTION_DAYS = 30
+#: Where a referral link lands the friend: a path on the shop (``/welcome``; never another site).
+REFERRAL_LANDING_PATH = "/"
+#: The friend's discount, as a Stripe promotion code for first-time orders: ``{"amount_off": 500, "currency":
+#: "usd"}`` or ``{"percent_off": 10}`` (``None``: no discount).
+REFERRAL_FRIEND_REWARD: dict[str, Any] | None = None
+#: The referrer's coupon, besides (or instead of) ``POINTS_REFERRAL``: ``{"amount_off": 1000, "currency": "usd"}``.
+REFERRAL_REFERRER_COUPON: dict[str, Any] | None = None
+#: Days the referrer's reward waits after the friend's order, for its refund window (0: rewarded at once).
+REFERRAL_HOLD_DAYS = 0
+#: The most referrals one referrer is rewarded for in 30 days (0: no cap); more go to the owner's review.
+REFERRAL_MAX_PER_MONTH = 20
+#: Risk score (0-100) from which a referral waits for the owner's review instead of paying out.
+REFERRAL_REVIEW_SCORE = 50
+#: A code is flagged when a day brings this many times its usual clicks (leaked to a coupon site).
+REFERRAL_CLICK_SPIKE = 10
 #: How long a customer token stays valid, in seconds.
 CUSTOMER_TOKEN_MAX_AGE = 24 * 3600
 #: Largest request body the JSON API accepts, in bytes (larger: 413).
@@ -145,6 +162,14 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_LOYALTY_REWARDS": LOYALTY_REWARDS,
     "JOURNEYKIT_LOYALTY_CODE_DAYS": LOYALTY_CODE_DAYS,
     "JOURNEYKIT_LOYALTY_SIGNUP_URL": LOYALTY_SIGNUP_URL,
+    "JOURNEYKIT_REFERRAL_ATTRIBUTION_DAYS": REFERRAL_ATTRIBUTION_DAYS,
+    "JOURNEYKIT_REFERRAL_LANDING_PATH": REFERRAL_LANDING_PATH,
+    "JOURNEYKIT_REFERRAL_FRIEND_REWARD": REFERRAL_FRIEND_REWARD,
+    "JOURNEYKIT_REFERRAL_REFERRER_COUPON": REFERRAL_REFERRER_COUPON,
+    "JOURNEYKIT_REFERRAL_HOLD_DAYS": REFERRAL_HOLD_DAYS,
+    "JOURNEYKIT_REFERRAL_MAX_PER_MONTH": REFERRAL_MAX_PER_MONTH,
+    "JOURNEYKIT_REFERRAL_REVIEW_SCORE": REFERRAL_REVIEW_SCORE,
+    "JOURNEYKIT_REFERRAL_CLICK_SPIKE": REFERRAL_CLICK_SPIKE,
     "JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS": POINTS_EXPIRE_AFTER_DAYS,
     "JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS": POINTS_EXPIRY_WARNING_DAYS,
     "JOURNEYKIT_LOYALTY_TIERS": LOYALTY_TIERS,
