@@ -13,11 +13,13 @@ from .hooks.stripe.cli import stripe_group
 from .journey.cli import stages_group
 from .loyalty.cli import loyalty_group
 from .privacy.cli import customer_group
+from .referrals.cli import referrals_group
 from .reviews.cli import reviews_group
 
 journeykit_group = AppGroup("journeykit", help="JourneyKit: customer-journey widgets and metrics.")
 db_group = AppGroup("db", help="JourneyKit's own tables (the shop's migrations are never touched).")
-for group in (db_group, stripe_group, hooks_group, stages_group, reviews_group, loyalty_group, customer_group):
+for group in (db_group, stripe_group, hooks_group, stages_group, reviews_group, loyalty_group, referrals_group,
+              customer_group):
     journeykit_group.add_command(group)
 
 

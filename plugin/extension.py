@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context, has_request_context
 from flask_sqlalchemy import SQLAlchemy
 
-from . import cli, loyalty, web
+from . import cli, loyalty, referrals, web
 from .core import config, dialects, identity, limits, migrate
 from .core.admin_access import AdminGuard
 from .core.db import metadata
@@ -63,6 +63,8 @@ class JourneyKit:
         self.metrics = Metrics()
         #: The customers' loyalty points: ``journey.loyalty.balance(id)``, ``award(id, points, reason, key=…)``.
         self.loyalty = loyalty.Loyalty()
+        #: The customers' referral codes: ``journey.referrals.code_for(id)`` (made on first use).
+        self.referrals = referrals.Referrals()
         if app is not None:
             self.init_app(app)
 
@@ -97,6 +99,7 @@ class JourneyKit:
         web.register_app_hooks(app)
         web.retry_writes_after_deadlocks(app)
         loyalty.install()
+        referrals.install()
         outbox.register_after_response(app)
         web.exempt_from_shop_csrf(app)
         app.cli.add_command(cli.journeykit_group)
@@ -160,9 +163,35 @@ class JourneyKit:
         limits.check("journeykit_customers.shop_customer_id", str(customer_id), field="customer_id")
         return identity.make_token(current_app._get_current_object(), customer_id, email, name)  # type: ignore[attr-defined]
 
-    #: Keyword arguments to merge into ``stripe.checkout.Session.create(...)``
-    #: (see :func:`journeykit.orders.checkout_params`).
-    checkout_params = staticmethod(checkout.checkout_params)
+    def checkout_params(
+        self,
+        *,
+        customer_id: Any = None,
+        email: str | None = None,
+        products: Iterable[str] = (),
+        visitor_id: str | None = None,
+        referral_code: str | None = None,
+    ) -> dict[str, Any]:
+        """Keyword arguments to merge into ``stripe.checkout.Session.create(...)`` (see :func:`journeykit.orders.checkout_params`).
+
+        Without ``referral_code``, the code the visitor came through by a
+        referral link (its window still open) goes in by itself.  With
+        ``JOURNEYKIT_REFERRAL_FRIEND_REWARD`` set and a live code, ``discounts``
+        carries the friend's promotion code (first-time orders only; do not
+        also pass ``allow_promotion_codes``, which Stripe refuses with it);
+        making it may raise a 502/503 :class:`~journeykit.core.errors.APIError`
+        when Stripe cannot be reached.
+        """
+        promotion = None
+        if has_app_context():
+            if visitor_id is None and has_request_context():
+                visitor_id = identity.current_visitor_id()
+            referral_code, promotion = referrals.checkout_referral(referral_code, visitor_id, customer_id)
+        params = checkout.checkout_params(customer_id=customer_id, email=email, products=products,
+                                          visitor_id=visitor_id, referral_code=referral_code)
+        if promotion:
+            params["discounts"] = [{"promotion_code": promotion}]
+        return params
 
     def track(
         self,

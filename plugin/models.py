@@ -28,7 +28,7 @@ from .loyalty.models import (
     RedemptionStatus,
 )
 from .orders.models import DisputeStatus, Order, OrderItem, OrderStatus
-from .referrals.models import Attribution, Referral, ReferralCode, ReferralStatus
+from .referrals.models import Attribution, ClickDay, Referral, ReferralCode, ReferralStatus
 from .reviews.models import (
     ProductRating,
     RejectionReason,
@@ -42,6 +42,7 @@ from .testimonials.models import Testimonial, TestimonialStatus, TestimonialTag
 
 __all__ = [
     "Attribution",
+    "ClickDay",
     "Referral",
     "ReferralCode",
     "ReferralStatus",

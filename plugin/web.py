@@ -41,6 +41,11 @@ from .loyalty import transfer as loyalty_transfer
 from .metrics import api as metrics_api
 from .metrics import dashboard, holdout
 from .privacy import api as privacy_api
+from .referrals import admin as referrals_admin
+from .referrals import admin_api as referrals_admin_api
+from .referrals import api as referrals_api
+from .referrals import export as referrals_export
+from .referrals import links as referral_links
 from .reviews import admin as reviews_admin
 from .reviews import api as reviews_api
 from .reviews import exchange as reviews_exchange
@@ -51,7 +56,7 @@ from .testimonials import api as testimonials_api
 JSON_PATHS = ("/api/", "/stripe/")
 _CORS_HEADERS = ", ".join(["Content-Type", "Authorization", TOKEN_HEADER, VISITOR_HEADER])
 #: The packages with a ``templates/`` folder beside their modules.
-TEMPLATE_PACKAGES = ("core", "reviews", "loyalty", "metrics", "hooks.stripe", "hooks.outbound")
+TEMPLATE_PACKAGES = ("core", "reviews", "loyalty", "referrals", "metrics", "hooks.stripe", "hooks.outbound")
 
 
 def create_blueprint() -> Blueprint:
@@ -72,6 +77,7 @@ def create_blueprint() -> Blueprint:
     install_json_errors(metrics_bp)
     root.register_blueprint(metrics_bp)
     feed.register(root)
+    referral_links.register(root)
     photos_api.register_public(root)
     root.register_blueprint(notice.create_blueprint())
     root.register_blueprint(requests.create_blueprint())
@@ -95,6 +101,9 @@ def _api_blueprint() -> Blueprint:
     loyalty_birthdays.register(bp)
     loyalty_codes_admin_api.register(bp)
     loyalty_rules_admin.register(bp)
+    referrals_api.register(bp)
+    referrals_admin_api.register(bp)
+    referrals_export.register(bp)
     journey_api.register(bp)
     stripe_admin.register_api(bp)
     outbound_admin.register_api(bp)
@@ -117,6 +126,7 @@ def _admin_blueprint() -> Blueprint:
     reviews_admin.register_pages(bp)
     loyalty_admin.register_pages(bp)
     loyalty_rules_admin.register_pages(bp)
+    referrals_admin.register_pages(bp)
     stripe_admin.register_pages(bp)
     outbound_admin.register_pages(bp)
     audit_admin.register_pages(bp)

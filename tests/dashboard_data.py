@@ -8,8 +8,9 @@ produce.  The counts below are what the tests expect, by hand:
 - 24 visitors are shown the reviews widget and 16 of them buy (25.00 USD each);
   24 are held out of it and 2 of them buy: a lift of 16/24 - 2/24 = +58.3 points.
 - ``HOSTILE_WIDGET`` is shown to one visitor and held out for another.
-- one visitor arrives with ``HOSTILE_CODE``; three click a ``FRIEND`` link,
-  and a Japanese customer buys for 5,000 JPY with that code.
+- one visitor arrives with ``HOSTILE_CODE`` (no referral code: counted with
+  the people without one); three click a ``FRIEND`` link (``buyer-1``'s vanity
+  code), and a Japanese customer buys for 5,000 JPY with that code.
 - ``buyer-0`` buys again (10.00 USD): 19 USD orders, 460.00 USD, 24.21 USD an
   order on average; repeat purchase 1 of 19 buyers.
 - ``buyer-0`` and ``buyer-1`` review sku-1 (5 and 4 stars, published at once);
@@ -84,6 +85,9 @@ def seed(app: Flask, journey: Any) -> None:
     _beacon(client, "dashboard-hostile-1", "widget_viewed", widget=HOSTILE_WIDGET)
     _beacon(client, "dashboard-hostile-2", "widget_held_out", widget=HOSTILE_WIDGET)
     _beacon(client, "dashboard-hostile-3", "page_viewed", referral_code=HOSTILE_CODE)
+    # FRIEND is buyer-1's code (the owner's vanity code): only real codes count as referrals.
+    vanity = client.put(f"{API}/admin/referrals/customers/buyer-1/code", json={"code": "FRIEND"}, headers=ADMIN)
+    assert vanity.status_code == 200, vanity.json
     with app.app_context():
         for n in range(3):
             journey.track("referral_clicked", visitor_id=f"dashboard-friend-{n:06d}", referral_code="FRIEND")

@@ -3,9 +3,10 @@
 The official stripe library is pointed at it with ``JOURNEYKIT_STRIPE_API_BASE``;
 it serves the endpoints JourneyKit calls and records every request: checkout
 sessions and their line items, events, and the coupons and promotion codes of
-loyalty redemptions (with Stripe's idempotency keys).  ``failures`` makes the
-next POSTs fail as Stripe can (a status and an error body), ``delay`` makes
-every POST slow (a timeout).
+loyalty redemptions and referrals (with Stripe's idempotency keys), and payment
+intents with their latest charge's card (:meth:`FakeStripe.pay`).  ``failures``
+makes the next POSTs fail as Stripe can (a status and an error body),
+``get_failures`` the next GETs, ``delay`` makes every POST slow (a timeout).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 LINE_ITEMS = re.compile(r"^/v1/checkout/sessions/([^/]+)/line_items$")
 SESSION = re.compile(r"^/v1/checkout/sessions/([^/]+)$")
 PROMOTION_CODE = re.compile(r"^/v1/promotion_codes/([^/]+)$")
+PAYMENT_INTENT = re.compile(r"^/v1/payment_intents/([^/]+)$")
 
 
 class FakeStripe:
@@ -36,6 +38,8 @@ class FakeStripe:
         self.coupons: dict[str, dict[str, Any]] = {}
         self.promotion_codes: dict[str, dict[str, Any]] = {}
         self.failures: list[tuple[int, dict[str, Any]]] = []
+        self.get_failures: list[tuple[int, dict[str, Any]]] = []
+        self.payment_intents: dict[str, dict[str, Any]] = {}
         self.delay = 0.0
         self._idempotent: dict[str, tuple[dict[str, list[str]], tuple[int, dict[str, Any]]]] = {}
         self._lock = threading.Lock()
@@ -50,7 +54,27 @@ class FakeStripe:
         self._server.shutdown()
         self._server.server_close()
 
+    def pay(self, payment_intent: str, *, fingerprint: str | None = None, address: dict[str, str] | None = None,
+            customer: str | None = None) -> None:
+        """A payment intent of the Stripe ``customer`` whose latest charge was paid by a card of ``fingerprint``,
+        shipped to ``address``."""
+        card = {"brand": "visa", "last4": "4242", "fingerprint": fingerprint}
+        charge = {"id": f"ch_{payment_intent}", "object": "charge", "payment_intent": payment_intent,
+                  "payment_method_details": {"type": "card", "card": card}}
+        shipping = {"name": "Someone", "address": address} if address else None
+        self.payment_intents[payment_intent] = {"id": payment_intent, "object": "payment_intent", "status": "succeeded",
+                                                "customer": customer, "latest_charge": charge, "shipping": shipping}
+
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            if self.get_failures:
+                return self.get_failures.pop(0)
+        match = PAYMENT_INTENT.match(path)
+        if match and match.group(1) in self.payment_intents:
+            intent = dict(self.payment_intents[match.group(1)])
+            if "latest_charge" not in query.get("expand[]", query.get("expand[0]", [])):
+                intent["latest_charge"] = intent["latest_charge"]["id"]  # not expanded: an id, as Stripe answers
+            return 200, intent
         match = LINE_ITEMS.match(path)
         if match:
             if match.group(1) not in self.line_items:
@@ -99,19 +123,31 @@ class FakeStripe:
             return self.create_session(form)
         one = {name: values[0] for name, values in form.items()}
         if path == "/v1/coupons":
-            coupon = {"id": f"coupon_fake{len(self.coupons) + 1}", "object": "coupon", "valid": True,
-                      "amount_off": int(one["amount_off"]), "currency": one["currency"], "duration": one["duration"],
-                      "max_redemptions": int(one["max_redemptions"]), "times_redeemed": 0}
+            coupon_id = one.get("id") or f"coupon_fake{len(self.coupons) + 1}"
+            if coupon_id in self.coupons:
+                return 400, {"error": {"type": "invalid_request_error", "code": "resource_already_exists",
+                                       "message": "Coupon already exists."}}
+            coupon = {"id": coupon_id, "object": "coupon", "valid": True, "duration": one["duration"],
+                      "amount_off": int(one["amount_off"]) if "amount_off" in one else None,
+                      "currency": one.get("currency"),
+                      "percent_off": float(one["percent_off"]) if "percent_off" in one else None,
+                      "max_redemptions": int(one["max_redemptions"]) if "max_redemptions" in one else None,
+                      "times_redeemed": 0}
             self.coupons[coupon["id"]] = coupon
             return 200, coupon
         if path == "/v1/promotion_codes":
             if one["promotion[coupon]"] not in self.coupons:
                 return 400, {"error": {"type": "invalid_request_error", "message": "No such coupon"}}
-            if any(code["code"] == one["code"] and code["active"] for code in self.promotion_codes.values()):
+            text = one["code"].upper()  # Stripe's codes are case-insensitive
+            if any(code["code"].upper() == text and code["active"] for code in self.promotion_codes.values()):
                 return 400, {"error": {"type": "invalid_request_error", "message": "An active code exists"}}
             code = {"id": f"promo_fake{len(self.promotion_codes) + 1}", "object": "promotion_code", "active": True,
                     "code": one["code"], "coupon": self.coupons[one["promotion[coupon]"]], "times_redeemed": 0,
-                    "max_redemptions": int(one["max_redemptions"]), "expires_at": int(one["expires_at"])}
+                    "customer": one.get("customer"),
+                    "max_redemptions": int(one["max_redemptions"]) if "max_redemptions" in one else None,
+                    "expires_at": int(one["expires_at"]) if "expires_at" in one else None,
+                    "restrictions": {"first_time_transaction":
+                                     one.get("restrictions[first_time_transaction]") == "true"}}
             self.promotion_codes[code["id"]] = code
             return 200, code
         match = PROMOTION_CODE.match(path)

@@ -73,10 +73,16 @@ def test_without_a_period_everyone_and_every_stage_counts(history):
 
 def test_the_api_answers_the_same_and_refuses_bad_input(history, admin_headers):
     client = history.test_client()
-    response = client.get(f"{BREAKDOWN}?by=referral_code&from=2026-03-02&to=2026-03-11&limit=1", headers=admin_headers)
+    # The metrics count only real referral codes: FRIEND is c-6's; PAL is none (too short to be one), so c-6
+    # joins the people without a code.
+    put = client.put("/journeykit/api/v1/admin/referrals/customers/c-6/code", json={"code": "FRIEND"},
+                     headers=admin_headers)
+    assert put.status_code == 200
+    response = client.get(f"{BREAKDOWN}?by=referral_code&from=2026-03-02&to=2026-03-11&limit=2", headers=admin_headers)
     assert response.status_code == 200
-    assert response.json == {"from": "2026-03-02", "to": "2026-03-11", "by": "referral_code",
-                             "groups": [_group("FRIEND", 2, consideration=1, purchase=1)]}
+    assert response.json == {"from": "2026-03-02", "to": "2026-03-11", "by": "referral_code", "groups": [
+        {**_group(None, 3, consideration=2, purchase=2, retention=1), "conversion": 0.6667},
+        _group("FRIEND", 2, consideration=1, purchase=1)]}
     for query in ("", "?by=email", "?by=first_widget&limit=0", "?by=first_widget&limit=x", "?by=first_widget&from=2026-02-30"):
         refused = client.get(BREAKDOWN + query, headers=admin_headers)
         assert refused.status_code == 422, query

@@ -17,7 +17,7 @@ from examples.demoshop import models as shop
 from examples.demoshop.catalog import REFERRAL_CODES
 from journeykit.core.db import metadata as journeykit_metadata
 
-from .browser_site import screenshot, serve
+from .browser_site import SHOTS, screenshot, serve
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,25 @@ def test_the_demo_shop_shows_every_widget(page, demo_url):
     points.get_by_role("button", name="Redeem 100 points for 5.00 USD off").click()
     expect(points.locator("[data-jk=new-code] code")).to_have_text(re.compile(r"^HEARTH-5-[0-9A-F]{8}$"))  # offline: the shop's code
     screenshot(page, "demo-account-loyalty.png")
+    referral = page.get_by_role("region", name="Refer a friend")  # her own link, with her vanity code
+    expect(referral.get_by_role("textbox", name="Your link")).to_have_value(demo_url + "/journeykit/r/AMARA-FRIENDS")
+    expect(referral.get_by_role("link", name="Share on WhatsApp")).to_have_attribute("href", re.compile(r"^https://wa\.me/\?text="))
+    referral.get_by_role("button", name="Copy link").click()
+    expect(referral.get_by_role("status")).to_have_text(re.compile(r"^Link (copied|selected)"))
+    referral.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "demo-account-referral.png"), clip=referral.bounding_box())
+
+
+def test_a_friend_who_follows_a_referral_link_sees_the_offer(page, demo_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(demo_url + "/journeykit/r/hiroshi-hikes")
+    page.wait_for_url("**/?ref=HIROSHI-HIKES")
+    banner = page.get_by_role("complementary", name="Your friend's offer")
+    expect(banner).to_contain_text("You get 5.00 USD off your first order")
+    offer = page.get_by_role("region", name="Refer a friend")  # the referral box, for visitors: the offer and a call to join
+    expect(offer.get_by_role("link", name="Join to get your link")).to_have_attribute("href", "/signin")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"
+    screenshot(page, "demo-referred-friend-390.png")
 
 
 def test_the_owner_sees_six_weeks_of_the_demo_on_the_dashboard(page, demo_url):

@@ -66,6 +66,18 @@ INTERNAL = {
     "journeykit_loyalty_redemptions.currency": "a currency of JOURNEYKIT_LOYALTY_REWARDS, three letters checked at start",
     "journeykit_loyalty_redemptions.stripe_promotion_code_id": "Stripe's promo_ id, as Stripe answered it",
     "journeykit_loyalty_redemptions.stripe_coupon_id": "Stripe's coupon id, as Stripe answered it",
+    "journeykit_referral_codes.flag_reason": "JourneyKit's own words for a spike of clicks (referrals.spikes), fitted",
+    "journeykit_referral_codes.stripe_promotion_code_id": "Stripe's promo_ id, as Stripe answered it",
+    "journeykit_referrals.referrer_coupon_code": "a code JourneyKit derives (JK-R and 10 letters)",
+    "journeykit_referrals.decided_by": "the owner who decided (the admin's actor), cut to fit by referrals.rewards",
+    "journeykit_referrals.referrer_promotion_code_id": "Stripe's promo_ id, as Stripe answered it",
+    "journeykit_referral_codes.code": "8 letters made by referrals.codes, or a vanity code refused (422) unless 4 to 32 "
+                                      "of A-Z, 0-9 and hyphens",
+    "journeykit_referral_attributions.visitor_id": "a visitor id from the cookie, checked (16 to 64 characters) or made",
+    "journeykit_referral_clicks.visitor_id": "a visitor id from the cookie, checked (16 to 64 characters) or made",
+    "journeykit_referrals.checkout_session_id": "an order's session id, already stored",
+    "journeykit_referrals.code_text": "a checkout's code, already stored in journeykit_orders.referral_code (64), cut to fit",
+    "journeykit_referrals.currency": "an order's currency, already stored",
 }
 
 

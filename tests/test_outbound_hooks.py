@@ -21,7 +21,9 @@ from journeykit.hooks.outbound import payloads as outbound_events
 from journeykit.models import Customer, DeliveryStatus, WebhookAttempt, WebhookDelivery
 from journeykit.journey.stages import Stage
 from journeykit.testing import deliver as post_signed
+from journeykit.journey import ensure_customer
 from journeykit.journey.tracking import record_event
+from journeykit.referrals import codes
 
 from .conftest import make_shop
 from .hook_receiver import Receiver, closed_port, receiver  # noqa: F401 - the fixture
@@ -224,8 +226,10 @@ def test_two_workers_at_once_deliver_each_event_once(app, client, admin_headers,
 def test_every_kind_of_event_is_plain_json_with_its_type(app, client, admin_headers, receiver, journey, stripe_events,
                                                        deliver_stripe_event):
     add_endpoint(client, admin_headers, receiver.url)
+    with app.app_context():
+        code = journey.referrals.code_for("c-referrer")  # a real code: only those convert
     purchase = stripe_events.checkout_completed(customer_id="c-all", email="all@example.com", products=["sku-1"],
-                                                referral_code="FRIEND10")
+                                                referral_code=code)
     deliver_stripe_event(purchase)
     deliver_stripe_event(stripe_events.charge_refunded(purchase, amount_refunded=1000))
     token = journey.customer_token("c-all", email="all@example.com", name="Al")
@@ -242,7 +246,8 @@ def test_every_kind_of_event_is_plain_json_with_its_type(app, client, admin_head
                       {"customer": {"id": "c-all"}, "delta": -10, "balance": 15}]
     review = by_type["review.published"]["review"]
     assert (review["rating"], review["verified"], review["status"], review["customer"]["id"]) == (5, True, "published", "c-all")
-    assert by_type["referral.converted"]["code"] == "FRIEND10"
+    assert by_type["referral.converted"]["code"] == code
+    assert by_type["referral.converted"]["referrer"] == {"id": "c-referrer"}
     referred = by_type["referral.converted"]["order"]
     assert referred["checkout_session"] == purchase["data"]["object"]["id"] and referred["amount_refunded"] == 0
 
@@ -299,10 +304,14 @@ def test_signature_verification_refuses_tampering_wrong_secrets_and_old_requests
     assert verify_signature(body, f"{timestamp},v1=deadbeef,{header.split(',')[1]}", "jkwh_right")  # several v1
 
 
-def test_only_a_purchase_with_a_referral_code_converts_a_referral(app, client, admin_headers, receiver, stripe_events,
-                                                                deliver_stripe_event):
+def test_only_a_paid_purchase_with_a_real_referral_code_converts_a_referral(app, client, admin_headers, receiver,
+                                                                           stripe_events, deliver_stripe_event):
     add_endpoint(client, admin_headers, receiver.url, event_types=["referral.converted"])
+    with app.app_context():
+        codes.set_vanity(ensure_customer("c-ann").id, "ann-7")
+        session().commit()
     deliver_stripe_event(stripe_events.checkout_completed(customer_id="c-plain"))
+    deliver_stripe_event(stripe_events.checkout_completed(customer_id="c-forger", referral_code="BOB-8"))  # no such code
     referred = stripe_events.checkout_completed(customer_id="c-friend", referral_code="ANN-7", amount_total=1999)
     deliver_stripe_event(referred)
     deliver_stripe_event(referred)  # Stripe's retry: still one conversion
@@ -313,6 +322,7 @@ def test_only_a_purchase_with_a_referral_code_converts_a_referral(app, client, a
     assert hook.json["type"] == "referral.converted" and hook.json["data"]["code"] == "ANN-7"
     assert hook.json["data"]["order"]["amount_total"] == 1999
     assert hook.json["data"]["order"]["customer"]["id"] == "c-friend"
+    assert hook.json["data"]["referrer"] == {"id": "c-ann"}
 
 
 def test_the_catalog_marks_what_is_never_sent(app, client, admin_headers):

@@ -19,8 +19,8 @@ def _on(day: int) -> dt.datetime:
 
 
 @pytest.fixture
-def history(app, client, journey):
-    """c1 buys twice (the first partly refunded) and reviews one product; c2 buys in yen via a referral."""
+def history(app, client, journey, admin_headers):
+    """c1 buys twice (the first partly refunded) and reviews one product; c2 buys in yen through c1's code FRIEND."""
     secret = app.config["JOURNEYKIT_STRIPE_WEBHOOK_SECRET"]
     clock = {"now": START}
     events = StripeEvents(clock=lambda: clock["now"])
@@ -32,8 +32,11 @@ def history(app, client, journey):
         return event
 
     first = send(0, lambda: events.checkout_completed(customer_id="c1", amount_total=2500, products=["sku-1"]))
-    send(1, lambda: events.checkout_completed(customer_id="c2", amount_total=500_000, currency="jpy",
-                                              products=["sku-3"], referral_code="FRIEND"))
+    vanity = client.put("/journeykit/api/v1/admin/referrals/customers/c1/code", json={"code": "FRIEND"},
+                        headers=admin_headers)
+    assert vanity.status_code == 200  # only a real code makes a referred buyer
+    send(1, lambda: events.checkout_completed(customer_id="c2", email="c2@example.com", amount_total=500_000,
+                                              currency="jpy", products=["sku-3"], referral_code="FRIEND"))
     send(2, lambda: events.checkout_completed(customer_id="c1", amount_total=1000, products=["sku-2"]))
     send(2, lambda: events.checkout_expired(customer_id="c3"))
     send(3, lambda: events.charge_refunded(first, amount_refunded=700))

@@ -27,6 +27,7 @@ from journeykit.core.identity import is_visitor_id
 from journeykit.core.version import __version__
 
 from . import loyalty as loyalty_widget
+from . import referral as referral_widget
 from . import reviews as reviews_widget
 from . import testimonials as testimonials_widget
 
@@ -34,6 +35,10 @@ log = logging.getLogger("journeykit")
 
 #: The widget kinds, as INTERFACE.md names them.
 KINDS = ("reviews", "rating", "testimonials", "referral", "loyalty")
+#: Parts only the shop's own pages show (no fragment URL): the friend's banner.
+PAGE_ONLY = ("referral_banner",)
+#: Fragments of one shopper's own data: never kept by a shared cache.
+PRIVATE = ("referral", "loyalty")
 #: ``embed.js`` is served with long-lived caching under a versioned URL.
 EMBED_MAX_AGE = 365 * 24 * 3600
 #: widgets.css and the other static files: a day, then revalidated by their ETag (their URL has no version).
@@ -42,13 +47,19 @@ STATIC_MAX_AGE = 24 * 3600
 
 def render_widget(kind: str, product: str | None = None, **options: Any) -> Markup:
     """One widget's HTML fragment (``product`` for reviews and rating)."""
-    if kind not in KINDS:
-        raise NotFound(f"No widget called {kind!r}; try one of {', '.join(KINDS)}.", error_code="unknown_widget")
+    if kind not in KINDS + PAGE_ONLY:
+        raise _unknown(kind)
     context = _CONTEXTS[kind](product, **options) if kind in _CONTEXTS else {}
+    if context is None:  # nothing to show (a visitor nobody referred): not even the stylesheet's link
+        return Markup("")
     # Straight from the Jinja environment: render_template would run every context processor of
     # the shop again for each widget (its own queries included), and the widgets need none of them.
     template = current_app.jinja_env.get_template(f"journeykit/widgets/{kind}.html")
     return Markup(template.render(kind=kind, product=product, stylesheet=_first_on_the_page(), **context))
+
+
+def _unknown(kind: str) -> NotFound:
+    return NotFound(f"No widget called {kind!r}; try one of {', '.join(KINDS)}.", error_code="unknown_widget")
 
 
 def _first_on_the_page() -> bool:
@@ -59,12 +70,14 @@ def _first_on_the_page() -> bool:
     return True
 
 
-#: Data for the widgets that show some; the others are placeholders until their issue.
-_CONTEXTS = {
+#: Data for the widgets that show some; ``None`` shows nothing.
+_CONTEXTS: dict[str, Any] = {
     "reviews": lambda product, name=None: reviews_widget.reviews_context(product, name),
     "rating": lambda product, name=None: reviews_widget.rating_context(product),
     "testimonials": lambda product, **options: testimonials_widget.testimonials_context(**options),
     "loyalty": lambda product: loyalty_widget.loyalty_context(),
+    "referral": lambda product: referral_widget.referral_context(),
+    "referral_banner": lambda product: referral_widget.banner_context(),
 }
 
 
@@ -110,7 +123,19 @@ class TemplateGlobal:
         return _on_shop_page("testimonials", tag=tag, limit=limit, layout=layout, autoplay=autoplay)
 
     def referral(self) -> Markup:
+        """The signed-in shopper's link with a Copy button, share links, figures and rewards; the offer and a call to join for anyone else.
+
+        A signed-in shopper JourneyKit has not met is recorded, and their code
+        made on first use (the shared session committed, as ``journey.track`` does).
+        """
         return _on_shop_page("referral")
+
+    def referral_banner(self) -> Markup:
+        """The friend's offer for a visitor who came through a referral link (``?ref=CODE``, or a live attribution).
+
+        Nothing for anyone else, so it can sit in the shop's base layout.
+        """
+        return _on_shop_page("referral_banner")
 
     def loyalty(self) -> Markup:
         """The signed-in shopper's points, tier, rewards to redeem, codes and history; the program and a call to join for anyone else.
@@ -152,6 +177,8 @@ def _signed_in_token() -> str | None:
 
 
 def widget_fragment(kind: str) -> Response:
+    if kind in PAGE_ONLY:  # it reads the shop page's own query and cookie: no fragment of its own
+        raise _unknown(kind)
     product = request.args.get("product")
     if kind in ("reviews", "rating") and not product:
         raise NotFound("Name the product: ?product=<your product id>.", error_code="product_required")
@@ -161,7 +188,7 @@ def widget_fragment(kind: str) -> Response:
     elif kind == "testimonials":
         options.update(tag=request.args.get("tag"), layout=request.args.get("layout", "grid"))
     response = Response(render_widget(kind, product, **options), mimetype="text/html")
-    if kind == "loyalty":  # one shopper's own points and codes: never kept by a shared cache
+    if kind in PRIVATE:  # one shopper's own points, codes and link
         response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -66,6 +66,9 @@ def default_config() -> dict[str, Any]:
         "JOURNEYKIT_LOYALTY_REWARDS": [{"id": "5-off", "points": 100, "amount_off": 500, "currency": "usd"},
                                        {"id": "15-off", "points": 250, "amount_off": 1500, "currency": "usd"}],
         "JOURNEYKIT_LOYALTY_SIGNUP_URL": "/signin",
+        # Referrals: a friend gets $5 off a first order, the customer who sent them 100 points (another $5).
+        "JOURNEYKIT_POINTS_REFERRAL": 100,
+        "JOURNEYKIT_REFERRAL_FRIEND_REWARD": {"amount_off": 500, "currency": "usd"},
         #: Create tables, migrate JourneyKit's and seed an empty shop when the app starts.
         "DEMOSHOP_SETUP_ON_START": True,
     }

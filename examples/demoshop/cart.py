@@ -65,10 +65,13 @@ def clear() -> None:
 
 def place_order(
     cart_lines: list[CartLine], *, customer: Customer | None, email: str, name: str,
-    discount: DiscountCode | None = None,
+    discount: DiscountCode | None = None, friend_off: int = 0,
 ) -> Order:
-    """A pending order for the cart's contents, at today's prices, less ``discount`` (which it then holds)."""
-    off = discount.amount_off_cents if discount is not None else 0
+    """A pending order for the cart's contents, at today's prices, less ``discount`` (which it then holds).
+
+    ``friend_off``: a referred friend's cents off their first order.
+    """
+    off = (discount.amount_off_cents if discount is not None else 0) + friend_off
     order = Order(
         customer=customer,
         email=email,

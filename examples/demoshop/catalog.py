@@ -149,8 +149,11 @@ CUSTOMERS = [
     CustomerData("Mateo García", "mateo.garcia@example.com"),
 ]
 
-#: The codes three happy customers share with friends (they come with ``journeykit_referral`` to checkout).
-REFERRAL_CODES = ["AMARA-FRIENDS", "HIROSHI-HIKES", "CHLOE-CEDAR"]
+#: Three happy customers' referral codes (vanity codes the owner gave them) and who they are: their friends
+#: follow ``/journeykit/r/<code>`` and come with the code to checkout.
+REFERRERS = {"AMARA-FRIENDS": "amara.okafor@example.com", "HIROSHI-HIKES": "h.tanaka@example.org",
+             "CHLOE-CEDAR": "chloe.martin@example.com"}
+REFERRAL_CODES = list(REFERRERS)
 
 #: Guests who check out without an account, made up from these names.
 GUEST_FIRST_NAMES = [

@@ -188,6 +188,24 @@ def loyalty_code(customer_id: str, reward: dict[str, Any], *, key: str, expires_
     return code
 
 
+def friend_discount(email: str | None, visitor_id: str) -> int:
+    """Cents off a referred friend's first order, offline (with real Stripe, JourneyKit's promotion code does it).
+
+    The shop's own rule, like the promotion code's: a visitor JourneyKit
+    attributes to a live code (they followed a referral link; a made-up
+    ``?ref=`` is not enough) with no paid order here yet.  Whether the
+    referrer is rewarded is JourneyKit's decision, from the webhook.
+    """
+    reward = current_app.config["JOURNEYKIT_REFERRAL_FRIEND_REWARD"]
+    if stripe_key() or not reward or reward.get("currency") != "usd":
+        return 0
+    if not current_app.extensions["journeykit"].journey.referrals.attributed_code(visitor_id):
+        return 0
+    if email and db.session.scalars(sa.select(Order.id).where(Order.email == email, Order.status == "paid")).first():
+        return 0
+    return int(reward["amount_off"])
+
+
 def usable_code(text: str, customer_id: int | None) -> DiscountCode | None:
     """The customer's unused, unexpired discount code ``text`` (any case), if there is one."""
     code = db.session.scalars(sa.select(DiscountCode).where(DiscountCode.code == text.strip().upper())).first()

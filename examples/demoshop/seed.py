@@ -10,6 +10,7 @@ choices use a fixed seed, so every fresh demo looks the same.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import io
@@ -107,9 +108,17 @@ def seed(rng: random.Random | None = None) -> SeedReport:
     now = utcnow()
     journeys = traffic.plan(rng, products, catalog.REFERRAL_CODES, now=now, history=HISTORY)
     report.events = traffic.record(journeys)
-    for purchase in _purchases(journeys, buyers, rng, now):
-        _buy(purchase, products, rng, report)
-        report.orders += 1
+    purchases = _purchases(journeys, buyers, rng, now)
+    for purchase in purchases:
+        if not purchase.referral_code:
+            _buy(purchase, products, rng, report)
+    # The referrers get their codes; their friends follow the links (now) and buy after the click.
+    _referral_codes(customers, report)
+    report.events += traffic.follow_links(journeys)
+    for purchase in purchases:
+        if purchase.referral_code:
+            _buy(dataclasses.replace(purchase, when=utcnow()), products, rng, report)
+    report.orders = len(purchases)
 
     report.reviews = _review(report)
     report.testimonials = _testimonials(report)
@@ -161,7 +170,8 @@ def _purchases(
         purchases.append(Purchase(when, journey, customer, email, name, journey.referral_code))
         for _ in range(rng.choice([0, 1, 1, 2] if customer else [0, 0, 0, 0, 1])):
             when += dt.timedelta(days=rng.uniform(4, 21))
-            if when < now - traffic.QUIET:
+            # A referred friend's first order is made after their click, today: nothing of theirs comes before it.
+            if when < now - traffic.QUIET and not journey.referral_code:
                 purchases.append(Purchase(when, journey, customer, email, name, repeat=True))
     return sorted(purchases, key=lambda purchase: purchase.when)
 
@@ -175,7 +185,8 @@ def _buy(purchase: Purchase, products: list[Product], rng: random.Random, report
     viewed = [product for product in products if product.sku in purchase.journey.viewed]
     picked = viewed[:size] if viewed and not purchase.repeat else rng.sample(products, size)
     lines = [CartLine(product, rng.choice([1, 1, 1, 2])) for product in picked]
-    order = place_order(lines, customer=purchase.customer, email=purchase.email, name=purchase.name)
+    order = place_order(lines, customer=purchase.customer, email=purchase.email, name=purchase.name,
+                        friend_off=payments.friend_discount(purchase.email, purchase.journey.visitor_id))
     order.created_at = purchase.when
     try:
         payments.complete_offline(
@@ -187,6 +198,28 @@ def _buy(purchase: Purchase, products: list[Product], rng: random.Random, report
     except payments.PaymentError as exc:
         _note(report, f"past purchases were not recorded by JourneyKit: {exc}")
         payments.mark_paid(order, purchase.when)  # the shop's own history stands regardless
+
+
+def _referral_codes(customers: list[Customer], report: SeedReport) -> None:
+    """Three happy customers open their referral widget (their code is made), then the owner gives them vanity codes.
+
+    Both through JourneyKit's own doors: the widget's fragment with the
+    customer's token, and the owner's admin API (signed in as the owner, as
+    the shop's login does).
+    """
+    journey = current_app.extensions["journeykit"].journey
+    prefix = current_app.config["JOURNEYKIT_URL_PREFIX"].rstrip("/")
+    owner = next(customer for customer in customers if customer.is_owner)
+    client = current_app.test_client()
+    with client.session_transaction() as shop_session:
+        shop_session["customer_id"] = owner.id
+    for code, email in catalog.REFERRERS.items():
+        customer = next(customer for customer in customers if customer.email == email)
+        token = journey.customer_token(customer.id, email=customer.email, name=customer.name)
+        client.get(f"{prefix}/widgets/referral", headers={"X-JourneyKit-Customer": token})
+        response = client.put(_api(f"/admin/referrals/customers/{customer.id}/code"), json={"code": code})
+        if response.status_code >= 300:
+            _note(report, f"a referral code was refused ({response.status_code}: {response.get_data(as_text=True)[:200]})")
 
 
 def _review(report: SeedReport) -> int:

@@ -11,7 +11,8 @@ What is real is the way in.  The events go to JourneyKit's event log through
 whether a visitor is held out of a widget is JourneyKit's own
 :func:`journeykit.metrics.holdout.is_held_out`, the grouping ``embed.js`` uses.  The
 visitors behave like the shoppers of a storefront that draws its widgets with
-``embed.js`` (the one place the hold-out applies).  Purchases are not made here:
+``embed.js`` (the one place the hold-out applies).  A referred visitor follows
+their friend's real link (:func:`follow_links`).  Purchases are not made here:
 the seed sends them through the Stripe webhook for the visitors marked as buyers.
 """
 
@@ -21,6 +22,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 from typing import Any
+
+from flask import current_app
 
 from journeykit import journey as jk_journey
 from journeykit import signals
@@ -41,6 +44,8 @@ SHOPPER_CONVERSION = 0.05
 REVIEWS_LIFT = 0.12
 #: Added for a visitor sent by a friend's referral link (made up too).
 REFERRED_LIFT = 0.25
+#: The browser the seed's visitors say they use (a test client's own user agent is taken for a script).
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 #: The latest a visit may start: past purchases must be in the past when they arrive.
 QUIET = dt.timedelta(hours=2)
 
@@ -85,9 +90,8 @@ def plan(
 def _journey(
     rng: random.Random, products: list[Product], first: dt.datetime, referral: str | None, now: dt.datetime
 ) -> Journey:
+    # A referred visitor's click is not planned here: they follow the real link (:func:`follow_links`).
     journey = Journey(visitor_id=f"demo{rng.getrandbits(96):024x}", referral_code=referral)
-    if referral:
-        journey.events.append(_event("referral_clicked", first, referral_code=referral))
     start = first
     for visit in range(rng.choice([1, 1, 1, 2, 2, 3])):
         if visit:
@@ -144,6 +148,27 @@ def _exposure(visitor_id: str, widget: str, at: dt.datetime, *, product_id: str 
 
 def _event(name: str, at: dt.datetime, *, product_id: str | None = None, **properties: Any) -> dict[str, Any]:
     return {"name": name, "at": at, "product_id": product_id, "properties": properties}
+
+
+def follow_links(journeys: list[Journey]) -> int:
+    """The referred visitors follow their friend's link, ``{prefix}/r/<code>``, from their own browser and address.
+
+    JourneyKit's link endpoint records the click and joins the visitor to the
+    code, as for any shopper.  The link records the present, so these clicks
+    (and the purchases that follow them) are the seed's latest.  Returns how
+    many visitors followed a link.
+    """
+    client = current_app.test_client()
+    cookie = current_app.config["JOURNEYKIT_VISITOR_COOKIE"]
+    prefix = current_app.config["JOURNEYKIT_URL_PREFIX"].rstrip("/")
+    followed = 0
+    for number, journey in enumerate(journey for journey in journeys if journey.referral_code):
+        client.set_cookie(cookie, journey.visitor_id)
+        # Each from an address of its own (a documentation range): the link limits clicks per address.
+        response = client.get(f"{prefix}/r/{(journey.referral_code or '').lower()}", headers={"User-Agent": BROWSER},
+                              environ_base={"REMOTE_ADDR": f"198.51.100.{number % 250 + 1}"})
+        followed += response.status_code == 302
+    return followed
 
 
 def record(journeys: list[Journey]) -> int:

@@ -114,9 +114,10 @@ def checkout() -> str | BaseResponse | tuple[str, int]:
         "name": customer.name if customer else request.form.get("name", "").strip(),
         "code": request.form.get("code", "").strip()[:64],
     }
-    total = cart.total_cents(lines)
+    friend_off = payments.friend_discount(form["email"] or None, visitor_id())
+    total = max(cart.total_cents(lines) - friend_off, 0)
     if request.method == "GET":
-        return render_template("shop/checkout.html", lines=lines, total=total, form=form, errors={})
+        return render_template("shop/checkout.html", lines=lines, total=total, form=form, errors={}, friend_off=friend_off)
     errors = {}
     if not _EMAIL.match(form["email"]) or len(form["email"]) > 320:
         errors["email"] = "Enter an e-mail address for your receipt."
@@ -127,10 +128,10 @@ def checkout() -> str | BaseResponse | tuple[str, int]:
         errors["code"] = "This code does not work: it is used, expired, or made for another customer (sign in as them)."
     if errors:
         return render_template(
-            "shop/checkout.html", lines=lines, total=total, form=form, errors=errors
+            "shop/checkout.html", lines=lines, total=total, form=form, errors=errors, friend_off=friend_off
         ), 400
     order = cart.place_order(
-        lines, customer=customer, email=form["email"], name=form["name"], discount=discount
+        lines, customer=customer, email=form["email"], name=form["name"], discount=discount, friend_off=friend_off
     )
     # Guests may see their own orders' pages (the latest few) from this browser.
     session["orders"] = [*session.get("orders", [])[-19:], order.id]
@@ -160,7 +161,9 @@ def order_complete(order_id: int) -> str:
         abort(404)
     payments.confirm_stripe_return(order, request.args.get("session_id"))
     discount = db.session.scalars(sa.select(DiscountCode).where(DiscountCode.order_id == order.id)).first()
-    return render_template("shop/order_complete.html", order=order, discount=discount)
+    # What the lines cost beyond the total and the code: a referred friend's first-order discount.
+    friend_off = sum(line.total_cents for line in order.lines) - order.total_cents - (discount.amount_off_cents if discount else 0)
+    return render_template("shop/order_complete.html", order=order, discount=discount, friend_off=max(friend_off, 0))
 
 
 @bp.get("/account")

@@ -128,7 +128,9 @@ def _tier(extra: Data) -> Data:
 
 
 def _referral(extra: Data) -> Data:
-    return {"code": extra["code"], "order": order(extra["order"])}
+    referral = extra["referral"]
+    return {"code": extra["code"], "order": order(extra["order"]), "referrer": {"id": _value(extra["referrer"])},
+            "referral": {"id": referral.id, "status": _value(referral.status), "risk_score": referral.risk_score}}
 
 
 #: Signal → (event type, serializer of its keyword arguments).

@@ -19,7 +19,7 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    """Create the codes, attributions and referrals."""
+    """Create the codes, attributions, clicks and referrals."""
     op.create_table('journeykit_referral_codes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -48,6 +48,21 @@ def upgrade() -> None:
     with op.batch_alter_table('journeykit_referral_attributions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_journeykit_referral_attributions_code_id'), ['code_id'], unique=False)
 
+    op.create_table('journeykit_referral_click_days',
+    sa.Column('code_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('clicks', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['code_id'], ['journeykit_referral_codes.id'], name=op.f('fk_journeykit_referral_click_days_code_id_journeykit_referral_codes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('code_id', 'day', name=op.f('pk_journeykit_referral_click_days'))
+    )
+    op.create_table('journeykit_referral_clicks',
+    sa.Column('code_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('visitor_id', sa.String(length=64), nullable=False),
+    sa.Column('clicked_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=False),
+    sa.ForeignKeyConstraint(['code_id'], ['journeykit_referral_codes.id'], name=op.f('fk_journeykit_referral_clicks_code_id_journeykit_referral_codes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('code_id', 'day', 'visitor_id', name=op.f('pk_journeykit_referral_clicks'))
+    )
     op.create_table('journeykit_referrals',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('checkout_session_id', sa.String(length=255), nullable=False),
@@ -66,6 +81,8 @@ def upgrade() -> None:
     sa.Column('rewarded_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), nullable=True),
     sa.Column('decided_by', sa.String(length=254), nullable=True),
+    sa.Column('referrer_coupon_code', sa.String(length=64), nullable=True),
+    sa.Column('referrer_promotion_code_id', sa.String(length=255), nullable=True),
     sa.ForeignKeyConstraint(['code_id'], ['journeykit_referral_codes.id'], name=op.f('fk_journeykit_referrals_code_id_journeykit_referral_codes'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['friend_customer_id'], ['journeykit_customers.id'], name=op.f('fk_journeykit_referrals_friend_customer_id_journeykit_customers'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['referrer_customer_id'], ['journeykit_customers.id'], name=op.f('fk_journeykit_referrals_referrer_customer_id_journeykit_customers'), ondelete='SET NULL'),
@@ -83,5 +100,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the referrals, attributions and codes (the friends' promotion codes stay in Stripe)."""
     op.drop_table('journeykit_referrals')
+    op.drop_table('journeykit_referral_clicks')
+    op.drop_table('journeykit_referral_click_days')
     op.drop_table('journeykit_referral_attributions')
     op.drop_table('journeykit_referral_codes')

@@ -4,19 +4,29 @@
 in constant time; without a bearer key, the shop's ``@journey.admin_guard``
 decides (and may name the owner, for the audit log, by returning a name
 instead of ``True``).  Nothing else gets in.
+
+The owner's pages are reached with the shop's own login cookie, which another
+site could ride on: their forms carry a token kept in the shop's session
+(:func:`csrf_token`, checked by :func:`csrf_ok`), one check for every
+capability's pages.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import secrets
 from typing import Any, Callable, TypeVar
 
-from flask import current_app, request
+from flask import current_app, request, session
 
 from . import config
 from .audit import ACTOR_KEY
 from .errors import Forbidden, Unauthorized
+
+#: Where the owner's CSRF token lives in the shop's session.
+CSRF_KEY = "journeykit_csrf"
+STALE_FORM = "This form expired or came from elsewhere: reload the page and send it again."
 
 AdminGuard = Callable[[], "bool | str"]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,3 +77,19 @@ def admin_required(view: F) -> F:
 
     wrapper.journeykit_admin = True  # type: ignore[attr-defined] # read by the OpenAPI description
     return wrapper  # type: ignore[return-value]
+
+
+def csrf_token() -> str:
+    """The token the owner's forms carry (one per session, made on first use)."""
+    if CSRF_KEY not in session:
+        session[CSRF_KEY] = secrets.token_urlsafe(32)
+    return session[CSRF_KEY]
+
+
+def csrf_ok() -> bool:
+    """Whether a form came from the owner's pages: its token is the session's, and no other origin sent it."""
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != request.host_url.rstrip("/"):
+        return False
+    expected, given = session.get(CSRF_KEY), request.form.get("csrf_token", "")
+    return isinstance(expected, str) and hmac.compare_digest(expected.encode(), given.encode())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -218,6 +219,8 @@ def apply_defaults(app: Flask) -> None:
             raise ValueError(f"{days} must be a whole number of days from {least} to 3650, not {value!r}.")
     _check_tiers(app.config["JOURNEYKIT_LOYALTY_TIERS"])
     _check_rewards(app.config["JOURNEYKIT_LOYALTY_REWARDS"])
+    _check_referrals(app.config)
+    _check_landing_path(app.config["JOURNEYKIT_REFERRAL_LANDING_PATH"])
     after_response = app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]
     if not isinstance(after_response, bool):
         raise ValueError(f"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE must be True or False, not {after_response!r}.")
@@ -297,6 +300,54 @@ def _check_rewards(rewards: Any) -> None:
                              'currency: [{"id": "5-off", "points": 500, "amount_off": 500, "currency": "usd"}], '
                              f"not {rewards!r}.")
         ids.add(reward_id)
+
+
+#: The referrals' whole-number settings: (least, most) of each.
+REFERRAL_NUMBERS = {"JOURNEYKIT_REFERRAL_ATTRIBUTION_DAYS": (1, 3650), "JOURNEYKIT_REFERRAL_HOLD_DAYS": (0, 3650),
+                    "JOURNEYKIT_REFERRAL_MAX_PER_MONTH": (0, 1_000_000), "JOURNEYKIT_REFERRAL_REVIEW_SCORE": (0, 100),
+                    "JOURNEYKIT_REFERRAL_CLICK_SPIKE": (2, 1000)}
+
+
+def _check_referrals(config: Any) -> None:
+    """The referrals' numbers in range, and their rewards each a fixed amount off in a currency (or a percentage
+    off, for the friend's)."""
+    for key, (least, most) in REFERRAL_NUMBERS.items():
+        value = config[key]
+        if not (isinstance(value, int) and not isinstance(value, bool) and least <= value <= most):
+            raise ValueError(f"{key} must be a whole number from {least} to {most:,}, not {value!r}.")
+    for key, percent in (("JOURNEYKIT_REFERRAL_FRIEND_REWARD", True), ("JOURNEYKIT_REFERRAL_REFERRER_COUPON", False)):
+        if not _discount(config[key], percent=percent):
+            example = ' or {"percent_off": 10}' if percent else ""
+            raise ValueError(f'{key} must be None, {{"amount_off": 500, "currency": "usd"}} (minor units of a lower-case '
+                             f"currency, 1 to 99,999,999){example}, not {config[key]!r}.")
+
+
+def _check_landing_path(path: Any) -> None:
+    """A path on the shop itself: one leading ``/``, no scheme or host, nothing a browser would read as another site.
+
+    Browsers treat ``//host``, ``/\\host`` and paths with tabs or newlines
+    (dropped, leaving ``//host``) as another site: the referral link would be
+    an open redirect.
+    """
+    parts = urlsplit(path) if isinstance(path, str) else None
+    if (parts is None or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 2000
+            or parts.scheme or parts.netloc or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in path)):
+        raise ValueError("JOURNEYKIT_REFERRAL_LANDING_PATH must be a path on the shop starting with one '/' "
+                         f"(no scheme, host, backslash, space or control character), such as '/welcome', not {path!r}.")
+
+
+def _discount(value: Any, *, percent: bool) -> bool:
+    """None, ``{"amount_off", "currency"}``, or (if ``percent``) ``{"percent_off"}`` above 0 and at most 100."""
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    if percent and set(value) == {"percent_off"}:
+        off = value["percent_off"]
+        return isinstance(off, (int, float)) and not isinstance(off, bool) and 0 < off <= 100
+    amount = value.get("amount_off")
+    return (set(value) == {"amount_off", "currency"} and _currency(value["currency"]) and isinstance(amount, int)
+            and not isinstance(amount, bool) and 0 < amount <= 99_999_999)
 
 
 #: The largest amount a money-spent tier may ask for, in minor units (a typo's extra zeros, not a real threshold).

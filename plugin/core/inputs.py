@@ -14,6 +14,7 @@ from flask import Request, request
 from marshmallow import fields, validate
 from werkzeug import exceptions as http
 
+from .db import utcnow
 from .errors import BadRequest, NotFound, ValidationError
 
 
@@ -162,6 +163,33 @@ class StrictBoolean(fields.Boolean):
             raise self.make_error("invalid", input=value)
         return value
 
+
+#: The earliest day a period may start or end on (JourneyKit keeps no older history).
+EARLIEST = dt.date(2000, 1, 1)
+#: The longest period one request may ask for: three years.
+MAX_DAYS = 3 * 366
+
+
+def period_args() -> tuple[dt.date | None, dt.date | None, dict[str, Any]]:
+    """``[start, end)`` from the query's ``from`` and ``to`` (UTC days, both included), and the two echoed back.
+
+    422 when ``from`` is after ``to``, when either is outside
+    :data:`EARLIEST` to a year from today, or when the period is longer than
+    :data:`MAX_DAYS`, so every answer stays small and quick.
+    """
+    first, last = date_arg("from"), date_arg("to")
+    latest = utcnow().date() + dt.timedelta(days=366)
+    for name, day in (("from", first), ("to", last)):
+        if day is not None and not EARLIEST <= day <= latest:
+            raise ValidationError(f"{name} must be from {EARLIEST} to {latest}.", fields={name: ["Out of range."]})
+    if first is not None and last is not None and first > last:
+        raise ValidationError("from must not be after to.", fields={"from": ["After to."]})
+    if first is not None and ((last or utcnow().date()) - first).days >= MAX_DAYS:
+        raise ValidationError(f"A period may be at most {MAX_DAYS} days long; ask for it in parts.",
+                              error_code="period_too_long", fields={"from": [f"More than {MAX_DAYS} days before to."]})
+    end = last + dt.timedelta(days=1) if last is not None else None
+    echo = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None}
+    return first, end, echo
 
 E = TypeVar("E", bound=enum.Enum)
 

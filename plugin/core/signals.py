@@ -57,7 +57,9 @@ points_changed = _signals.signal("points-changed")
 points_expiring = _signals.signal("points-expiring")
 #: ``tier_changed(app, customer_id=…, customer=…, old=…, new=…)``: a customer went up or down a VIP tier.
 tier_changed = _signals.signal("tier-changed")
-#: A referred friend's purchase counted for the referrer. Keyword arguments: ``code``, ``order``.
+#: A referred friend's first paid order converted through a real code (sent by ``journeykit.referrals``, once per
+#: order, when the referral is paid or held). Keyword arguments: ``code`` (as stored), ``order`` (the friend's),
+#: ``referrer`` (the referrer's shop customer id) and ``referral`` (the referral row).
 referral_converted = _signals.signal("referral-converted")
 
 _PENDING = "journeykit_pending_signals"

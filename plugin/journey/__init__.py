@@ -25,6 +25,7 @@ from .customers import (
     signed_in_customer,
     signup_handlers,
 )
+from .events import ignored_agent
 from .people import stage_of_customer
 from .privacy import forget, personal_data
 from .reports import (
@@ -65,6 +66,7 @@ __all__ = [
     "forget",
     "funnel",
     "identify",
+    "ignored_agent",
     "normalize_email",
     "require_customer",
     "signed_in_customer",

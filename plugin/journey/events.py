@@ -35,8 +35,11 @@ def is_bot(user_agent: str | None) -> bool:
     return not user_agent or _crawlers.is_crawler(user_agent)
 
 
-def _dropped(user_agent: str) -> bool:
-    """A bot's events are dropped, unless the shop keeps them all or names this user agent (its own tests)."""
+def ignored_agent(user_agent: str) -> bool:
+    """Whether what this user agent does goes unrecorded: a bot's, unless the shop keeps them all or names it (its own tests).
+
+    Also what a referral link's click asks (:mod:`journeykit.referrals.links`).
+    """
     config = current_app.config
     if config["JOURNEYKIT_TRACK_BOTS"]:
         return False
@@ -60,7 +63,7 @@ def receive_batch() -> dict[str, int]:
     if unknown:
         raise ValidationError("Some events name products the shop does not have.", error_code="unknown_product", fields=unknown)
     rate_limits.hit("events", "JOURNEYKIT_EVENTS_RATE_LIMIT", *_limit_keys(shopper, visitor_id))
-    if _dropped(request.user_agent.string):
+    if ignored_agent(request.user_agent.string):
         return {"accepted": 0, "ignored": len(batch["events"])}
     customer = customer_for(shopper)
     for event in batch["events"]:

@@ -19,10 +19,10 @@ from .. import journey, orders, reviews
 from ..core import limits, signals
 from . import bonuses, earning, ledger, program, redemptions, spending, tiers
 from .birthdays import forget
-from .bonuses import referral_bonus, referral_bonus_revoked
+from .bonuses import referral_bonus, referral_bonus_reversed, referral_bonus_revoked
 from .models import EntryKind
 from .redemptions import CodeMaker, apply_stripe_event
-from .reports import summary  # and loyalty's Prometheus families
+from .reports import referral_points, summary  # and loyalty's Prometheus families
 
 if TYPE_CHECKING:
     from ..journey.models import Customer
@@ -156,4 +156,5 @@ class Loyalty:
 
 
 __all__ = ["MAX_AWARD", "MAX_KEY", "CodeMaker", "EntryKind", "Loyalty", "apply_stripe_event", "for_shopper", "forget", "install",
-           "personal_data", "program_for_anyone", "redeem_for", "referral_bonus", "referral_bonus_revoked", "summary"]
+           "personal_data", "program_for_anyone", "redeem_for", "referral_bonus", "referral_bonus_reversed",
+           "referral_bonus_revoked", "referral_points", "summary"]

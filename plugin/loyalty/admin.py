@@ -12,17 +12,15 @@ ride on.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import re
-import secrets
 import uuid
 from typing import Any
 
 import marshmallow
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from .. import journey
-from ..core.admin_access import admin_required
+from ..core.admin_access import STALE_FORM, admin_required, csrf_ok, csrf_token
 from ..core.db import utcnow
 from ..core.errors import APIError, Conflict, ValidationError
 from ..core.figures import moments
@@ -33,26 +31,7 @@ from . import admin_api, codes_admin_api, redemptions, reports, transfer
 
 #: The periods the program's page offers for earning and redeeming, in days (ending today, UTC).
 PERIODS = (7, 30, 90, 365)
-#: Where the owner's CSRF token lives in the shop's session.
-CSRF_KEY = "journeykit_csrf"
-STALE_FORM = "This form expired or came from elsewhere: reload the page and send it again."
 _WHOLE = re.compile(r"[+-]?\d{1,12}")
-
-
-def csrf_token() -> str:
-    """The token the owner's forms carry (one per session, made on first use)."""
-    if CSRF_KEY not in session:
-        session[CSRF_KEY] = secrets.token_urlsafe(32)
-    return session[CSRF_KEY]
-
-
-def csrf_ok() -> bool:
-    """Whether a form came from the owner's pages: its token is the session's, and no other origin sent it."""
-    origin = request.headers.get("Origin")
-    if origin is not None and origin != request.host_url.rstrip("/"):
-        return False
-    expected, given = session.get(CSRF_KEY), request.form.get("csrf_token", "")
-    return isinstance(expected, str) and hmac.compare_digest(expected.encode(), given.encode())
 
 
 @admin_required

@@ -84,6 +84,30 @@ def referral_bonus_revoked(referrer: Customer, referral_id: str) -> None:
         ledger.take_back(referrer, given, EntryKind.REFERRAL, key=f"referral:{referral_id}:revoked", source=source)
 
 
+def referral_bonus_reversed(referrer: Customer, referral_id: str, reversed_amount: int, paid: int) -> int:
+    """Take back the part of the referral's bonus that the friend's order lost: the points taken now.
+
+    ``reversed_amount`` is what refunds and lost disputes took of the
+    friend's order so far (Stripe's cumulative figure), ``paid`` its total.
+    The referral keeps ``floor(bonus given × reversed ÷ paid)`` taken back
+    in all, as an order's own points are (:mod:`.earning`): the bonus as it
+    was given, whatever the setting is now, and the same end whatever order
+    refunds arrive in or how often.  Nothing before the bonus is given.
+    """
+    source = _referral(referral_id)
+    if paid <= 0 or reversed_amount <= 0:
+        return 0
+    ledger.locked_balance(referrer)  # before reading what was given and taken: reversals take turns
+    given = ledger.points_of(referrer.id, f"referral:{referral_id}")
+    kept = ledger.total_from(referrer.id, source, EntryKind.REFERRAL)  # the bonus less what was taken back
+    owed = given * min(reversed_amount, paid) // paid - (given - kept)
+    if owed <= 0:
+        return 0
+    ledger.take_back(referrer, owed, EntryKind.REFERRAL, key=f"referral:{referral_id}:reversed:{reversed_amount}",
+                     source=source)
+    return owed
+
+
 def _referral(referral_id: str) -> tuple[str, str]:
     """The referral's source, or :class:`ValueError` for an id that is no text of 1 to 200 characters."""
     if not isinstance(referral_id, str) or not 0 < len(referral_id) <= MAX_REFERRAL_ID:

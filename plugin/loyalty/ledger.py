@@ -123,6 +123,12 @@ def posted(customer_id: int, key: str) -> int | None:
     return session().scalar(sa.select(PointsEntry.id).where(PointsEntry.customer_id == customer_id, PointsEntry.key == key))
 
 
+def points_of(customer_id: int, key: str) -> int:
+    """The points of the customer's entry with ``key`` (0 if it was never posted)."""
+    return int(session().scalar(sa.select(PointsEntry.points).where(PointsEntry.customer_id == customer_id,
+                                                                    PointsEntry.key == key)) or 0)
+
+
 def balance_row(customer_id: int) -> PointsBalance | None:
     """The customer's balance row, read without a lock (``None`` for a customer who never had points)."""
     return session().scalars(sa.select(PointsBalance).where(PointsBalance.customer_id == customer_id)

@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import sqlalchemy as sa
 import stripe
@@ -33,7 +33,7 @@ from .. import journey
 from ..core import signals, stripe_api
 from ..core.config import secret_key
 from ..core.db import session, utcnow
-from ..core.errors import BadGateway, Conflict, ServiceUnavailable, ValidationError
+from ..core.errors import Conflict, ServiceUnavailable, ValidationError
 from ..core.paging import keyset_batches
 from . import ledger, program, spending
 from .models import EntryKind, Redemption, RedemptionStatus
@@ -141,19 +141,11 @@ def _stripe_promotion_code(redemption: Redemption, reward: dict[str, Any]) -> tu
     return coupon.id, promotion.id
 
 
-@contextlib.contextmanager
-def _stripe_errors() -> Iterator[None]:
+def _stripe_errors() -> contextlib.AbstractContextManager[None]:
     """Stripe's failures as the shopper's 502/503 (the details go to the log)."""
-    try:
-        yield
-    except stripe.StripeError as exc:
-        log.error("journeykit: Stripe refused a loyalty code call: %s", exc)
-        if isinstance(exc, (stripe.APIConnectionError, stripe.RateLimitError, stripe.AuthenticationError,
-                            stripe.PermissionError)) or (exc.http_status or 0) >= 500:
-            raise ServiceUnavailable("Stripe cannot be reached just now; nothing was spent. Try again in a moment.",
-                                     error_code="stripe_unavailable") from exc
-        raise BadGateway("Stripe refused to make the code; nothing was spent. Try again later.",
-                         error_code="stripe_failed") from exc
+    return stripe_api.errors(unavailable="Stripe cannot be reached just now; nothing was spent. Try again in a moment.",
+                             refused="Stripe refused to make the code; nothing was spent. Try again later.",
+                             what="a loyalty code call")
 
 
 def _shop_code(maker: CodeMaker, customer: Customer, reward: dict[str, Any], redemption: Redemption) -> str:

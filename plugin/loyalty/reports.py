@@ -55,6 +55,23 @@ def summary(start: dt.datetime | None = None, end: dt.datetime | None = None) ->
     }
 
 
+def referral_points(start: dt.datetime | None = None, end: dt.datetime | None = None, *,
+                    customer_id: int | None = None) -> dict[str, int]:
+    """Referral bonus points posted in ``[start, end)``: ``given`` to referrers and ``taken_back`` by clawbacks.
+
+    Apart, not netted (as :func:`summary`'s ``posted`` is), so the owner sees
+    what referrals paid and what refunds of the friends' orders took back.
+    ``customer_id``: one referrer's only (their ``/me/referral``).
+    """
+    points = PointsEntry.points
+    given, taken = session().execute(sa.select(
+        sa.func.coalesce(sa.func.sum(sa.case((points > 0, points), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((points < 0, -points), else_=0)), 0))
+        .where(PointsEntry.kind == EntryKind.REFERRAL, *within(PointsEntry.created_at, start, end),
+               *([PointsEntry.customer_id == customer_id] if customer_id is not None else []))).one()
+    return {"given": int(given), "taken_back": int(taken)}
+
+
 def redemption_rates() -> dict[str, dict[str, int]]:
     """The reward with the best rate in each currency, as ``{"points": …, "amount_off": …}`` (minor units).
 

@@ -7,7 +7,7 @@ a bad value is a 422 and changes nothing, not even the good values sent with
 it.  Every change is audited (``loyalty_rules.change``, with the values before
 and after).  A rule set to ``null`` goes back to the app's config.  The page's
 form works without JavaScript and carries the owner's CSRF token
-(:func:`journeykit.loyalty.admin.csrf_token`).
+(:func:`journeykit.core.admin_access.csrf_token`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from werkzeug.wrappers import Response
 
 from ..core import audit, limits, openapi
-from ..core.admin_access import admin_required
+from ..core.admin_access import STALE_FORM, admin_required, csrf_ok, csrf_token
 from ..core.config import EARNING_RULES
 from ..core.inputs import load_json
 from ..core.signals import commit
-from . import admin, rules
+from . import rules
 
 #: What each rule means, for the OpenAPI description and the page.
 MEANINGS = {
@@ -141,8 +141,8 @@ def rules_page() -> str | Response | tuple[str, int]:
     form: dict[str, str] = {}
     if request.method == "POST":
         form = request.form.to_dict()
-        if not admin.csrf_ok():  # the owner pages' one check (admin.py)
-            errors = {"form": ["This form expired or came from elsewhere: reload the page and send it again."]}
+        if not csrf_ok():  # the owner pages' one check (core.admin_access)
+            errors = {"form": [STALE_FORM]}
         else:
             changes, errors = _form_changes(form)
             if not errors:
@@ -152,7 +152,7 @@ def rules_page() -> str | Response | tuple[str, int]:
                 return redirect(url_for("journeykit.admin.loyalty_rules", saved=len(changes)), code=303)
     page = render_template("journeykit/admin/loyalty/rules.html", rules=_listing()["rules"], labels=LABELS,
                            errors=errors, form=form,
-                           csrf_token=admin.csrf_token(), saved=request.args.get("saved", type=int))
+                           csrf_token=csrf_token(), saved=request.args.get("saved", type=int))
     return (page, 400 if "form" in errors else 422) if errors else page
 
 

@@ -19,7 +19,6 @@ is imported; unknown customers and zero balances are skipped and reported.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
@@ -33,7 +32,7 @@ from ..core.admin_access import admin_required
 from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.paging import keyset_batches
-from ..core.spreadsheets import neutralise_formula
+from ..core.spreadsheets import csv_chunks
 from . import MAX_AWARD, ledger, spending, tiers
 from .models import EntryKind, PointsBalance, PointsEntry
 
@@ -54,31 +53,6 @@ SMILE_COLUMNS = {"email": ("email", "email address", "customer email"),
 # -- export -------------------------------------------------------------------
 
 
-def _cell(value: Any) -> Any:
-    """A CSV cell: numbers as they are, times in UTC ISO 8601, text a spreadsheet would run as a formula behind a ``'``."""
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return value
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat()
-    text = str(getattr(value, "value", value))
-    return neutralise_formula(text)
-
-
-def _chunks(header: list[str], batches: Iterator[list[list[Any]]]) -> Iterator[str]:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for rows in batches:
-        writer.writerows([_cell(value) for value in row] for row in rows)
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
-    if out.tell():
-        yield out.getvalue()
-
-
 def export_members() -> Iterator[str]:
     """Every member (a customer with a balance row) as CSV text in chunks, header first, by customer."""
     query = sa.select(PointsBalance.customer_id.label("id"), PointsBalance.balance, PointsBalance.earned,
@@ -89,7 +63,7 @@ def export_members() -> Iterator[str]:
             customers = journey.customers_by_id(row.id for row in rows)
             yield [_member_row(row, customers[row.id]) for row in rows]
 
-    return _chunks(MEMBER_COLUMNS, batches())
+    return csv_chunks(MEMBER_COLUMNS, batches())
 
 
 def _member_row(row: sa.Row, customer: Customer) -> list[Any]:
@@ -111,7 +85,7 @@ def export_entries() -> Iterator[str]:
                     row.kind, row.description or ledger.WORDS[row.kind], row.actor, row.source_type, row.source_id,
                     row.created_at, row.spendable_at] for row in rows]
 
-    return _chunks(ENTRY_COLUMNS, batches())
+    return csv_chunks(ENTRY_COLUMNS, batches())
 
 
 # -- import -------------------------------------------------------------------

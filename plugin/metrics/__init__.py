@@ -32,10 +32,19 @@ class Metrics:
     cohorts = staticmethod(journey.cohorts)
     #: (see :func:`journeykit.journey.time_between_stages`)
     time_between_stages = staticmethod(journey.time_between_stages)
-    #: (see :func:`journeykit.journey.breakdown`)
-    breakdown = staticmethod(journey.breakdown)
     #: (see :func:`journeykit.metrics.lift.widget_lift`)
     widget_lift = staticmethod(lift.widget_lift)
+
+    @staticmethod
+    def breakdown(by: str, start: Period = None, end: Period = None, *, limit: int = 50) -> list[dict[str, Any]]:
+        """The people first seen in the period by ``first_widget`` or ``referral_code``, largest group first.
+
+        By referral code only real codes are groups (:func:`journeykit.metrics.sales.referral_breakdown`);
+        see :func:`journeykit.journey.breakdown` for the figures.
+        """
+        if by == "referral_code":
+            return sales.referral_breakdown(start, end, limit=limit)
+        return journey.breakdown(by, start, end, limit=limit)
 
     @staticmethod
     def sales(start: Period = None, end: Period = None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ either may be left out for an open side).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint, request
@@ -15,17 +14,12 @@ from flask import Blueprint, request
 from .. import journey, loyalty
 from ..core import openapi
 from ..core.admin_access import admin_required
-from ..core.db import utcnow
 from ..core.errors import ValidationError
 from ..core.figures import moments
-from ..core.inputs import date_arg, int_arg
+from ..core.inputs import int_arg, period_args
 from .lift import widget_lift
-from .sales import summary
+from .sales import referral_breakdown, summary
 
-#: The earliest day a period may start or end on (JourneyKit keeps no older history).
-EARLIEST = dt.date(2000, 1, 1)
-#: The longest period one request may ask for: three years.
-MAX_DAYS = 3 * 366
 _DAY = {"type": ["string", "null"], "format": "date"}
 _PERIOD = [
     openapi.query("from", "First UTC day, YYYY-MM-DD (included), from 2000-01-01; left out: from the start.", format="date"),
@@ -46,26 +40,8 @@ def _answer(**properties: Any) -> dict[str, Any]:
     return openapi.json_object(**{"from": _DAY, "to": _DAY}, **properties)
 
 
-def _period() -> tuple[dt.date | None, dt.date | None, dict[str, Any]]:
-    """``[start, end)`` from the query's ``from`` and ``to``.
-
-    422 when ``from`` is after ``to``, when either is outside
-    :data:`EARLIEST` to a year from today, or when the period is longer than
-    :data:`MAX_DAYS`, so every answer stays small and quick.
-    """
-    first, last = date_arg("from"), date_arg("to")
-    latest = utcnow().date() + dt.timedelta(days=366)
-    for name, day in (("from", first), ("to", last)):
-        if day is not None and not EARLIEST <= day <= latest:
-            raise ValidationError(f"{name} must be from {EARLIEST} to {latest}.", fields={name: ["Out of range."]})
-    if first is not None and last is not None and first > last:
-        raise ValidationError("from must not be after to.", fields={"from": ["After to."]})
-    if first is not None and ((last or utcnow().date()) - first).days >= MAX_DAYS:
-        raise ValidationError(f"A period may be at most {MAX_DAYS} days long; ask for it in parts.",
-                              error_code="period_too_long", fields={"from": [f"More than {MAX_DAYS} days before to."]})
-    end = last + dt.timedelta(days=1) if last is not None else None
-    echo = {"from": first.isoformat() if first else None, "to": last.isoformat() if last else None}
-    return first, end, echo
+#: ``[start, end)`` and the echo of the query's ``from`` and ``to`` (422 for a bad period).
+_period = period_args
 
 
 def _choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str:
@@ -133,13 +109,18 @@ def lift() -> dict[str, Any]:
 def breakdown() -> dict[str, Any]:
     """The people first seen in the period by their first widget or referral code (``by``): stages reached.
 
+    By referral code, only real codes are groups: people who came with a code
+    that is no referral code are counted with those without one.
+
     Largest groups first, at most ``limit`` of them (default 50); ``value`` is
     ``null`` for the people without one.
     """
     by = _choice("by", journey.BREAKDOWNS)
     limit = int_arg("limit", default=50, low=1, high=500)
     start, end, echo = _period()
-    return {**echo, "by": by, "groups": journey.breakdown(by, start, end, limit=limit)}
+    groups = (referral_breakdown(start, end, limit=limit or 50) if by == "referral_code"
+              else journey.breakdown(by, start, end, limit=limit))
+    return {**echo, "by": by, "groups": groups}
 
 
 @openapi.documented(

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import render_template, request
 
-from .. import journey, loyalty, orders, reviews
+from .. import journey, loyalty, orders, referrals, reviews
 from ..core.admin_access import admin_required
 from ..core.db import utcnow
 from ..core.figures import moments
@@ -127,7 +127,8 @@ def gather(days: int, *, today: dt.date | None = None) -> dict[str, Any]:
         "times": _times(start, end),
         "lift": _lift(start, end),
         "first_widgets": journey.breakdown("first_widget", start, end, limit=TOP),
-        "referral_codes": journey.breakdown("referral_code", start, end, limit=TOP),
+        "referral_codes": sales.referral_breakdown(start, end, limit=TOP),
+        "referrals": referrals.summary(*moments(start, end), top=0),
         "sales": sales.summary(*moments(start, end)),
         "top_products": reviews.top_rated_products(TOP),
         "reviews": reviews.waiting(),

@@ -39,8 +39,8 @@ from .purchases import (
 )
 from .reports import (
     bought_products,
+    buyers,
     latest_orders,
-    referred_buyers,
     repeat_purchase_rate,
     revenue,
     revenue_by_stage,
@@ -54,6 +54,7 @@ __all__ = [
     "apply_event",
     "awaiting_products",
     "bought_products",
+    "buyers",
     "checkout_params",
     "disputed_sessions",
     "get",
@@ -63,7 +64,6 @@ __all__ = [
     "orders_of",
     "paid_before",
     "purchase_handlers",
-    "referred_buyers",
     "repeat_purchase_rate",
     "reversal_handlers",
     "reversed_amount",

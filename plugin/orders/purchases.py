@@ -183,8 +183,6 @@ def _record_purchase(order: Order, at: dt.datetime) -> None:
     for handler in purchase_handlers:
         handler(order)
     signals.queue(signals.purchase_recorded, order=order, customer=customer)
-    if order.referral_code:  # the code the shop passed to checkout_params(referral_code=…)
-        signals.queue(signals.referral_converted, code=order.referral_code, order=order)
 
 
 def _record_abandoned_checkout(order: Order, at: dt.datetime) -> None:

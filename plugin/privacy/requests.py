@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import hooks, journey, loyalty, orders, reviews, testimonials
+from .. import hooks, journey, loyalty, orders, referrals, reviews, testimonials
 from ..core import audit
 from ..core.db import utcnow
 
@@ -27,6 +27,7 @@ def export(shop_customer_id: str) -> dict[str, Any]:
         **reviews.personal_data(customer.id, customer.shop_customer_id),
         **testimonials.personal_data(customer.id),
         **loyalty.personal_data(customer.id),
+        **referrals.personal_data(customer.id),
         **hooks.personal_data([order.payment_intent_id for order in bought], customer.shop_customer_id, customer.email),
     }
     audit.record("customer.export", f"customer:{customer.id}")
@@ -40,6 +41,7 @@ def forget(shop_customer_id: str) -> dict[str, int]:
     changed = {
         "reviews": reviews.forget(customer.id, customer.shop_customer_id),
         "testimonials": testimonials.forget(customer.id),
+        "referral_codes": referrals.forget(customer.id),
         **hooks.forget(payments, customer.shop_customer_id, customer.email),
     }
     loyalty.forget(customer.id)

@@ -47,6 +47,17 @@ class Attribution(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class ClickDay(Base):
+    """How many visitors clicked a code's link on one day (UTC): its usual rate, against which spikes are flagged."""
+
+    __tablename__ = "journeykit_referral_click_days"
+
+    code_id: Mapped[int] = mapped_column(sa.ForeignKey("journeykit_referral_codes.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    clicks: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
 class ReferralStatus(str, enum.Enum):
     """Where a referral stands; only ``rewarded`` (and ``held`` on its way there) pays anyone."""
 
@@ -93,3 +104,23 @@ class Referral(Base):
     #: The owner's decision on a reviewed referral, and who made it.
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(sa.String(254))
+    #: The referrer's one-time coupon (``JOURNEYKIT_REFERRAL_REFERRER_COUPON``): its code and Stripe promotion code.
+    referrer_coupon_code: Mapped[str | None] = mapped_column(sa.String(64))
+    referrer_promotion_code_id: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class ReferralClick(Base):
+    """One visitor's click on a code's link on one (UTC) day: a code's clicks, counted once per visitor per day.
+
+    The primary key is the dedupe: a second click the same day inserts
+    nothing.  Clicks per code and day are what the shopper's stats, the
+    owner's reports and the spike check read.
+    """
+
+    __tablename__ = "journeykit_referral_clicks"
+
+    code_id: Mapped[int] = mapped_column(sa.ForeignKey("journeykit_referral_codes.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    clicked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,16 +1,13 @@
-/* JourneyKit embed script. It configures itself from its own <script> tag
- * (data-customer-token, data-visitor-id, data-track="off"), derives the API base from its own
- * src, and defines <journeykit-reviews>, <journeykit-rating>,
- * <journeykit-testimonials>, <journeykit-referral> and <journeykit-loyalty>.
+/* JourneyKit embed script. It configures itself from its own <script> tag (data-customer-token,
+ * data-visitor-id, data-track="off"), derives the API base from its own src, and defines
+ * <journeykit-reviews>, -rating, -testimonials, -referral and -loyalty.
  *
- * An element the server rendered (data-server-rendered: the fragments of
- * {{ journeykit.reviews(...) }} and friends) keeps its light DOM, JSON-LD
- * included, and is enhanced in place: paging, helpful votes, the review form,
- * carousel controls, redeeming loyalty points. Any other element renders in a Shadow DOM from the JSON
- * API when scrolled near, styled by widgets.css and the page's --journeykit-*
- * custom properties. Both log widget_viewed once when first in view and
- * widget_interaction for what a shopper does, sent in batches (sendBeacon when
- * the page is hidden). Shoppers' text is always set as text, never as markup. */
+ * An element the server rendered (data-server-rendered: {{ journeykit.reviews(...) }} and friends)
+ * keeps its light DOM, JSON-LD included, and is enhanced in place: paging, helpful votes, the review
+ * form, carousels, redeeming points, copying codes and links. Any other element renders in a Shadow
+ * DOM from the JSON API when scrolled near, styled by widgets.css and the page's --journeykit-*
+ * properties. Both log widget_viewed once in view and widget_interaction for what a shopper does,
+ * in batches (sendBeacon when the page is hidden). Shoppers' text is set as text, never as markup. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -45,7 +42,11 @@
          howTo: "Enter this code at checkout; it works once, until {d}.", howToAny: "Enter this code at checkout; it works once.",
          poor: "You do not have enough points for this reward yet.",
          later: "We could not make your code just now, and no points were spent. Please try again later.",
-         signIn: "Please sign in again to redeem your points.", spent: "Turned into a code for {label}"},
+         signIn: "Please sign in again to redeem your points.", spent: "Turned into a code for {label}",
+         refer: "Refer a friend", link: "Your link", copyLink: "Copy link", linkCopied: "Link copied.",
+         linkSelected: "Link selected: press Ctrl+C (⌘C on a Mac) to copy it.", share: "Share your link", on: "Share on {n}",
+         mail: "E-mail", byMail: "Share by e-mail", subject: "A shop I think you will like", clicks: "Clicks", bought: "Friends who bought",
+         earned: "Rewards earned", waiting: "Rewards pending", joinLink: "Join to get your link", joinLinkText: "Create an account to get your link."},
     fr: {reviews: "Avis clients", none: "Pas encore d'avis.", more: "Plus d'avis", loading: "Chargement d'autres avis…",
          loaded: {one: "{n} avis de plus affiché.", other: "{n} avis de plus affichés."}, rated: "Noté {avg} sur 5",
          count: {one: "{n} avis", other: "{n} avis"}, stars: {one: "{n} étoile", other: "{n} étoiles"},
@@ -73,7 +74,12 @@
          howTo: "Saisissez ce code au paiement ; il sert une fois, jusqu'au {d}.", howToAny: "Saisissez ce code au paiement ; il sert une fois.",
          poor: "Vous n'avez pas encore assez de points pour cette récompense.",
          later: "Impossible de créer votre code pour l'instant ; aucun point n'a été dépensé. Réessayez plus tard.",
-         signIn: "Reconnectez-vous pour échanger vos points.", spent: "Converti en code pour {label}"}
+         signIn: "Reconnectez-vous pour échanger vos points.", spent: "Converti en code pour {label}",
+         refer: "Parrainez un ami", link: "Votre lien", copyLink: "Copier le lien", linkCopied: "Lien copié.",
+         linkSelected: "Lien sélectionné : appuyez sur Ctrl+C (⌘C sur Mac) pour le copier.", share: "Partagez votre lien",
+         on: "Partager sur {n}", mail: "E-mail", byMail: "Partager par e-mail", subject: "Une boutique qui devrait vous plaire",
+         clicks: "Clics", bought: "Amis qui ont acheté", earned: "Récompenses reçues", waiting: "Récompenses en attente",
+         joinLink: "Inscrivez-vous pour avoir votre lien", joinLinkText: "Créez un compte pour avoir votre lien."}
   };
   function words() {
     var code = (document.documentElement.lang || "en").slice(0, 2).toLowerCase();
@@ -410,13 +416,16 @@
     return [el("span", {"class": "journeykit-delta"}, [(h.points < 0 ? "−" : "+") + num(t, Math.abs(h.points))]), " ", el("span", {}, [h.description]), " ",
             el("time", {"class": "journeykit-muted", datetime: h.created_at.slice(0, 10)}, [day(t, h.created_at)])];
   }
+  function joining(p, label, text) {  /* the shop's sign-up link (http or https only), else the words */
+    var link = null;
+    try { link = p.signup_url && new URL(p.signup_url, base + "/"); } catch (e) { /* no link */ }
+    return link && /^https?:$/.test(link.protocol) ? el("a", {href: link.href}, [label]) : text;
+  }
   function loyaltyView(c, p, me) {
     var t = c.t, n = ++uid, kids = [el("h2", {}, [me ? t.yourPoints : t.program])];
     var ways = p.ways_to_earn.length ? [part(t.ways, [list("journeykit-ways", p.ways_to_earn, function (w) { return [w.description]; })])] : [];
     if (!me) {
-      var link = null;
-      try { link = p.signup_url && new URL(p.signup_url, base + "/"); } catch (e) { /* no link */ }
-      kids.push(el("p", {"class": "journeykit-join"}, [t.pitch + " ", link && /^https?:$/.test(link.protocol) ? el("a", {href: link.href}, [t.join]) : t.joinText]));
+      kids.push(el("p", {"class": "journeykit-join"}, [t.pitch + " ", joining(p, t.join, t.joinText)]));
       kids = kids.concat(ways);
       if (p.rewards.length) kids.push(part(t.rewards, [list("journeykit-rewards", p.rewards, function (r) { return [prize(t, r)]; })]));
       if (p.tiers.length) {
@@ -469,6 +478,25 @@
       else button.removeAttribute("aria-describedby");
     });
   }
+  function copier(c, button, node, say, action, done, picked) {
+    /* The clipboard where the browser lets us, else the text selected for the shopper to copy. */
+    button.addEventListener("click", function () {
+      function select() {
+        node.focus();
+        if (node.select) node.select();
+        else {
+          var range = document.createRange(), chosen = getSelection();
+          range.selectNodeContents(node);
+          chosen.removeAllRanges();
+          chosen.addRange(range);
+        }
+        say(picked);
+      }
+      track("widget_interaction", c, {action: action});
+      if (!navigator.clipboard) return select();
+      navigator.clipboard.writeText(node.value || node.textContent).then(function () { say(done); }, select);
+    });
+  }
   function loyaltyTools(c, card) {
     var t = c.t, busy = false, find = function (name) { return card.querySelector("[data-jk=" + name + "]"); };
     var live = find("status"), panel = find("new-code"), say = function (text) { live.textContent = text; };
@@ -495,18 +523,7 @@
       afford(t, card, d.spendable);
       var id = "journeykit-" + (++uid) + "-how", code = el("code", {tabindex: "-1", "aria-describedby": id}, [d.code]);
       var copy = el("button", {type: "button"}, [t.copy]);
-      copy.addEventListener("click", function () {
-        function select() {
-          var range = document.createRange(), chosen = getSelection();
-          range.selectNodeContents(code);
-          chosen.removeAllRanges();
-          chosen.addRange(range);
-          say(t.selected);
-        }
-        track("widget_interaction", c, {action: "copy_code"});
-        if (!navigator.clipboard) return select();
-        navigator.clipboard.writeText(d.code).then(function () { say(t.copied); }, select);
-      });
+      copier(c, copy, code, say, "copy_code", t.copied, t.selected);
       panel.replaceChildren(el("p", {}, [code, " ", copy]),
                             el("p", {id: id}, [d.expires_at ? fill(t.howTo, {d: day(t, d.expires_at)}) : t.howToAny]));
       panel.hidden = false;
@@ -517,6 +534,33 @@
       say(fill(t.made, {label: d.label}));
       code.focus();
     }
+  }
+
+  /* Referral: the layout referral.html draws, drawn here for other sites; the Copy button wires up either. */
+  function referralView(c, p, me) {
+    var t = c.t, id = "journeykit-" + (++uid) + "-link", u = encodeURIComponent, sub = t.subject + ":", kids = [el("h2", {}, [t.refer])];
+    p.ways_to_earn.forEach(function (w) { if (w.rule === "referral") kids.push(el("p", {}, [w.description])); });
+    if (!me) {
+      kids.push(el("p", {"class": "journeykit-join"}, [joining(p, t.joinLink, t.joinLinkText)]));
+      return el("section", {"class": "journeykit-referral-card", "aria-label": t.refer}, kids);
+    }
+    var share = list("journeykit-share", [["mailto:?subject=" + u(t.subject) + "&body=" + u(sub + " " + me.url), t.mail, t.byMail],
+      ["https://wa.me/?text=" + u(sub + " " + me.url), "WhatsApp"], ["https://twitter.com/intent/tweet?text=" + u(sub) + "&url=" + u(me.url), "X"],
+      ["https://www.facebook.com/sharer/sharer.php?u=" + u(me.url), "Facebook"]], function (s) {
+      return [el("a", {href: s[0], "aria-label": s[2] || fill(t.on, {n: s[1]})}, [s[1]])];
+    });
+    share.setAttribute("aria-label", t.share);
+    kids.push(el("div", {"class": "journeykit-link"}, [el("label", {"for": id}, [t.link]), " ", el("input", {id: id, type: "text", readonly: "", value: me.url, "data-jk": "link"}),
+                                                       " ", el("button", {type: "button", "class": "journeykit-copy"}, [t.copyLink])]),
+              el("p", {"class": "journeykit-status", role: "status", "aria-live": "polite", "data-jk": "status"}), share,
+              el("dl", {"class": "journeykit-stats"}, [[t.clicks, num(t, me.clicks)], [t.bought, num(t, me.conversions)],
+                [t.earned, points(t, me.rewards.points)], [t.waiting, num(t, me.pending)]].map(function (s) { return el("div", {}, [el("dt", {}, [s[0]]), el("dd", {}, [s[1]])]); })));
+    return el("section", {"class": "journeykit-referral-card", "aria-label": t.refer, "data-signed-in": ""}, kids);
+  }
+  function referralTools(c, card) {
+    var live = card.querySelector("[data-jk=status]");
+    copier(c, card.querySelector(".journeykit-copy"), card.querySelector("[data-jk=link]"), function (x) { live.textContent = x; },
+           "copy_link", c.t.linkCopied, c.t.linkSelected);
   }
 
   var RENDER = {
@@ -558,27 +602,21 @@
     testimonials: function (c) {
       var slides = c.host.querySelector(".journeykit-slides");
       if (slides) carousel(c, slides.closest("section"), slides);
-    },
-    loyalty: function (c) {
-      var card = c.host.querySelector("[data-signed-in]");
-      if (card) loyaltyTools(c, card);
     }
   };
-  RENDER.loyalty = function (c, box) {
-    Promise.all([api("/loyalty/program"), token && api("/me/loyalty")]).then(function (r) {
-      if (!r[0].ok) return;
-      var me = r[1] && r[1].ok ? r[1].data : null, card = loyaltyView(c, r[0].data, me);
-      box.append(card);
-      if (me) loyaltyTools(c, card);
-    });
-  };
-  ["referral"].forEach(function (kind) {
+  /* The shopper's own card (GET /me/<kind>), else the program and a call to join. */
+  var VIEW = {loyalty: loyaltyView, referral: referralView}, TOOLS = {loyalty: loyaltyTools, referral: referralTools};
+  Object.keys(VIEW).forEach(function (kind) {
+    ENHANCE[kind] = function (c) {
+      var card = c.host.querySelector("[data-signed-in]");
+      if (card) TOOLS[kind](c, card);
+    };
     RENDER[kind] = function (c, box) {
-      fetch(base + "/widgets/" + kind).then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
-        var tpl = document.createElement("template");
-        tpl.innerHTML = html;  /* JourneyKit's own server-rendered fragment, escaped on the server */
-        var inner = tpl.content.querySelector("journeykit-" + kind);
-        if (inner) box.append.apply(box, Array.from(inner.childNodes));
+      Promise.all([api("/loyalty/program"), token && api("/me/" + kind)]).then(function (r) {
+        if (!r[0].ok) return;
+        var me = r[1] && r[1].ok ? r[1].data : null, card = VIEW[kind](c, r[0].data, me);
+        box.append(card);
+        if (me) TOOLS[kind](c, card);
       });
     };
   });
