@@ -57,7 +57,9 @@ def test_the_demo_shop_shows_every_widget(page, demo_url):
     expect(carousel.get_by_role("group", name=re.compile(r"^2 of \d$"))).to_be_visible()
     screenshot(page, "demo-product.png")
 
+    page.set_viewport_size({"width": 390, "height": 844})
     page.goto(demo_url + "/account")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the account page scrolls sideways"
     expect(page.locator("journeykit-referral")).to_be_visible()
     points = page.get_by_role("region", name="Your points")  # her points from the seeded orders
     expect(points.locator("[data-jk=balance]")).to_have_text(re.compile(r"^\d[\d,]* points$"))
