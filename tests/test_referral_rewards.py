@@ -87,8 +87,8 @@ def test_stripe_failing_gives_nothing_and_the_next_release_pays_once(shop_factor
     assert result.exit_code == 1 and "1 left for the next run" in result.output
     assert referral_points(app) == 0
     with app.app_context():
-        assert rewards.release_due() == {"rewarded": 1, "reversed": 0, "failed": 0}
-        assert rewards.release_due() == {"rewarded": 0, "reversed": 0, "failed": 0}
+        assert rewards.release_due() == {"rewarded": 1, "reversed": 0, "failed": 0, "disputed": 0}
+        assert rewards.release_due() == {"rewarded": 0, "reversed": 0, "failed": 0, "disputed": 0}
     stored = referral(app, made.id)
     assert stored.status is ReferralStatus.REWARDED and referral_points(app) == 100
     assert list(fake_stripe.promotion_codes) == [stored.referrer_promotion_code_id] and len(fake_stripe.coupons) == 1
@@ -116,7 +116,7 @@ def test_a_held_reward_is_paid_when_due_once(held):
     assert made.status is ReferralStatus.HELD
     assert made.reward_due_at - made.created_at == dt.timedelta(days=14)
     with app.app_context():
-        assert rewards.release_due(utcnow() + dt.timedelta(days=13)) == {"rewarded": 0, "reversed": 0, "failed": 0}
+        assert rewards.release_due(utcnow() + dt.timedelta(days=13)) == {"rewarded": 0, "reversed": 0, "failed": 0, "disputed": 0}
     assert referral_points(app) == 0
     with app.app_context():
         assert rewards.release_due(utcnow() + dt.timedelta(days=15))["rewarded"] == 1
@@ -407,3 +407,40 @@ def test_good_friend_rewards_are_accepted(value):
     app = Flask("shop")
     app.config["JOURNEYKIT_REFERRAL_FRIEND_REWARD"] = value
     apply_defaults(app)
+
+
+def test_disabling_a_code_switches_off_the_friends_discount_in_stripe_too(shop_factory, fake_stripe, admin_headers):
+    """A leaked code, disabled, must not go on giving its discount when typed at a checkout."""
+    app = shop_factory(_stripe(fake_stripe, JOURNEYKIT_REFERRAL_FRIEND_REWARD={"percent_off": 10}))[0]
+    promotion = fake_stripe.promotion_codes[_friend_code(app)]
+    client, codes_api = app.test_client(), "/journeykit/api/v1/admin/referrals/codes"
+    fake_stripe.failures.extend([DOWN, DOWN, DOWN])
+    failed = client.post(f"{codes_api}/ANNCODE2/disable", headers=admin_headers)
+    assert failed.status_code == 503 and _code(app).disabled_at is None and promotion["active"] is True
+    assert client.post(f"{codes_api}/ANNCODE2/disable", headers=admin_headers).status_code == 200
+    assert _code(app).disabled_at is not None and promotion["active"] is False
+    assert client.post(f"{codes_api}/ANNCODE2/enable", headers=admin_headers).status_code == 200
+    assert _code(app).disabled_at is None and promotion["active"] is True
+
+
+def test_forgetting_the_referrer_switches_off_the_friends_discount_named_by_their_code(shop_factory, fake_stripe,
+                                                                                      admin_headers):
+    app = shop_factory(_stripe(fake_stripe, JOURNEYKIT_REFERRAL_FRIEND_REWARD={"percent_off": 10}))[0]
+    promotion = fake_stripe.promotion_codes[_friend_code(app)]
+    forgotten = app.test_client().post("/journeykit/api/v1/admin/customers/ann/forget", headers=admin_headers)
+    assert forgotten.status_code == 200 and promotion["active"] is False
+
+
+def test_a_held_reward_waits_while_the_friends_order_is_disputed(held):
+    """Open, the dispute keeps the reward held; won, it is paid; (lost, the reversal claws it back: tested above)."""
+    app, events, purchase, made = held
+    assert deliver(app.test_client(), events.dispute(purchase), secret=SECRET).status_code == 200
+    later = utcnow() + dt.timedelta(days=15)
+    with app.app_context():
+        assert rewards.release_due(later) == {"rewarded": 0, "reversed": 0, "failed": 0, "disputed": 1}
+    assert referral(app, made.id).status is ReferralStatus.HELD and referral_points(app) == 0
+    won = events.dispute(purchase, status="won", closed=True)
+    assert deliver(app.test_client(), won, secret=SECRET).status_code == 200
+    with app.app_context():
+        assert rewards.release_due(later)["rewarded"] == 1
+    assert referral(app, made.id).status is ReferralStatus.REWARDED and referral_points(app) == 100

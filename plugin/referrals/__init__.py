@@ -14,6 +14,7 @@ capabilities, the widgets and the hooks use these and nothing else.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from flask import current_app, url_for
 from .. import journey, loyalty, orders
 from ..core import signals
 from ..core.db import session
+from ..core.errors import APIError
 from . import codes, conversion, rewards, spikes
 from .codes import live_code, normalize
 from .links import attributed_code
@@ -30,6 +32,8 @@ from .reports import headline, real_codes, summary  # the owner's figures (and r
 
 if TYPE_CHECKING:
     from ..journey.models import Customer
+
+log = logging.getLogger("journeykit")
 
 #: What the shopper's ``pending`` counts: referrals whose reward waits (the owner's review, or the refund window).
 PENDING = (ReferralStatus.REVIEW, ReferralStatus.HELD)
@@ -127,11 +131,21 @@ def forget(customer_id: int) -> int:
     brought too; the counts stay, anonymous.  The caller commits; returns how many codes were erased."""
     rows = list(session().scalars(sa.select(ReferralCode).where(ReferralCode.customer_id == customer_id)))
     for row in rows:
+        _deactivate_friend_code(row)
         erased = f"FORGOTTEN-{row.id}"
         session().execute(sa.update(Referral).where(Referral.code_id == row.id).values(code_text=erased))
         row.code = erased
         codes.set_disabled(row, True)
     return len(rows)
+
+
+def _deactivate_friend_code(row: ReferralCode) -> None:
+    """Best effort while forgetting: the erasure goes on if Stripe cannot switch off the code (the log says which)."""
+    try:
+        rewards.set_friend_code_active(row, False)
+    except APIError as exc:
+        log.error("journeykit: the friend's Stripe promotion code %s of a forgotten customer is still active: %s",
+                  row.stripe_promotion_code_id, exc.description)
 
 
 class Referrals:

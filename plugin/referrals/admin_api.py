@@ -132,8 +132,10 @@ def set_vanity(customer: Customer, text: str) -> ReferralCode:
 
 
 def switch(row: ReferralCode, *, enabled: bool) -> ReferralCode:
-    """Enable or disable a code and audit it; a code already so is left alone (no second audit entry)."""
+    """Enable or disable a code (and the friend's discount code in Stripe with it) and audit it; a code already so
+    is left alone (no second audit entry).  Stripe failing answers 503/502 and changes nothing."""
     if (row.disabled_at is None) != enabled:
+        rewards.set_friend_code_active(row, enabled)
         codes.set_disabled(row, not enabled)
         audit.record(f"referral_code.{'enable' if enabled else 'disable'}", f"referral_code:{row.id}",
                      after={"code": row.code})

@@ -17,6 +17,7 @@ def release_command() -> None:
     places); exit 1 if Stripe kept some for the next run."""
     done = rewards.release_due()
     click.echo(f"Rewarded {done['rewarded']} referral(s); {done['reversed']} were reversed meanwhile and paid nothing"
+               + (f"; {done['disputed']} wait for their friend's dispute to close" if done["disputed"] else "")
                + (f"; {done['failed']} left for the next run (Stripe did not answer)." if done["failed"] else "."))
     if done["failed"]:
         raise SystemExit(1)

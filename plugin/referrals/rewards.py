@@ -26,7 +26,7 @@ import sqlalchemy as sa
 import stripe
 from flask import current_app
 
-from .. import journey, loyalty
+from .. import journey, loyalty, orders
 from ..core import limits, signals, stripe_api
 from ..core.config import secret_key
 from ..core.db import session, utcnow
@@ -124,10 +124,12 @@ def release_due(now: dt.datetime | None = None) -> dict[str, int]:
     """Pay every held referral whose hold has passed, each in its own transaction (cron-safe, each once).
 
     A referral whose coupon Stripe cannot make now stays held for the next
-    run (``failed``); one fully reversed meanwhile pays nothing (``reversed``).
+    run (``failed``), as does one whose friend's order is under an open
+    dispute (``disputed``); one fully reversed meanwhile pays nothing
+    (``reversed``).
     """
     now = now or utcnow()
-    done = {"rewarded": 0, "reversed": 0, "failed": 0}
+    done = {"rewarded": 0, "reversed": 0, "failed": 0, "disputed": 0}
     due = list(session().scalars(sa.select(Referral.id).where(
         Referral.status == ReferralStatus.HELD, Referral.reward_due_at <= now).order_by(Referral.id)))
     session().rollback()
@@ -137,10 +139,20 @@ def release_due(now: dt.datetime | None = None) -> dict[str, int]:
         if row.status is not ReferralStatus.HELD or row.reward_due_at is None or row.reward_due_at > now:
             session().rollback()
             continue
+        if _disputed(row):  # won, a later run pays it; lost, the reversal claws it back before it is paid
+            done["disputed"] += 1
+            session().rollback()
+            continue
         _pay(row, now)
         done[{ReferralStatus.REWARDED: "rewarded", ReferralStatus.REVERSED: "reversed"}.get(row.status, "failed")] += 1
         signals.commit()
     return done
+
+
+def _disputed(referral: Referral) -> bool:
+    """Whether the friend's order is under an open dispute."""
+    return referral.friend_customer_id is not None and (
+        referral.checkout_session_id in orders.disputed_sessions(referral.friend_customer_id))
 
 
 def claw_back(referral: Referral, reversed_amount: int) -> None:
@@ -278,6 +290,17 @@ def friend_promotion_code(code: ReferralCode) -> str | None:
     signals.commit()
     session().refresh(code)
     return code.stripe_promotion_code_id
+
+
+def set_friend_code_active(code: ReferralCode, active: bool) -> None:
+    """Switch the friend's Stripe promotion code with its referral code: a disabled code typed at checkout gives
+    no discount either.  Nothing to do for a code that never had one; raises 503/502 when Stripe cannot."""
+    if not code.stripe_promotion_code_id:
+        return
+    with stripe_api.errors(unavailable="Stripe cannot be reached just now; nothing was changed. Try again in a moment.",
+                           refused="Stripe refused to switch the friend's discount code; nothing was changed.",
+                           what="a referral code call"):
+        stripe_api.client().v1.promotion_codes.update(code.stripe_promotion_code_id, params={"active": active})
 
 
 def _friend_coupon(reward: dict[str, Any], setting: str) -> str:
