@@ -120,7 +120,7 @@ def test_a_referrers_coupons_are_listed_with_their_points(shop_factory, fake_str
     assert "Give your friends 5.00 USD off their first order, and get 100 points and a 10.00 USD off coupon for each friend who buys." in text
     assert "Friends who bought 1 Rewards earned 100 points and 1 coupon" in text
     coupon = next(iter(fake_stripe.promotion_codes.values()))["code"]
-    assert f'<section class="journeykit-loyalty-part" aria-label="Your coupons">' in html and f"<li><code>{coupon}</code></li>" in html
+    assert '<section class="journeykit-loyalty-part" aria-label="Your coupons">' in html and f"<li><code>{coupon}</code></li>" in html
 
 
 def test_the_shops_own_page_knows_its_signed_in_shopper(app, journey):
