@@ -7,6 +7,7 @@ capability imports it.
 """
 
 from .core.audit import AuditEntry
+from .core.settings import Setting
 from .hooks.outbound.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .hooks.stripe.models import StripeEvent, StripeEventStatus
 from .journey.models import (
@@ -21,7 +22,6 @@ from .journey.models import (
 )
 from .loyalty.models import (
     EntryKind,
-    LoyaltyRule,
     PointsBalance,
     PointsEntry,
     Redemption,
@@ -47,12 +47,12 @@ __all__ = [
     "ReferralCode",
     "ReferralStatus",
     "EntryKind",
-    "LoyaltyRule",
     "PointsBalance",
     "PointsEntry",
     "Redemption",
     "RedemptionStatus",
     "AuditEntry",
+    "Setting",
     "CohortActivity",
     "CohortStage",
     "Customer",

@@ -46,17 +46,19 @@ from .referrals import admin_api as referrals_admin_api
 from .referrals import api as referrals_api
 from .referrals import export as referrals_export
 from .referrals import links as referral_links
+from .referrals import settings_admin as referral_settings_admin
 from .reviews import admin as reviews_admin
 from .reviews import api as reviews_api
 from .reviews import exchange as reviews_exchange
 from .reviews import feed, notice, photos_api, requests
+from .testimonials import admin as testimonials_admin
 from .testimonials import api as testimonials_api
 
 #: Paths under the prefix whose answers, errors included, are always JSON.
 JSON_PATHS = ("/api/", "/stripe/")
 _CORS_HEADERS = ", ".join(["Content-Type", "Authorization", TOKEN_HEADER, VISITOR_HEADER])
 #: The packages with a ``templates/`` folder beside their modules.
-TEMPLATE_PACKAGES = ("core", "reviews", "loyalty", "referrals", "metrics", "hooks.stripe", "hooks.outbound")
+TEMPLATE_PACKAGES = ("core", "reviews", "testimonials", "loyalty", "referrals", "metrics", "hooks.stripe", "hooks.outbound")
 
 
 def create_blueprint() -> Blueprint:
@@ -104,6 +106,7 @@ def _api_blueprint() -> Blueprint:
     referrals_api.register(bp)
     referrals_admin_api.register(bp)
     referrals_export.register(bp)
+    referral_settings_admin.register(bp)
     journey_api.register(bp)
     stripe_admin.register_api(bp)
     outbound_admin.register_api(bp)
@@ -124,9 +127,11 @@ def _admin_blueprint() -> Blueprint:
     bp = Blueprint("admin", __name__)
     bp.add_url_rule("/", view_func=dashboard.overview, endpoint="overview")
     reviews_admin.register_pages(bp)
+    testimonials_admin.register_pages(bp)
     loyalty_admin.register_pages(bp)
     loyalty_rules_admin.register_pages(bp)
     referrals_admin.register_pages(bp)
+    referral_settings_admin.register_pages(bp)
     stripe_admin.register_pages(bp)
     outbound_admin.register_pages(bp)
     audit_admin.register_pages(bp)

@@ -21,6 +21,7 @@ from .test_referral_widget import OFFER
 
 __all__ = ["sites"]  # the fixture, imported for these tests
 
+SENTENCE = "Give your friends 5.00 USD off their first order, and get 100 points for each friend who buys."
 NETWORKS = {"Share by e-mail": "mailto:", "Share on WhatsApp": "https://wa.me/",
             "Share on X": "https://twitter.com/intent/tweet", "Share on Facebook": "https://www.facebook.com/sharer/sharer.php"}
 
@@ -61,7 +62,7 @@ def test_a_shopper_copies_their_link_and_finds_the_share_links(page, sites, offe
     link = f"{sites['shop']}/journeykit/r/{_code(sites, 'ana')}"
     card = page.get_by_role("region", name="Refer a friend")
     expect(card.get_by_role("textbox", name="Your link")).to_have_value(link)
-    expect(card).to_contain_text("Give your friends 5.00 USD off their first order, and get 100 points for each friend who buys.")
+    expect(card).to_contain_text(SENTENCE)
     expect(card.get_by_role("term")).to_have_text(["Clicks", "Friends who bought", "Rewards earned", "Rewards pending"])
     page.wait_for_function("document.querySelector('journeykit-referral').journeykit")  # embed.js has wired it up
     assert page.evaluate(SHIFTS) == 0  # the server's layout was final
@@ -103,6 +104,7 @@ def test_on_another_site_the_widget_is_drawn_from_the_json_api(page, sites, offe
     card = page.locator("journeykit-referral").get_by_role("region", name="Refer a friend")
     link = f"{sites['shop']}/journeykit/r/{code}"
     expect(card.get_by_role("textbox", name="Your link")).to_have_value(link)
+    expect(card).to_contain_text(SENTENCE)  # the friend's discount too, not only the referrer's points
     card.get_by_role("button", name="Copy link").click()
     expect(card.get_by_role("status")).to_have_text("Link copied.")
     assert page.evaluate("navigator.clipboard.readText()") == link
@@ -130,6 +132,7 @@ def test_an_anonymous_visitor_is_asked_to_join(page, sites, offer):
     page.goto(storefront(sites, "<journeykit-referral></journeykit-referral>"))
     card = page.locator("journeykit-referral").get_by_role("region", name="Refer a friend")
     expect(card.get_by_role("link", name="Join to get your link")).to_have_attribute("href", sites["shop"] + "/join")
+    expect(card).to_contain_text(SENTENCE)
     assert card.get_by_role("button").count() == 0 and card.get_by_role("textbox").count() == 0
 
     page.goto(shop_page(sites, "{{ journeykit.referral() }}"))

@@ -107,7 +107,7 @@ def test_the_rules_are_read_once_per_request_not_once_per_call(app, db):
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args):
-        if "journeykit_loyalty_rules" in statement:
+        if "journeykit_settings" in statement:
             statements.append(statement)
 
     with app.app_context():
@@ -136,7 +136,7 @@ def test_the_owner_changes_rules_on_the_admin_page(app, client):
     page = client.get(PAGE, headers=ADMIN).text
     assert "value='{\"purchase\": 14}'" in page and "Set here by API key" in page
     wrong = client.post(PAGE, data={**form, "review": "-3", "signup": "5"}, headers=ADMIN)
-    assert wrong.status_code == 422 and "The rule must be a whole number of points" in wrong.text
+    assert wrong.status_code == 422 and "Review bonus must be a whole number of points" in wrong.text
     assert _values(client)["signup"] == (0, False)  # nothing of a refused form is kept
     reset = client.post(PAGE, data={**form, "reset_review": "1"}, headers=ADMIN)
     assert reset.status_code == 303 and _values(client)["review"] == (0, False)

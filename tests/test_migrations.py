@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 from typing import Iterator
@@ -199,3 +200,26 @@ def test_sql_output_is_written_to_the_stream_given(shop_factory):
     with app.app_context():
         migrate.upgrade(sql_output=out)
     assert "CREATE TABLE journeykit_stripe_events" in out.getvalue()
+
+
+def test_the_owners_earning_rules_move_into_the_settings_and_back(shop_factory):
+    app, db, _ = shop_factory(migrate=False)
+    rules = sa.table("journeykit_loyalty_rules", sa.column("name"), sa.column("value", sa.JSON),
+                     sa.column("updated_by"), sa.column("updated_at", sa.DateTime))
+    settings = sa.table("journeykit_settings", sa.column("key"), sa.column("value", sa.JSON), sa.column("updated_by"))
+    with app.app_context():
+        migrate.upgrade("0dc0306c8d3e")
+        with db.engine.begin() as connection:
+            connection.execute(rules.insert(), [
+                {"name": "signup", "value": 100, "updated_by": "ann", "updated_at": dt.datetime(2026, 12, 1)},
+                {"name": "pending_days", "value": {"purchase": 30}, "updated_by": "bob",
+                 "updated_at": dt.datetime(2026, 12, 2)}])
+        migrate.upgrade()
+        with db.engine.connect() as connection:
+            moved = {row.key: (row.value, row.updated_by) for row in connection.execute(sa.select(settings))}
+        assert moved == {"JOURNEYKIT_POINTS_SIGNUP": (100, "ann"),
+                         "JOURNEYKIT_POINTS_PENDING_DAYS": ({"purchase": 30}, "bob")}
+        migrate.downgrade("0dc0306c8d3e")
+        with db.engine.connect() as connection:
+            back = {row.name: row.value for row in connection.execute(sa.select(rules.c.name, rules.c.value))}
+        assert back == {"signup": 100, "pending_days": {"purchase": 30}}

@@ -201,7 +201,8 @@ def test_me_referral_shows_the_code_link_clicks_conversions_and_rewards(app, cli
     assert mine.status_code == 200
     code = mine.json["code"]
     assert mine.json == {"code": code, "url": f"http://localhost/journeykit/r/{code}", "clicks": 0, "conversions": 0,
-                         "pending": 0, "rewards": {"points": 0, "coupons": []}, "friend_reward": None}
+                         "pending": 0, "rewards": {"points": 0, "coupons": []}, "friend_reward": None,
+                         "offer": "Get 100 points for each friend who buys.", "friend_offer": None}
     assert client.get(ME, headers=shopper("c-ann")).json["code"] == code  # made once
     browser = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"}
     for _ in range(2):

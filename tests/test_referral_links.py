@@ -191,3 +191,18 @@ def test_checkout_params_give_the_friend_their_discount_as_a_first_time_promotio
     assert promotion["code"] == code
     with app.test_request_context():
         assert "discounts" not in journey.checkout_params(products=["sku-1"])  # nobody referred this visitor
+
+
+def test_a_click_from_the_shops_history_is_recorded_back_dated(app, journey):
+    code = make_code(app, journey)
+    visitor, when = "v" * 24, utcnow() - dt.timedelta(days=40)
+    with app.app_context():
+        assert journey.referrals.record_click(code.lower(), visitor, at=when) is True
+        assert journey.referrals.record_click("NOPE2345", visitor, at=when) is False
+        assert journey.referrals.record_click(code, "not a visitor id", at=when) is False
+        db = app.extensions["sqlalchemy"].session
+        event = db.scalars(sa.select(JourneyEvent).where(JourneyEvent.name == "referral_clicked")).one()
+        assert (event.visitor_id, event.occurred_at) == (visitor, when)
+        # The 30-day window ran from the click: open 20 days after it, closed now.
+        assert journey.referrals.attributed_code(visitor, when + dt.timedelta(days=20)) == code
+        assert journey.referrals.attributed_code(visitor) is None

@@ -214,10 +214,10 @@ def test_the_page_shows_figures_queue_advocates_flagged_codes_and_settings(clien
     advocates = html[html.index('id="advocates"'):html.index('id="flagged-title"')]
     assert advocates.index('data-customer="bo"') < advocates.index('data-customer="ann"')
     assert "42 clicks in a day" in html[html.index('id="flagged"'):]
-    for key in ("JOURNEYKIT_REFERRAL_ATTRIBUTION_DAYS", "JOURNEYKIT_REFERRAL_HOLD_DAYS",
-                "JOURNEYKIT_REFERRAL_REVIEW_SCORE", "JOURNEYKIT_POINTS_REFERRAL"):
-        assert f'data-setting="{key}"' in html
-    assert '<b>100</b> · The referrer&#39;s loyalty points' in html
+    for name in ("attribution_days", "hold_days", "review_score", "friend_reward"):
+        assert f'data-setting="{name}"' in html
+    assert '<dt>Days a click counts</dt><dd data-setting="attribution_days"><b>30</b></dd>' in html
+    assert 'href="/journeykit/admin/referrals/settings">Change the settings</a>' in html
     assert '<a href="/journeykit/admin/referrals">Referrals</a>' in html  # the admin's navigation
 
 

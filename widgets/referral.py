@@ -15,10 +15,9 @@ from urllib.parse import quote
 
 from flask import current_app, g, request
 
-from journeykit import journey, loyalty, referrals
+from journeykit import journey, referrals
 from journeykit.core import signals
 from journeykit.core.identity import is_visitor_id
-from journeykit.core.money import format_money
 
 #: The subject of the e-mail a shopper sends a friend.
 SUBJECT = "A shop I think you will like"
@@ -27,10 +26,10 @@ SUBJECT = "A shop I think you will like"
 def referral_context() -> dict[str, Any]:
     """What ``journeykit/widgets/referral.html`` shows: the offer, and the signed-in shopper's own link if any."""
     me = _shoppers_referral()
-    context: dict[str, Any] = {"offer": offer(), "me": me, "uid": _next_id(),
+    context: dict[str, Any] = {"offer": referrals.offer.sentence(), "me": me, "uid": _next_id(),
                                "signup_url": current_app.config["JOURNEYKIT_LOYALTY_SIGNUP_URL"]}
     if me is not None:
-        context.update(share=share_links(me["url"], friend_reward()), stats=stats(me), coupons=coupons(me))
+        context.update(share=share_links(me["url"], referrals.offer.friend_words()), stats=stats(me), coupons=coupons(me))
     return context
 
 
@@ -39,7 +38,7 @@ def banner_context() -> dict[str, Any] | None:
     code = referred_code()
     if code is None:
         return None
-    return {"code": code, "reward": friend_reward()}
+    return {"code": code, "reward": referrals.offer.friend_words()}
 
 
 def referred_code() -> str | None:
@@ -76,49 +75,11 @@ def coupons(me: dict[str, Any]) -> list[str]:
 def stats(me: dict[str, Any]) -> list[tuple[str, str]]:
     """The shopper's figures, ``(label, value)``: clicks, friends who bought, rewards earned and still pending."""
     count = len(coupons(me))
-    earned = [points(me["rewards"]["points"])] if me["rewards"]["points"] or not count else []
+    earned = [referrals.offer.points(me["rewards"]["points"])] if me["rewards"]["points"] or not count else []
     if count:
         earned.append(f"{count} coupon{'s' if count != 1 else ''}")
     return [("Clicks", f"{me['clicks']:,}"), ("Friends who bought", f"{me['conversions']:,}"),
             ("Rewards earned", " and ".join(earned)), ("Rewards pending", f"{me['pending']:,}")]
-
-
-def points(count: int) -> str:
-    return f"{count:,} point{'' if count == 1 else 's'}"
-
-
-def friend_reward() -> str | None:
-    """The friend's discount in words: ``5.00 USD off`` or ``10% off``; ``None`` without one."""
-    reward = current_app.config["JOURNEYKIT_REFERRAL_FRIEND_REWARD"]
-    if not reward:
-        return None
-    if reward.get("percent_off") is not None:
-        return f"{reward['percent_off']:g}% off"
-    return f"{format_money(reward['amount_off'], reward['currency'])} off"
-
-
-def referrer_reward() -> str | None:
-    """What the referrer gets per friend who buys, in words (points, a coupon or both); ``None`` for nothing.
-
-    The points are the loyalty program's (so an owner's override counts).
-    """
-    parts = [points(way["points"]) for way in loyalty.program_for_anyone()["ways_to_earn"] if way["rule"] == "referral"]
-    coupon = current_app.config["JOURNEYKIT_REFERRAL_REFERRER_COUPON"]
-    if coupon:
-        parts.append(f"a {format_money(coupon['amount_off'], coupon['currency'])} off coupon")
-    return " and ".join(parts) or None
-
-
-def offer() -> str:
-    """The whole offer in one sentence, as the referrer reads it."""
-    friend, mine = friend_reward(), referrer_reward()
-    if friend and mine:
-        return f"Give your friends {friend} their first order, and get {mine} for each friend who buys."
-    if friend:
-        return f"Give your friends {friend} their first order."
-    if mine:
-        return f"Get {mine} for each friend who buys."
-    return "Share our shop with your friends."
 
 
 def share_links(url: str, friend: str | None) -> list[dict[str, str]]:

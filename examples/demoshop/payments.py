@@ -188,7 +188,7 @@ def loyalty_code(customer_id: str, reward: dict[str, Any], *, key: str, expires_
     return code
 
 
-def friend_discount(email: str | None, visitor_id: str) -> int:
+def friend_discount(email: str | None, visitor_id: str, at: dt.datetime | None = None) -> int:
     """Cents off a referred friend's first order, offline (with real Stripe, JourneyKit's promotion code does it).
 
     The shop's own rule, like the promotion code's: a visitor JourneyKit
@@ -196,10 +196,11 @@ def friend_discount(email: str | None, visitor_id: str) -> int:
     ``?ref=`` is not enough) with no paid order here yet.  Whether the
     referrer is rewarded is JourneyKit's decision, from the webhook.
     """
-    reward = current_app.config["JOURNEYKIT_REFERRAL_FRIEND_REWARD"]
+    referrals = current_app.extensions["journeykit"].journey.referrals
+    reward = referrals.friend_reward()
     if stripe_key() or not reward or reward.get("currency") != "usd":
         return 0
-    if not current_app.extensions["journeykit"].journey.referrals.attributed_code(visitor_id):
+    if not referrals.attributed_code(visitor_id, at):
         return 0
     if email and db.session.scalars(sa.select(Order.id).where(Order.email == email, Order.status == "paid")).first():
         return 0

@@ -10,7 +10,6 @@ choices use a fixed seed, so every fresh demo looks the same.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import fcntl
 import io
@@ -112,12 +111,12 @@ def seed(rng: random.Random | None = None) -> SeedReport:
     for purchase in purchases:
         if not purchase.referral_code:
             _buy(purchase, products, rng, report)
-    # The referrers get their codes; their friends follow the links (now) and buy after the click.
+    # The referrers get their codes; their friends followed the links before their visits, and buy after.
     _referral_codes(customers, report)
     report.events += traffic.follow_links(journeys)
     for purchase in purchases:
         if purchase.referral_code:
-            _buy(dataclasses.replace(purchase, when=utcnow()), products, rng, report)
+            _buy(purchase, products, rng, report)
     report.orders = len(purchases)
 
     report.reviews = _review(report)
@@ -170,7 +169,7 @@ def _purchases(
         purchases.append(Purchase(when, journey, customer, email, name, journey.referral_code))
         for _ in range(rng.choice([0, 1, 1, 2] if customer else [0, 0, 0, 0, 1])):
             when += dt.timedelta(days=rng.uniform(4, 21))
-            # A referred friend's first order is made after their click, today: nothing of theirs comes before it.
+            # A referred friend is new to the shop when they buy: no order of theirs is placed before the referred one.
             if when < now - traffic.QUIET and not journey.referral_code:
                 purchases.append(Purchase(when, journey, customer, email, name, repeat=True))
     return sorted(purchases, key=lambda purchase: purchase.when)
@@ -186,7 +185,7 @@ def _buy(purchase: Purchase, products: list[Product], rng: random.Random, report
     picked = viewed[:size] if viewed and not purchase.repeat else rng.sample(products, size)
     lines = [CartLine(product, rng.choice([1, 1, 1, 2])) for product in picked]
     order = place_order(lines, customer=purchase.customer, email=purchase.email, name=purchase.name,
-                        friend_off=payments.friend_discount(purchase.email, purchase.journey.visitor_id))
+                        friend_off=payments.friend_discount(purchase.email, purchase.journey.visitor_id, purchase.when))
     order.created_at = purchase.when
     try:
         payments.complete_offline(

@@ -44,8 +44,6 @@ SHOPPER_CONVERSION = 0.05
 REVIEWS_LIFT = 0.12
 #: Added for a visitor sent by a friend's referral link (made up too).
 REFERRED_LIFT = 0.25
-#: The browser the seed's visitors say they use (a test client's own user agent is taken for a script).
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 #: The latest a visit may start: past purchases must be in the past when they arrive.
 QUIET = dt.timedelta(hours=2)
 
@@ -151,24 +149,17 @@ def _event(name: str, at: dt.datetime, *, product_id: str | None = None, **prope
 
 
 def follow_links(journeys: list[Journey]) -> int:
-    """The referred visitors follow their friend's link, ``{prefix}/r/<code>``, from their own browser and address.
+    """The referred visitors follow their friend's link, just before their first visit.
 
-    JourneyKit's link endpoint records the click and joins the visitor to the
-    code, as for any shopper.  The link records the present, so these clicks
-    (and the purchases that follow them) are the seed's latest.  Returns how
-    many visitors followed a link.
+    JourneyKit records each click and joins the visitor to the code as its
+    link ``{prefix}/r/<code>`` does (``journey.referrals.record_click``,
+    back-dated: the link itself records the present).  Returns how many
+    visitors followed a link.
     """
-    client = current_app.test_client()
-    cookie = current_app.config["JOURNEYKIT_VISITOR_COOKIE"]
-    prefix = current_app.config["JOURNEYKIT_URL_PREFIX"].rstrip("/")
-    followed = 0
-    for number, journey in enumerate(journey for journey in journeys if journey.referral_code):
-        client.set_cookie(cookie, journey.visitor_id)
-        # Each from an address of its own (a documentation range): the link limits clicks per address.
-        response = client.get(f"{prefix}/r/{(journey.referral_code or '').lower()}", headers={"User-Agent": BROWSER},
-                              environ_base={"REMOTE_ADDR": f"198.51.100.{number % 250 + 1}"})
-        followed += response.status_code == 302
-    return followed
+    referrals = current_app.extensions["journeykit"].journey.referrals
+    return sum(referrals.record_click(journey.referral_code, journey.visitor_id,
+                                      at=journey.events[0]["at"] - dt.timedelta(seconds=2))
+               for journey in journeys if journey.referral_code and journey.events)
 
 
 def record(journeys: list[Journey]) -> int:

@@ -28,6 +28,9 @@ STRIPE_TIMEOUT = 10
 ALLOWED_ORIGINS: list[str] = []
 #: Bearer keys for the admin API.
 ADMIN_API_KEYS: list[str] = []
+#: Where the owner's pages send a visitor who is not signed in (a URL, a path or an endpoint name; ``next=`` is
+#: added); ``None``: Flask-Login's ``login_view`` if the shop uses it, else a page saying who may come in.
+ADMIN_LOGIN_URL = None
 #: Flask-SQLAlchemy bind for JourneyKit's tables (``None``: the shop's default database).
 BIND_KEY = None
 #: Loyalty points per major currency unit paid.
@@ -129,6 +132,8 @@ TRACK_BOTS = False
 #: User agents (substrings, any case) whose events are kept although they look like bots: a shop's own
 #: end-to-end tests in a headless browser (e.g. ``["HeadlessChrome"]``).
 TRACK_USER_AGENTS: list[str] = []
+#: Leave the shop owner's and admins' own browsing out of the journey (whoever the shop's ``admin_guard`` admits).
+EXCLUDE_ADMIN_TRAFFIC = True
 #: Which events move a person to consideration, purchase and advocacy (a key left out keeps its
 #: default; any other event counts as awareness). Purchase and advocacy count only events logged
 #: on the server (Stripe, ``journey.track``, JourneyKit itself), never the storefront's.
@@ -152,6 +157,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_STRIPE_TIMEOUT": STRIPE_TIMEOUT,
     "JOURNEYKIT_ALLOWED_ORIGINS": ALLOWED_ORIGINS,
     "JOURNEYKIT_ADMIN_API_KEYS": ADMIN_API_KEYS,
+    "JOURNEYKIT_ADMIN_LOGIN_URL": ADMIN_LOGIN_URL,
     "JOURNEYKIT_BIND_KEY": BIND_KEY,
     "JOURNEYKIT_POINTS_PER_UNIT": POINTS_PER_UNIT,
     "JOURNEYKIT_LOYALTY_ALLOW_NEGATIVE": LOYALTY_ALLOW_NEGATIVE,
@@ -195,6 +201,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_REDEMPTIONS_RATE_LIMIT": REDEMPTIONS_RATE_LIMIT,
     "JOURNEYKIT_TRACK_BOTS": TRACK_BOTS,
     "JOURNEYKIT_TRACK_USER_AGENTS": TRACK_USER_AGENTS,
+    "JOURNEYKIT_EXCLUDE_ADMIN_TRAFFIC": EXCLUDE_ADMIN_TRAFFIC,
     "JOURNEYKIT_HOLDOUT_SHARE": HOLDOUT_SHARE,
     "JOURNEYKIT_HOLDOUT_WIDGETS": HOLDOUT_WIDGETS,
     "JOURNEYKIT_STAGE_EVENTS": STAGE_EVENTS,
@@ -211,7 +218,7 @@ def apply_defaults(app: Flask) -> None:
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
         raise ValueError(f"JOURNEYKIT_HOLDOUT_SHARE must be a number from 0 up to (not including) 1, not {share!r}.")
     for key in EARNING_RULES.values():
-        check_earning_rule(key, app.config[key])
+        check_setting(key, app.config[key])
     for days, least in (("JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS", 0), ("JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS", 0),
                         ("JOURNEYKIT_LOYALTY_TIER_WINDOW_DAYS", 1), ("JOURNEYKIT_LOYALTY_CODE_DAYS", 1)):
         value = app.config[days]
@@ -219,11 +226,11 @@ def apply_defaults(app: Flask) -> None:
             raise ValueError(f"{days} must be a whole number of days from {least} to 3650, not {value!r}.")
     _check_tiers(app.config["JOURNEYKIT_LOYALTY_TIERS"])
     _check_rewards(app.config["JOURNEYKIT_LOYALTY_REWARDS"])
-    _check_referrals(app.config)
-    _check_landing_path(app.config["JOURNEYKIT_REFERRAL_LANDING_PATH"])
-    after_response = app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]
-    if not isinstance(after_response, bool):
-        raise ValueError(f"JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE must be True or False, not {after_response!r}.")
+    for key in REFERRAL_SETTINGS:
+        check_setting(key, app.config[key])
+    for switch in ("JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE", "JOURNEYKIT_EXCLUDE_ADMIN_TRAFFIC"):
+        if not isinstance(app.config[switch], bool):
+            raise ValueError(f"{switch} must be True or False, not {app.config[switch]!r}.")
 
 
 def _whole_points(value: Any) -> bool:
@@ -247,8 +254,8 @@ def _check_bonus(points: Any, name: str) -> None:
         raise ValueError(f"{name} must be a whole number of points from 0 to 1,000,000, not {points!r}.")
 
 
-#: The earning rules, by the name the owner's admin gives them (``journeykit_loyalty_rules``), and the key each
-#: overrides: what :mod:`journeykit.loyalty.rules` reads, and what :func:`check_earning_rule` validates.
+#: The earning rules, by the name the owner's admin gives them, and the config key each is
+#: (what :mod:`journeykit.loyalty.rules` reads through :mod:`journeykit.core.settings`).
 EARNING_RULES = {
     "points_per_unit": "JOURNEYKIT_POINTS_PER_UNIT",
     "signup": "JOURNEYKIT_POINTS_SIGNUP",
@@ -259,14 +266,13 @@ EARNING_RULES = {
 }
 
 
-def check_earning_rule(key: str, value: Any, *, name: str | None = None) -> None:
-    """Raise :class:`ValueError` (its message names ``name``, by default ``key``) unless ``value`` suits the rule ``key``.
+def check_setting(key: str, value: Any, *, name: str | None = None) -> None:
+    """Raise :class:`ValueError` (its message names ``name``, by default ``key``) unless ``value`` suits ``key``.
 
-    The same check for the app's config at start and for the owner's changes in the admin.
+    The same check for the app's config at start and for the owner's changes in the admin
+    (:mod:`journeykit.core.settings`); ``key`` is one of :data:`SETTINGS`.
     """
-    check = {"JOURNEYKIT_POINTS_PER_UNIT": _check_points_per_unit,
-             "JOURNEYKIT_POINTS_PENDING_DAYS": _check_pending_days}.get(key, _check_bonus)
-    check(value, name or key)
+    SETTINGS[key](value, name or key)
 
 
 #: The earning rules whose points may be pending (``JOURNEYKIT_POINTS_PENDING_DAYS`` per rule).
@@ -308,21 +314,30 @@ REFERRAL_NUMBERS = {"JOURNEYKIT_REFERRAL_ATTRIBUTION_DAYS": (1, 3650), "JOURNEYK
                     "JOURNEYKIT_REFERRAL_CLICK_SPIKE": (2, 1000)}
 
 
-def _check_referrals(config: Any) -> None:
-    """The referrals' numbers in range, and their rewards each a fixed amount off in a currency (or a percentage
-    off, for the friend's)."""
-    for key, (least, most) in REFERRAL_NUMBERS.items():
-        value = config[key]
+def _check_referral_number(key: str) -> Any:
+    """The check of the whole-number referral setting ``key`` (its range in :data:`REFERRAL_NUMBERS`)."""
+    least, most = REFERRAL_NUMBERS[key]
+
+    def check(value: Any, name: str) -> None:
         if not (isinstance(value, int) and not isinstance(value, bool) and least <= value <= most):
-            raise ValueError(f"{key} must be a whole number from {least} to {most:,}, not {value!r}.")
-    for key, percent in (("JOURNEYKIT_REFERRAL_FRIEND_REWARD", True), ("JOURNEYKIT_REFERRAL_REFERRER_COUPON", False)):
-        if not _discount(config[key], percent=percent):
+            raise ValueError(f"{name} must be a whole number from {least} to {most:,}, not {value!r}.")
+
+    return check
+
+
+def _check_discount(*, percent: bool) -> Any:
+    """The check of a referral reward: a fixed amount off in a currency (or a percentage off, if ``percent``)."""
+
+    def check(value: Any, name: str) -> None:
+        if not _discount(value, percent=percent):
             example = ' or {"percent_off": 10}' if percent else ""
-            raise ValueError(f'{key} must be None, {{"amount_off": 500, "currency": "usd"}} (minor units of a lower-case '
-                             f"currency, 1 to 99,999,999){example}, not {config[key]!r}.")
+            raise ValueError(f'{name} must be None, {{"amount_off": 500, "currency": "usd"}} (minor units of a lower-case '
+                             f"currency, 1 to 99,999,999){example}, not {value!r}.")
+
+    return check
 
 
-def _check_landing_path(path: Any) -> None:
+def _check_landing_path(path: Any, name: str = "JOURNEYKIT_REFERRAL_LANDING_PATH") -> None:
     """A path on the shop itself: one leading ``/``, no scheme or host, nothing a browser would read as another site.
 
     Browsers treat ``//host``, ``/\\host`` and paths with tabs or newlines
@@ -332,7 +347,7 @@ def _check_landing_path(path: Any) -> None:
     parts = urlsplit(path) if isinstance(path, str) else None
     if (parts is None or not path.startswith("/") or path.startswith("//") or "\\" in path or len(path) > 2000
             or parts.scheme or parts.netloc or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in path)):
-        raise ValueError("JOURNEYKIT_REFERRAL_LANDING_PATH must be a path on the shop starting with one '/' "
+        raise ValueError(f"{name} must be a path on the shop starting with one '/' "
                          f"(no scheme, host, backslash, space or control character), such as '/welcome', not {path!r}.")
 
 
@@ -348,6 +363,32 @@ def _discount(value: Any, *, percent: bool) -> bool:
     amount = value.get("amount_off")
     return (set(value) == {"amount_off", "currency"} and _currency(value["currency"]) and isinstance(amount, int)
             and not isinstance(amount, bool) and 0 < amount <= 99_999_999)
+
+
+#: The referrals' settings an owner may change in the admin, by the name the admin gives them.
+REFERRAL_SETTINGS = {
+    "JOURNEYKIT_REFERRAL_FRIEND_REWARD": "friend_reward",
+    "JOURNEYKIT_REFERRAL_REFERRER_COUPON": "referrer_coupon",
+    "JOURNEYKIT_REFERRAL_HOLD_DAYS": "hold_days",
+    "JOURNEYKIT_REFERRAL_MAX_PER_MONTH": "max_per_month",
+    "JOURNEYKIT_REFERRAL_REVIEW_SCORE": "review_score",
+    "JOURNEYKIT_REFERRAL_ATTRIBUTION_DAYS": "attribution_days",
+    "JOURNEYKIT_REFERRAL_LANDING_PATH": "landing_path",
+    "JOURNEYKIT_REFERRAL_CLICK_SPIKE": "click_spike",
+}
+
+#: Every config key the owner may override in the admin (:mod:`journeykit.core.settings`), with its check
+#: ``check(value, name)``: the very check the config passes at start.
+SETTINGS: dict[str, Any] = {
+    "JOURNEYKIT_POINTS_PER_UNIT": _check_points_per_unit,
+    **{key: _check_bonus for key in ("JOURNEYKIT_POINTS_SIGNUP", "JOURNEYKIT_POINTS_REVIEW",
+                                     "JOURNEYKIT_POINTS_BIRTHDAY", "JOURNEYKIT_POINTS_REFERRAL")},
+    "JOURNEYKIT_POINTS_PENDING_DAYS": _check_pending_days,
+    "JOURNEYKIT_REFERRAL_FRIEND_REWARD": _check_discount(percent=True),
+    "JOURNEYKIT_REFERRAL_REFERRER_COUPON": _check_discount(percent=False),
+    **{key: _check_referral_number(key) for key in REFERRAL_NUMBERS},
+    "JOURNEYKIT_REFERRAL_LANDING_PATH": _check_landing_path,
+}
 
 
 #: The largest amount a money-spent tier may ask for, in minor units (a typo's extra zeros, not a real threshold).

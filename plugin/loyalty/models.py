@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..core.db import Base, BigIntPK, JSONType, UTCDateTime, utcnow, value_enum
+from ..core.db import Base, BigIntPK, UTCDateTime, utcnow, value_enum
 from ..core.errors import JourneyKitError
 
 
@@ -143,20 +142,3 @@ class Redemption(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     #: When it was used at a checkout, or its points given back.
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-
-
-class LoyaltyRule(Base):
-    """An earning rule the owner changed in the admin, overriding the app's config until they reset it.
-
-    ``name`` is one of :data:`journeykit.core.config.EARNING_RULES`; ``value``
-    is what the config key would hold (a number of points, a rate per
-    currency, days per rule), validated as the config is.
-    """
-
-    __tablename__ = "journeykit_loyalty_rules"
-
-    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
-    value: Mapped[Any] = mapped_column(JSONType)
-    #: Who changed it last (the owner's name or API key, as the admin guard gave it).
-    updated_by: Mapped[str] = mapped_column(sa.String(254))
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

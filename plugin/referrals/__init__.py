@@ -14,17 +14,19 @@ capabilities, the widgets and the hooks use these and nothing else.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import url_for
 
 from .. import journey, loyalty, orders
-from ..core import signals
+from ..core import settings, signals
 from ..core.db import session
 from ..core.errors import APIError
-from . import codes, conversion, rewards, spikes
+from ..core.identity import is_visitor_id
+from . import codes, conversion, links, offer, rewards, spikes
 from .codes import live_code, normalize
 from .links import attributed_code
 from .models import Referral, ReferralCode, ReferralStatus
@@ -101,7 +103,9 @@ def for_shopper(customer: Customer) -> dict[str, Any]:
             "coupons": [{"code": row.referrer_coupon_code, "status": row.status.value, "created_at": row.rewarded_at}
                         for row in coupons],
         },
-        "friend_reward": current_app.config["JOURNEYKIT_REFERRAL_FRIEND_REWARD"] or None,
+        "friend_reward": settings.value("JOURNEYKIT_REFERRAL_FRIEND_REWARD") or None,
+        "offer": offer.sentence(),
+        "friend_offer": offer.friend_words(),
     }
 
 
@@ -158,11 +162,27 @@ class Referrals:
         signals.commit()
         return code
 
-    def attributed_code(self, visitor_id: str | None) -> str | None:
-        """The live code a visitor came through (their window still open), or ``None``."""
-        return attributed_code(visitor_id)
+    def record_click(self, code: str, visitor_id: str, at: dt.datetime | None = None) -> bool:
+        """Record a visitor's click on a code's link as ``{prefix}/r/<code>`` does (no request, no bot filter):
+        for a shop bringing over its click history.  ``at`` back-dates it.  Commits; ``False`` for a code not in use.
+        """
+        live = codes.live(code)
+        if live is None or not is_visitor_id(visitor_id):
+            return False
+        links.click(live, visitor_id, at)
+        signals.commit()
+        return True
+
+    def attributed_code(self, visitor_id: str | None, at: dt.datetime | None = None) -> str | None:
+        """The live code a visitor came through (their window open at ``at``, default now), or ``None``."""
+        return attributed_code(visitor_id, at)
+
+    def friend_reward(self) -> dict[str, Any] | None:
+        """The friend's discount in force (the owner's setting, else ``JOURNEYKIT_REFERRAL_FRIEND_REWARD``): for a
+        shop that takes payment without Stripe's promotion codes and applies the discount itself."""
+        return rewards.friend_reward()
 
 
 __all__ = ["CONVERSIONS", "PENDING", "Referrals", "attributed_code", "checkout_referral", "code_of",
-           "for_shopper", "forget", "headline", "install", "live_code", "normalize", "personal_data", "real_codes",
+           "for_shopper", "forget", "headline", "install", "live_code", "normalize", "offer", "personal_data", "real_codes",
            "summary"]

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 import marshmallow
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from .. import journey
 from ..core.admin_access import STALE_FORM, admin_required, csrf_ok, csrf_token
@@ -23,22 +23,10 @@ from ..core.errors import APIError
 from ..core.figures import moments
 from ..core.inputs import int_arg
 from ..core.signals import commit, rollback
-from . import admin_api, reports
+from . import admin_api, reports, settings_admin
 
 #: The periods the page offers, in days (ending today, UTC).
 PERIODS = (7, 30, 90, 365)
-#: The settings shown (read-only: they are the app's config), with what each means.
-SETTINGS = {
-    "JOURNEYKIT_REFERRAL_ATTRIBUTION_DAYS": "Days a click counts for a purchase (the last click wins).",
-    "JOURNEYKIT_REFERRAL_LANDING_PATH": "Where a referral link lands the friend (same site only).",
-    "JOURNEYKIT_REFERRAL_FRIEND_REWARD": "The friend's discount on a first order (a Stripe promotion code).",
-    "JOURNEYKIT_REFERRAL_REFERRER_COUPON": "The referrer's one-time coupon per referral.",
-    "JOURNEYKIT_POINTS_REFERRAL": "The referrer's loyalty points per referral (the owner's earning rule wins).",
-    "JOURNEYKIT_REFERRAL_HOLD_DAYS": "Days a reward waits for refunds before it is paid.",
-    "JOURNEYKIT_REFERRAL_MAX_PER_MONTH": "Referrals a referrer is rewarded for in 30 days; more go to review.",
-    "JOURNEYKIT_REFERRAL_REVIEW_SCORE": "Risk score from which a referral waits for your review.",
-    "JOURNEYKIT_REFERRAL_CLICK_SPIKE": "A code is flagged when a day's clicks pass this many times its usual rate.",
-}
 #: What the page says after a change (``?done=<key>&what=<code or id>``).
 DONE = {"approved": "Referral {} approved.", "denied": "Referral {} denied.", "disabled": "Code {} disabled.",
         "enabled": "Code {} enabled.", "vanity": "{} is now the customer's referral code."}
@@ -62,7 +50,7 @@ def _page(*, errors: dict[str, list[str]] | None = None, form: dict[str, str] | 
         "journeykit/admin/referrals/page.html", figures=figures, days=days, periods=PERIODS, search=search,
         codes=admin_api.code_views(codes), following=following, queue=admin_api.referral_views(waiting),
         flagged=admin_api.code_views(reports.flagged_codes()), errors=errors or {}, form=form or {},
-        settings=[(key, current_app.config.get(key), meaning) for key, meaning in SETTINGS.items()],
+        settings=settings_admin.SETTINGS.listing()["settings"], labels=settings_admin.SETTINGS.labels,
         done=done.format(request.args.get("what", "")) if done else None, csrf_token=csrf_token())
     status = status or (422 if errors else 200)
     return page if status == 200 else (page, status)

@@ -1,4 +1,5 @@
-"""The shopper's referral API: ``GET /api/v1/me/referral``, their code (made on first use), link and stats."""
+"""The shopper's referral API: ``GET /api/v1/me/referral``, their code (made on first use), link and stats; and
+``GET /api/v1/referrals/program``, the offer for anyone (the widget shows it to visitors who are not signed in)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from marshmallow import Schema, fields
 
 from .. import journey
 from ..core import dialects, openapi, signals
-from . import for_shopper
+from . import for_shopper, offer
 
 
 class CouponSchema(Schema):
@@ -40,9 +41,33 @@ class ReferralSchema(Schema):
     friend_reward = fields.Dict(required=True, allow_none=True, metadata={
         "description": "what a friend gets off their first order: {amount_off, currency} or {percent_off}; null "
                        "for nothing"})
+    offer = fields.String(required=True, metadata={"description": "the whole offer in one sentence, to show the "
+                                                                  "shopper: 'Give your friends 5.00 USD off…'"})
+    friend_offer = fields.String(required=True, allow_none=True, metadata={
+        "description": "the friend's discount in words ('5.00 USD off', '10% off'); null for nothing"})
 
 
-_referral = ReferralSchema()
+class ReferralProgramSchema(Schema):
+    """``GET /api/v1/referrals/program``: the referral offer, for anyone."""
+
+    offer = fields.String(required=True, metadata={"description": "the whole offer in one sentence"})
+    friend_offer = fields.String(required=True, allow_none=True, metadata={
+        "description": "the friend's discount in words; null for nothing"})
+    referrer_offer = fields.String(required=True, allow_none=True, metadata={
+        "description": "what the referrer gets per friend who buys, in words ('100 points'); null for nothing"})
+    friend_reward = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "the friend's discount: {amount_off, currency} or {percent_off}; null for nothing"})
+    signup_url = fields.String(required=True, allow_none=True, metadata={
+        "description": "where a visitor creates an account to get their own link (JOURNEYKIT_LOYALTY_SIGNUP_URL)"})
+
+
+_referral, _program = ReferralSchema(), ReferralProgramSchema()
+
+
+@openapi.documented(response=ReferralProgramSchema)
+def referral_program() -> dict[str, Any]:
+    """The shop's referral offer: what a friend gets, what the referrer gets, and where to join."""
+    return _program.dump(offer.describe())
 
 
 @openapi.documented(response=ReferralSchema, errors={401: "Not signed in (customer_required)."})
@@ -56,3 +81,4 @@ def me_referral() -> dict[str, Any]:
 
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/me/referral", view_func=dialects.retry_deadlocks(me_referral), methods=["GET"])  # makes a code
+    bp.add_url_rule("/referrals/program", view_func=referral_program, methods=["GET"])

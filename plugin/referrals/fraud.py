@@ -22,7 +22,7 @@ import stripe
 from flask import current_app
 
 from .. import journey, orders
-from ..core import stripe_api
+from ..core import settings, stripe_api
 from ..core.db import session, utcnow
 from .models import Referral, ReferralCode, ReferralStatus
 
@@ -176,7 +176,7 @@ def over_cap(referral: Referral) -> str | None:
     Locks the referrer's codes first, so two conversions of one referrer
     count one after the other and never both slip under the cap.
     """
-    cap = current_app.config["JOURNEYKIT_REFERRAL_MAX_PER_MONTH"]
+    cap = settings.value("JOURNEYKIT_REFERRAL_MAX_PER_MONTH")
     if not cap or referral.referrer_customer_id is None:
         return None
     session().scalars(sa.select(ReferralCode.id).where(ReferralCode.customer_id == referral.referrer_customer_id)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, redirect, request
 
 from .. import journey
-from ..core import dialects, rate_limits, signals
+from ..core import dialects, rate_limits, settings, signals
 from ..core.db import session, utcnow
 from ..core.dialects import insert_if_absent
 from ..core.identity import is_visitor_id, new_visitor_id
@@ -86,7 +86,7 @@ def click(code: ReferralCode, visitor_id: str, at: dt.datetime | None = None) ->
 def attribute(code: ReferralCode, visitor_id: str, at: dt.datetime) -> None:
     """Join the visitor to the code until the window closes; a later click replaces an earlier one (last click wins)."""
     values = {"code_id": code.id, "clicked_at": at,
-              "expires_at": at + dt.timedelta(days=current_app.config["JOURNEYKIT_REFERRAL_ATTRIBUTION_DAYS"])}
+              "expires_at": at + dt.timedelta(days=settings.value("JOURNEYKIT_REFERRAL_ATTRIBUTION_DAYS"))}
     if not insert_if_absent(Attribution.__table__, {"visitor_id": visitor_id, **values}, on=["visitor_id"]):
         session().execute(sa.update(Attribution).where(Attribution.visitor_id == visitor_id,
                                                        Attribution.clicked_at <= at).values(**values))
@@ -106,15 +106,15 @@ def attributed(visitor_id: str | None, at: dt.datetime | None = None) -> Referra
         ReferralCode.disabled_at.is_(None))).first()
 
 
-def attributed_code(visitor_id: str | None) -> str | None:
-    """The code a visitor came through and whose window is open now, or ``None``."""
-    found = attributed(visitor_id)
+def attributed_code(visitor_id: str | None, at: dt.datetime | None = None) -> str | None:
+    """The code a visitor came through and whose window is open at ``at`` (default now), or ``None``."""
+    found = attributed(visitor_id, at)
     return found.code if found is not None else None
 
 
 def landing_url(code: str | None) -> str:
     """The shop's landing path, with ``ref=CODE`` added to its query for a live code."""
-    parts = urlsplit(current_app.config["JOURNEYKIT_REFERRAL_LANDING_PATH"])
+    parts = urlsplit(settings.value("JOURNEYKIT_REFERRAL_LANDING_PATH"))
     query = parts.query
     if code is not None:
         query = f"{query}&{urlencode({'ref': code})}" if query else urlencode({"ref": code})

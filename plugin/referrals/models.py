@@ -34,6 +34,8 @@ class ReferralCode(Base):
     flag_reason: Mapped[str | None] = mapped_column(sa.String(200))
     #: The friend's discount in Stripe: a promotion code of the same text, first-time orders only.
     stripe_promotion_code_id: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Which friend's reward that promotion code gives (a digest of the setting): a changed reward makes a new one.
+    friend_reward_key: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class Attribution(Base):

@@ -27,7 +27,7 @@ import stripe
 from flask import current_app
 
 from .. import journey, loyalty, orders
-from ..core import limits, signals, stripe_api
+from ..core import limits, settings, signals, stripe_api
 from ..core.config import secret_key
 from ..core.db import session, utcnow
 from ..core.errors import Conflict, ServiceUnavailable
@@ -56,7 +56,7 @@ def settle(referral: Referral) -> None:
         session().flush()
     if referral.risk_score >= fraud.DECISIVE:
         referral.status = ReferralStatus.DENIED
-    elif referral.risk_score >= current_app.config["JOURNEYKIT_REFERRAL_REVIEW_SCORE"] or fraud.over_cap(referral):
+    elif referral.risk_score >= settings.value("JOURNEYKIT_REFERRAL_REVIEW_SCORE") or fraud.over_cap(referral):
         referral.status = ReferralStatus.REVIEW
     else:
         _accept(referral)
@@ -65,7 +65,7 @@ def settle(referral: Referral) -> None:
 def _accept(referral: Referral, now: dt.datetime | None = None) -> None:
     """Hold the referrer's reward for ``JOURNEYKIT_REFERRAL_HOLD_DAYS`` after the friend's order, or pay it now."""
     now = now or utcnow()
-    days = current_app.config["JOURNEYKIT_REFERRAL_HOLD_DAYS"]
+    days = settings.value("JOURNEYKIT_REFERRAL_HOLD_DAYS")
     due = (referral.created_at or now) + dt.timedelta(days=days)
     if days and due > now:
         referral.status, referral.reward_due_at = ReferralStatus.HELD, due
@@ -79,7 +79,7 @@ def _pay(referral: Referral, now: dt.datetime) -> None:
         referral.status = ReferralStatus.REVERSED
         return
     referrer = _referrer(referral)
-    if referrer is not None and current_app.config["JOURNEYKIT_REFERRAL_REFERRER_COUPON"] and (
+    if referrer is not None and settings.value("JOURNEYKIT_REFERRAL_REFERRER_COUPON") and (
             referral.referrer_promotion_code_id is None):
         try:  # first: if Stripe fails, nothing was given yet
             _referrer_coupon(referral, referrer)
@@ -221,7 +221,7 @@ def _referrer_coupon(referral: Referral, referrer: Customer) -> None:
     Raises Stripe's error (or 503 without an API key); the idempotency keys
     make a later try get the same objects.
     """
-    setting = current_app.config["JOURNEYKIT_REFERRAL_REFERRER_COUPON"]
+    setting = settings.value("JOURNEYKIT_REFERRAL_REFERRER_COUPON")
     key = f"journeykit-referral-{_digest(referral.checkout_session_id)}"
     metadata = {"journeykit_referral": str(referral.id), "journeykit_customer": str(referrer.id)}
     code = referrer_code(referral)
@@ -258,35 +258,39 @@ def _retire_coupon(referral: Referral) -> None:
 # --- the friend's discount ------------------------------------------------------------------------------------------
 
 def friend_reward() -> dict[str, Any] | None:
-    """``JOURNEYKIT_REFERRAL_FRIEND_REWARD``: the friend's discount, or ``None``."""
-    return current_app.config["JOURNEYKIT_REFERRAL_FRIEND_REWARD"] or None
+    """``JOURNEYKIT_REFERRAL_FRIEND_REWARD`` in force: the friend's discount, or ``None``."""
+    return settings.value("JOURNEYKIT_REFERRAL_FRIEND_REWARD") or None
 
 
 def friend_promotion_code(code: ReferralCode) -> str | None:
-    """The Stripe promotion code of the referral code's own text, first-time orders only: made once, then stored.
+    """The Stripe promotion code of the referral code's own text, first-time orders only: made once per reward.
 
-    ``None`` without ``JOURNEYKIT_REFERRAL_FRIEND_REWARD`` or for a disabled
-    code.  One coupon serves every code of one reward setting (its id is
-    derived from the setting); a retry after a lost answer gets the same
-    objects from Stripe (idempotency keys).  Commits the stored id.  Raises
-    503 ``stripe_unavailable`` / 502 ``stripe_failed``.
+    ``None`` without a friend's reward or for a disabled code.  One coupon
+    serves every code of one reward setting (its id is derived from the
+    setting).  When the owner changes the reward, the code's old promotion
+    code is switched off and one of the new reward made, the next time it is
+    needed.  A retry after a lost answer gets the same objects from Stripe
+    (idempotency keys).  Commits the stored id.  Raises 503
+    ``stripe_unavailable`` / 502 ``stripe_failed``.
     """
     reward = friend_reward()
     if reward is None or code.disabled_at is not None:
         return None
-    if code.stripe_promotion_code_id:
-        return code.stripe_promotion_code_id
     setting = _digest(json.dumps(reward, sort_keys=True), 16)
+    if code.stripe_promotion_code_id and code.friend_reward_key == setting:
+        return code.stripe_promotion_code_id
+    old = code.stripe_promotion_code_id
     with stripe_api.errors(unavailable="Stripe cannot be reached just now; try again in a moment.",
                            refused="Stripe refused to make the friend's discount code.", what="a referral code call"):
+        if old:  # another reward's: Stripe allows one active promotion code per text
+            stripe_api.client().v1.promotion_codes.update(old, params={"active": False})
         coupon_id = _friend_coupon(reward, setting)
         promotion = stripe_api.client().v1.promotion_codes.create(params={
             "promotion": {"type": "coupon", "coupon": coupon_id}, "code": code.code,
             "restrictions": {"first_time_transaction": True}, "metadata": {"journeykit_referral_code": code.code},
-        }, options={"idempotency_key": f"journeykit-referral-friend-{code.code}-{setting}"})
-    session().execute(sa.update(ReferralCode).where(ReferralCode.id == code.id,
-                                                    ReferralCode.stripe_promotion_code_id.is_(None))
-                      .values(stripe_promotion_code_id=promotion.id))
+        }, options={"idempotency_key": f"journeykit-referral-friend-{code.code}-{setting}" + (f"-after-{old}" if old else "")})
+    session().execute(sa.update(ReferralCode).where(ReferralCode.id == code.id)
+                      .values(stripe_promotion_code_id=promotion.id, friend_reward_key=setting))
     signals.commit()
     session().refresh(code)
     return code.stripe_promotion_code_id

@@ -14,9 +14,8 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import current_app
 
-from ..core import limits
+from ..core import limits, settings
 from ..core.db import session, utcnow
 from ..core.dialects import upsert_adding
 from .models import ClickDay, ReferralCode
@@ -43,7 +42,7 @@ def clicks_of(code_id: int) -> int:
 def flag_spikes(now: dt.datetime | None = None) -> list[str]:
     """Flag every unflagged code whose last day is a spike; the codes flagged now.  The caller commits."""
     today = (now or utcnow()).astimezone(dt.timezone.utc).date()
-    factor = current_app.config["JOURNEYKIT_REFERRAL_CLICK_SPIKE"]
+    factor = settings.value("JOURNEYKIT_REFERRAL_CLICK_SPIKE")
     recent_days = (today - dt.timedelta(days=1), today)
     start = recent_days[0] - dt.timedelta(days=BASELINE_DAYS)
     recent = sa.func.max(sa.case((ClickDay.day >= recent_days[0], ClickDay.clicks), else_=0))

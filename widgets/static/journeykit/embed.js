@@ -539,7 +539,7 @@
   /* Referral: the layout referral.html draws, drawn here for other sites; the Copy button wires up either. */
   function referralView(c, p, me) {
     var t = c.t, id = "journeykit-" + (++uid) + "-link", u = encodeURIComponent, sub = t.subject + ":", kids = [el("h2", {}, [t.refer])];
-    p.ways_to_earn.forEach(function (w) { if (w.rule === "referral") kids.push(el("p", {}, [w.description])); });
+    kids.push(el("p", {}, [p.offer]));
     if (!me) {
       kids.push(el("p", {"class": "journeykit-join"}, [joining(p, t.joinLink, t.joinLinkText)]));
       return el("section", {"class": "journeykit-referral-card", "aria-label": t.refer}, kids);
@@ -604,15 +604,16 @@
       if (slides) carousel(c, slides.closest("section"), slides);
     }
   };
-  /* The shopper's own card (GET /me/<kind>), else the program and a call to join. */
+  /* The shopper's own card (GET /me/<kind>), else the program (GET /<PROGRAM>/program) and a call to join. */
   var VIEW = {loyalty: loyaltyView, referral: referralView}, TOOLS = {loyalty: loyaltyTools, referral: referralTools};
+  var PROGRAM = {loyalty: "loyalty", referral: "referrals"};
   Object.keys(VIEW).forEach(function (kind) {
     ENHANCE[kind] = function (c) {
       var card = c.host.querySelector("[data-signed-in]");
       if (card) TOOLS[kind](c, card);
     };
     RENDER[kind] = function (c, box) {
-      Promise.all([api("/loyalty/program"), token && api("/me/" + kind)]).then(function (r) {
+      Promise.all([api("/" + PROGRAM[kind] + "/program"), token && api("/me/" + kind)]).then(function (r) {
         if (!r[0].ok) return;
         var me = r[1] && r[1].ok ? r[1].data : null, card = VIEW[kind](c, r[0].data, me);
         box.append(card);
