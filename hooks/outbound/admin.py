@@ -1,4 +1,8 @@
-"""The shop owner's outbound webhooks: endpoints, their deliveries, tests and retries (API and page)."""
+"""The shop owner's outbound webhooks over the JSON API: endpoints, their deliveries, tests and retries.
+
+Every change goes through :mod:`.endpoints` (validated and audited there), as
+the owner's page (:mod:`.pages`) does.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +10,22 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, render_template
-from marshmallow import Schema, fields, validate
+from flask import Blueprint, Response
+from marshmallow import Schema, fields
 
-from journeykit.core import audit, openapi
+from journeykit.core import openapi
 from journeykit.core.admin_access import admin_required
-from journeykit.core.db import get_or_404, session
-from journeykit.core.errors import Conflict, ValidationError
-from journeykit.core.inputs import StrictBoolean, load_json
-from journeykit.core.limits import max_length
+from journeykit.core.db import session
+from journeykit.core.inputs import enum_arg, int_arg, load_json
 
-from . import outbox, payloads, signing
-from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from . import endpoints, pages, signing
+from .endpoints import WebhookEndpointInputSchema, WebhookEndpointPatchSchema
+from .models import DeliveryStatus, WebhookAttempt, WebhookEndpoint
 
-#: Each endpoint multiplies every event's outbox rows: a cap keeps a mistake (or a script) small.
-MAX_ENDPOINTS = 20
 #: Deliveries shown with an endpoint.
 RECENT = 20
-
-
-class WebhookEndpointInputSchema(Schema):
-    url = fields.String(required=True, validate=max_length("journeykit_webhook_endpoints.url", min=1))
-    description = fields.String(load_default="", validate=max_length("journeykit_webhook_endpoints.description"))
-    #: Empty: every event type.
-    event_types = fields.List(fields.String(validate=validate.OneOf(payloads.EVENT_TYPES)),
-                              load_default=list, validate=validate.Length(max=len(payloads.EVENT_TYPES)))
-    active = StrictBoolean(load_default=True)
-
-
-class WebhookEndpointPatchSchema(WebhookEndpointInputSchema):
-    #: ``true``: a new signing secret, in force at once (also for retries of pending deliveries).
-    rotate_secret = StrictBoolean()
+#: The most deliveries one page of ``…/deliveries`` lists.
+MAX_PAGE = 100
 
 
 class WebhookEndpointSchema(Schema):
@@ -75,7 +64,8 @@ class WebhookAttemptSchema(Schema):
 class WebhookEndpointDetailSchema(WebhookEndpointSchema):
     #: The signing secret the receiver verifies with.
     secret = fields.Function(lambda endpoint: signing.endpoint_secret(endpoint.secret_seed))
-    deliveries = fields.Function(lambda endpoint: _delivery_schema.dump(recent_deliveries(endpoint.id), many=True))
+    deliveries = fields.Function(
+        lambda endpoint: _delivery_schema.dump(endpoints.deliveries(endpoint.id, limit=RECENT), many=True))
 
 
 class WebhookDeliveryDetailSchema(WebhookDeliverySchema):
@@ -94,36 +84,10 @@ _delivery_detail_schema = WebhookDeliveryDetailSchema()
 _attempt_schema = WebhookAttemptSchema()
 
 
-def recent_deliveries(endpoint_id: int, limit: int = RECENT) -> list[WebhookDelivery]:
-    return list(session().scalars(
-        sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-        .order_by(WebhookDelivery.id.desc()).limit(limit)
-    ))
-
-
 def _attempts(delivery_id: int) -> list[WebhookAttempt]:
     return list(session().scalars(
         sa.select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id).order_by(WebhookAttempt.id)
     ))
-
-
-def _endpoint(endpoint_id: int) -> WebhookEndpoint:
-    return get_or_404(WebhookEndpoint, endpoint_id, "webhook endpoint", "webhook_not_found")
-
-
-def _delivery(delivery_id: int) -> WebhookDelivery:
-    return get_or_404(WebhookDelivery, delivery_id, "webhook delivery", "delivery_not_found")
-
-
-def _checked(data: dict[str, Any]) -> dict[str, Any]:
-    """Refuse URLs that are not http(s), carry credentials, or are plain http to a public host."""
-    if "url" in data:
-        problem = signing.url_problem(data["url"], allow_plain_http=current_app.debug or current_app.testing)
-        if problem:
-            raise ValidationError("Some fields are not valid.", fields={"url": [problem]})
-    if "event_types" in data:
-        data["event_types"] = list(dict.fromkeys(data["event_types"]))
-    return data
 
 
 @openapi.documented(response=WebhookEndpointListSchema)
@@ -139,13 +103,7 @@ def list_endpoints() -> dict[str, Any]:
 @admin_required
 def create_endpoint() -> tuple[dict[str, Any], int]:
     """Add an endpoint; the answer carries its signing secret."""
-    data = _checked(load_json(WebhookEndpointInputSchema()))
-    if session().scalar(sa.select(sa.func.count()).select_from(WebhookEndpoint)) >= MAX_ENDPOINTS:
-        raise Conflict(f"At most {MAX_ENDPOINTS} webhook endpoints.", error_code="too_many_webhooks")
-    endpoint = WebhookEndpoint(**data, secret_seed=signing.new_secret_seed())
-    session().add(endpoint)
-    session().flush()
-    audit.record("webhook.create", f"webhook:{endpoint.id}", after=_endpoint_schema.dump(endpoint))
+    endpoint = endpoints.create(load_json(WebhookEndpointInputSchema()))
     session().commit()
     return _detail_schema.dump(endpoint), 201
 
@@ -154,23 +112,19 @@ def create_endpoint() -> tuple[dict[str, Any], int]:
 @admin_required
 def get_endpoint(endpoint_id: int) -> dict[str, Any]:
     """One endpoint with its signing secret and its latest deliveries."""
-    return _detail_schema.dump(_endpoint(endpoint_id))
+    return _detail_schema.dump(endpoints.find(endpoint_id))
 
 
 @openapi.documented(body=WebhookEndpointPatchSchema, response=WebhookEndpointDetailSchema)
 @admin_required
 def update_endpoint(endpoint_id: int) -> dict[str, Any]:
-    """Change an endpoint's URL, description, event types or state, or rotate its secret."""
-    endpoint = _endpoint(endpoint_id)
-    data = _checked(load_json(WebhookEndpointPatchSchema(partial=True)))
-    before = _endpoint_schema.dump(endpoint)
-    rotated = data.pop("rotate_secret", False)
-    if rotated:
-        endpoint.secret_seed = signing.new_secret_seed()
-    for name, value in data.items():
-        setattr(endpoint, name, value)
-    after = {**_endpoint_schema.dump(endpoint), **({"secret": "rotated"} if rotated else {})}
-    audit.record("webhook.update", f"webhook:{endpoint.id}", before=before, after=after)
+    """Change an endpoint's URL, description, event types or state, or rotate its secret.
+
+    ``{"active": false}`` pauses it: nothing is sent, and events meanwhile are not kept for it;
+    ``{"active": true}`` resumes it, and what was waiting goes out.
+    """
+    endpoint = endpoints.find(endpoint_id)
+    endpoints.change(endpoint, load_json(WebhookEndpointPatchSchema(partial=True)))
     session().commit()
     return _detail_schema.dump(endpoint)
 
@@ -179,13 +133,7 @@ def update_endpoint(endpoint_id: int) -> dict[str, Any]:
 @admin_required
 def delete_endpoint(endpoint_id: int) -> Response:
     """Remove an endpoint with its undelivered events and its delivery log."""
-    endpoint = _endpoint(endpoint_id)
-    deliveries = sa.select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
-    # Explicit, not ON DELETE CASCADE: SQLite enforces foreign keys only when asked to.
-    session().execute(sa.delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
-    session().execute(sa.delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
-    audit.record("webhook.delete", f"webhook:{endpoint.id}", before=_endpoint_schema.dump(endpoint))
-    session().delete(endpoint)
+    endpoints.delete(endpoints.find(endpoint_id))
     session().commit()
     return Response(status=204)
 
@@ -194,39 +142,37 @@ def delete_endpoint(endpoint_id: int) -> Response:
 @admin_required
 def test_endpoint(endpoint_id: int) -> dict[str, Any]:
     """Send a ``ping`` event to the endpoint now and answer what came of it."""
-    endpoint = _endpoint(endpoint_id)
-    audit.record("webhook.test", f"webhook:{endpoint.id}")
-    session().commit()
-    delivery_id = outbox.ping(endpoint.id)
-    return _delivery_detail_schema.dump(_delivery(delivery_id))
+    return _delivery_detail_schema.dump(endpoints.send_test(endpoints.find(endpoint_id)))
+
+
+@openapi.documented(response=openapi.page(WebhookDeliverySchema), query=[
+    openapi.query("status", "Only deliveries in this state.", enum=[status.value for status in DeliveryStatus]),
+    *openapi.paged(default=RECENT, maximum=MAX_PAGE, cursor="before"),
+])
+@admin_required
+def list_deliveries(endpoint_id: int) -> dict[str, Any]:
+    """An endpoint's delivery log, newest first (``?status=failed`` for what needs a retry)."""
+    endpoint = endpoints.find(endpoint_id)
+    limit = int_arg("limit", default=RECENT, low=1, high=MAX_PAGE) or RECENT
+    rows = endpoints.deliveries(endpoint.id, status=enum_arg("status", DeliveryStatus),
+                                before=int_arg("before", default=None, low=1, high=2**63 - 1), limit=limit + 1)
+    shown = rows[:limit]
+    following = str(shown[-1].id) if len(rows) > limit else None
+    return {"items": _delivery_schema.dump(shown, many=True), "next": following}
 
 
 @openapi.documented(response=WebhookDeliveryDetailSchema)
 @admin_required
 def get_delivery(delivery_id: int) -> dict[str, Any]:
     """One delivery: the event sent, its status and every attempt."""
-    return _delivery_detail_schema.dump(_delivery(delivery_id))
+    return _delivery_detail_schema.dump(endpoints.find_delivery(delivery_id))
 
 
 @openapi.documented(response=WebhookDeliveryDetailSchema)
 @admin_required
 def retry_delivery(delivery_id: int) -> dict[str, Any]:
     """Try a delivery again now (a failed one, typically, once its endpoint is fixed)."""
-    delivery = _delivery(delivery_id)
-    audit.record("webhook_delivery.retry", f"webhook_delivery:{delivery.id}", before={"status": delivery.status.value})
-    session().commit()
-    outbox.retry(delivery.id)
-    session().expire_all()
-    return _delivery_detail_schema.dump(_delivery(delivery_id))
-
-
-@admin_required
-def webhooks_page() -> str:
-    endpoints = session().scalars(sa.select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
-    deliveries = {endpoint.id: recent_deliveries(endpoint.id, 10) for endpoint in endpoints}
-    return render_template("journeykit/admin/webhooks.html", endpoints=endpoints, deliveries=deliveries,
-                           secret=signing.endpoint_secret, event_types=payloads.EVENT_TYPES,
-                           not_yet_sent=payloads.NOT_YET_SENT, backlog=outbox.backlog())
+    return _delivery_detail_schema.dump(endpoints.retry(endpoints.find_delivery(delivery_id)))
 
 
 def register_api(bp: Blueprint) -> None:
@@ -236,9 +182,10 @@ def register_api(bp: Blueprint) -> None:
     bp.add_url_rule("/admin/webhooks/<int:endpoint_id>", view_func=update_endpoint, methods=["PATCH"])
     bp.add_url_rule("/admin/webhooks/<int:endpoint_id>", view_func=delete_endpoint, methods=["DELETE"])
     bp.add_url_rule("/admin/webhooks/<int:endpoint_id>/test", view_func=test_endpoint, methods=["POST"])
+    bp.add_url_rule("/admin/webhooks/<int:endpoint_id>/deliveries", view_func=list_deliveries, methods=["GET"])
     bp.add_url_rule("/admin/webhooks/deliveries/<int:delivery_id>", view_func=get_delivery, methods=["GET"])
     bp.add_url_rule("/admin/webhooks/deliveries/<int:delivery_id>/retry", view_func=retry_delivery, methods=["POST"])
 
 
-def register_pages(bp: Blueprint) -> None:
-    bp.add_url_rule("/webhooks", view_func=webhooks_page, endpoint="webhooks")
+#: The owner's page (``{prefix}/admin/webhooks``), registered by the composition root with the others.
+register_pages = pages.register

@@ -7,12 +7,13 @@ import time
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from journeykit.core.db import session
 
-from . import outbox
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from . import endpoints, outbox
+from .models import DeliveryStatus, WebhookEndpoint
 
 hooks_group = AppGroup("hooks", help="Outbound webhooks: deliver the outbox, list endpoints.")
 log = logging.getLogger("journeykit.hooks")
@@ -59,21 +60,16 @@ def _round(limit: int) -> dict[str, int]:
 @hooks_group.command("list")
 def list_endpoints() -> None:
     """Every endpoint with its events and how many deliveries wait or failed."""
-    counts = _counts()
-    endpoints = session().scalars(sa.select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
-    if not endpoints:
-        click.echo("No webhook endpoints. Add one with POST /api/v1/admin/webhooks.")
-    for endpoint in endpoints:
+    counts = endpoints.delivery_counts()
+    rows = session().scalars(sa.select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
+    if not rows:
+        prefix = current_app.config["JOURNEYKIT_URL_PREFIX"].rstrip("/")
+        click.echo(f"No webhook endpoints. Add one on the owner's page, {prefix}/admin/webhooks, "
+                   f"or with POST {prefix}/api/v1/admin/webhooks.")
+    for endpoint in rows:
         state = "active" if endpoint.active else "paused"
         events = ",".join(endpoint.event_types) or "all events"
         pending = counts.get((endpoint.id, DeliveryStatus.PENDING), 0)
         failed = counts.get((endpoint.id, DeliveryStatus.FAILED), 0)
         click.echo(f"{endpoint.id}\t{state}\t{endpoint.url}\t{events}\t{pending} pending, {failed} failed")
 
-
-def _counts() -> dict[tuple[int, DeliveryStatus], int]:
-    rows = session().execute(
-        sa.select(WebhookDelivery.endpoint_id, WebhookDelivery.status, sa.func.count())
-        .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.status)
-    ).all()
-    return {(endpoint_id, status): count for endpoint_id, status, count in rows}
