@@ -24,6 +24,7 @@ from .core import (
     openapi,
     products,
     prometheus,
+    shop_settings,
 )
 from .core.identity import TOKEN_HEADER, VISITOR_HEADER
 from .core.money import format_money
@@ -107,6 +108,7 @@ def _api_blueprint() -> Blueprint:
     referrals_admin_api.register(bp)
     referrals_export.register(bp)
     referral_settings_admin.register(bp)
+    shop_settings.register(bp)
     journey_api.register(bp)
     stripe_admin.register_api(bp)
     outbound_admin.register_api(bp)
@@ -132,6 +134,7 @@ def _admin_blueprint() -> Blueprint:
     loyalty_rules_admin.register_pages(bp)
     referrals_admin.register_pages(bp)
     referral_settings_admin.register_pages(bp)
+    shop_settings.register_pages(bp)
     stripe_admin.register_pages(bp)
     outbound_admin.register_pages(bp)
     audit_admin.register_pages(bp)

@@ -80,7 +80,7 @@ def test_a_shopper_signed_in_with_flask_login_reviews_a_book_and_the_owner_publi
     _sign_in(page, bookshop, "owner@example.com", "/")
     page.get_by_role("link", name="Shop admin").click()
     page.goto(f"{bookshop}/journeykit/admin/reviews")
-    row = page.locator("tr", has_text="Read it twice")
+    row = page.locator("li.review", has_text="Read it twice")
     expect(row).to_contain_text("The Left Hand of Darkness")  # the product loader names the book
     expect(row).to_contain_text("Iris Murdoch")  # the loader's third value, the shopper's name
     row.get_by_role("button", name="Publish").click()

@@ -197,3 +197,84 @@ def test_submissions_are_rate_limited_per_shopper_and_per_address(shop_factory):
     assert client.post(url.format(4), json=_review(), headers=ben).status_code == 429
     other_address = client.post(url.format(4), json=_review(), headers=ben, environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other_address.status_code == 201
+
+
+def test_the_admin_list_filters_like_the_moderation_page(app, db, client, buyer, shopper, admin_headers):
+    from journeykit.models import ReviewPhoto
+
+    headers, _ = buyer
+    verified = client.post(f"{PRODUCT}/reviews", json=_review(rating=4, title="Sturdy"), headers=headers).json["id"]
+    plain = client.post(f"{PRODUCT}/reviews", json=_review(rating=1, body="Rusted 100%"), headers=shopper("s-1")).json["id"]
+    other = client.post("/journeykit/api/v1/products/sku-2/reviews", json=_review(rating=1), headers=shopper("s-2")).json["id"]
+    with app.app_context():  # a photo on the plain review (uploads have their own tests)
+        db.session.add(ReviewPhoto(review_id=plain, storage_key="k" * 32, content_type="image/png", size_bytes=1,
+                                   width=1, height=1, position=0, hidden=True))
+        db.session.commit()
+
+    def ids(query: str) -> list[int]:
+        answer = client.get(f"{ADMIN}?{query}", headers=admin_headers)
+        assert answer.status_code == 200, answer.json
+        return [item["id"] for item in answer.json["items"]]
+
+    assert ids("") == ids("status=all") == ids("status=&rating=&q=") == [other, plain, verified]
+    assert ids("status=published") == [verified] and ids("status=pending&rating=1") == [other, plain]
+    assert ids("verified=1") == [verified] and ids("verified=0") == [other, plain]
+    assert ids("photos=1") == [plain] and ids("photos=0") == [other, verified]  # hidden photos count for the owner
+    assert ids("product=sku-2") == [other] and ids("q=sturdy") == [verified] and ids("q=100%25") == [plain]
+    for bad in ("rating=0", "verified=true", "photos=2", "status=hidden", "q=" + "x" * 201, "product=" + "x" * 256):
+        answer = client.get(f"{ADMIN}?{bad}", headers=admin_headers)
+        assert answer.status_code == 422 and answer.json["error"]["code"] == "validation_error", bad
+
+
+def test_undo_reverses_the_last_decision_once_and_is_audited(client, shopper, admin_headers):
+    review_id = client.post(f"{PRODUCT}/reviews", json=_review(rating=4), headers=shopper("u-1")).json["id"]
+    assert client.post(f"{ADMIN}/{review_id}/undo", headers=admin_headers).json["error"]["code"] == "nothing_to_undo"
+    client.post(f"{ADMIN}/{review_id}/publish", headers=admin_headers)
+    first_published = client.get(f"{ADMIN}?status=published", headers=admin_headers).json["items"][0]["published_at"]
+    client.post(f"{ADMIN}/{review_id}/reject", json={"reason": "conflict"}, headers=admin_headers)
+    assert client.get(f"{PRODUCT}/rating").json["count"] == 0
+    undone = client.post(f"{ADMIN}/{review_id}/undo", headers=admin_headers)
+    assert undone.status_code == 200
+    assert (undone.json["status"], undone.json["rejection_reason"], undone.json["published_at"]) == ("published", None, first_published)
+    assert client.get(f"{PRODUCT}/rating").json["count"] == 1
+    again = client.post(f"{ADMIN}/{review_id}/undo", headers=admin_headers)
+    assert again.status_code == 409 and again.json["error"]["code"] == "nothing_to_undo"  # one step only
+    [entry] = client.get("/journeykit/api/v1/admin/audit?action=review.undo", headers=admin_headers).json["items"]
+    assert (entry["before"]["status"], entry["after"]["status"], entry["after"]["undoes"]) == ("rejected", "published", "reject")
+    assert client.post(f"{ADMIN}/999999/undo", headers=admin_headers).status_code == 404
+
+
+def test_undo_never_overwrites_a_change_it_did_not_make(client, shopper, admin_headers):
+    headers = shopper("u-2")
+    review_id = client.post(f"{PRODUCT}/reviews", json=_review(rating=4), headers=headers).json["id"]
+    client.post(f"{ADMIN}/{review_id}/reply", json={"body": "Thanks!"}, headers=admin_headers)
+    client.post(f"{ADMIN}/{review_id}/pin", json={"pinned": True}, headers=admin_headers)
+    undone = client.post(f"{ADMIN}/{review_id}/undo", headers=admin_headers).json  # the pin only
+    assert (undone["pinned"], undone["reply"]) == (False, "Thanks!")
+    client.post(f"{ADMIN}/{review_id}/publish", headers=admin_headers)
+    client.post(f"{PRODUCT}/reviews", json=_review(rating=1, body="Broke."), headers=headers)  # the author edits: pending
+    stale = client.post(f"{ADMIN}/{review_id}/undo", headers=admin_headers)
+    assert stale.status_code == 409 and stale.json["error"]["code"] == "changed_since"
+    assert client.get(f"{ADMIN}?status=pending", headers=admin_headers).json["items"][0]["id"] == review_id
+
+
+def test_bulk_undo_is_all_or_nothing(client, shopper, admin_headers):
+    ids = [client.post(f"{PRODUCT}/reviews", json=_review(rating=2), headers=shopper(f"b-{n}")).json["id"] for n in (1, 2)]
+    client.post(f"{ADMIN}/bulk", json={"ids": ids, "action": "reject", "reason": "spam"}, headers=admin_headers)
+    client.post(f"{ADMIN}/{ids[1]}/undo", headers=admin_headers)
+    refused = client.post(f"{ADMIN}/bulk", json={"ids": ids, "action": "undo"}, headers=admin_headers)
+    assert refused.status_code == 409
+    assert [item["status"] for item in client.get(ADMIN, headers=admin_headers).json["items"]] == ["pending", "rejected"]
+    done = client.post(f"{ADMIN}/bulk", json={"ids": ids[:1], "action": "undo"}, headers=admin_headers)
+    assert [item["status"] for item in done.json["items"]] == ["pending"]
+
+
+def test_the_filters_and_undo_are_in_the_openapi_description(client):
+    description = client.get("/journeykit/api/v1/openapi.json").json
+    paths = description["paths"]
+    listed = {parameter["name"] for parameter in paths["/admin/reviews"]["get"]["parameters"]}
+    assert listed >= {"status", "rating", "verified", "photos", "product", "q", "limit", "cursor"}
+    undo = paths["/admin/reviews/{review_id}/undo"]["post"]
+    assert {"200", "404", "409"} <= set(undo["responses"]) and undo["security"] == [{"adminKey": []}]
+    assert paths["/admin/reviews/bulk"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Bulk"}
+    assert description["components"]["schemas"]["Bulk"]["properties"]["action"]["enum"] == ["publish", "reject", "undo"]

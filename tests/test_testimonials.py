@@ -82,8 +82,12 @@ def test_the_honeypot_catches_bots(client, admin_headers):
     assert client.get(ADMIN, headers=admin_headers).json["items"] == []
 
 
-def test_publishing_shows_it_and_takes_the_customer_to_advocacy(client, admin_headers, token, published):
+def test_publishing_shows_it_and_takes_the_customer_to_advocacy(client, admin_headers, token, published,
+                                                                 stripe_events, deliver_stripe_event):
     testimonial_id = published(token("c-1"))
+    customer = client.get("/journeykit/api/v1/admin/customers/c-1", headers=admin_headers).json
+    assert customer["stage"] == "consideration"  # not a buyer yet: an advocate is a buyer (INTERFACE.md)
+    assert deliver_stripe_event(stripe_events.checkout_completed(customer_id="c-1")).status_code == 200
     customer = client.get("/journeykit/api/v1/admin/customers/c-1", headers=admin_headers).json
     assert customer["stage"] == "advocacy"
     items = client.get(API).json["items"]
@@ -194,3 +198,63 @@ def test_the_widget_follows_tags_and_the_limit(app, client, admin_headers, publi
         assert render_template_string("{{ journeykit.testimonials(limit=1) }}").count("<figure") == 1
     fragment = client.get("/journeykit/widgets/testimonials?tag=b2b").get_data(as_text=True)
     assert "Tagged" in fragment and "Other" not in fragment
+
+
+# -- the owner's testimonials page: forms that work without JavaScript ------------------------------------------------
+
+PAGE = "/journeykit/admin/testimonials"
+
+
+def _csrf(client, admin_headers, path: str = PAGE) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path, headers=admin_headers).get_data(as_text=True)).group(1)
+
+
+def test_the_page_shows_each_status_with_its_count_as_text(client, admin_headers, published):
+    published(name="Shown")
+    waiting = client.post(API, json=_form(name=HOSTILE, body=HOSTILE)).json["id"]
+    html = client.get(PAGE, headers=admin_headers).get_data(as_text=True)
+    assert f'data-testimonial-id="{waiting}"' in html and "Shown" not in html  # waiting ones by default
+    assert "&lt;/blockquote&gt;&lt;script&gt;" in html and "<script>alert" not in html
+    for status, count in (("pending", 1), ("published", 1), ("rejected", 0), ("all", 2)):
+        assert f'data-count="{status}">{count}<' in html
+    assert 'href="/journeykit/admin/testimonials">Testimonials</a>' in html  # in every owner page's header
+    assert "Shown" in client.get(f"{PAGE}?status=published", headers=admin_headers).get_data(as_text=True)
+    assert client.get(f"{PAGE}?status=deleted", headers=admin_headers).status_code == 422
+    assert client.get(PAGE).status_code == 401
+
+
+def test_the_page_publishes_rejects_and_features_with_its_token(client, admin_headers):
+    created = client.post(API, json=_form()).json["id"]
+    token = _csrf(client, admin_headers)
+    for data in ({}, {"csrf_token": "guessed"}):
+        assert client.post(f"{PAGE}/{created}/publish", data=data, headers=admin_headers).status_code == 400
+    assert client.get(API).json["items"] == []
+    assert client.post(f"{PAGE}/999999/publish", data={"csrf_token": token}, headers=admin_headers).status_code == 404
+    done = client.post(f"{PAGE}/{created}/publish", data={"csrf_token": token, "status": "pending"}, headers=admin_headers)
+    assert done.status_code == 303 and done.headers["Location"] == f"{PAGE}?status=pending&done=publish&what={created}"
+    assert f"Testimonial {created} published" in client.get(done.headers["Location"], headers=admin_headers).get_data(as_text=True)
+    client.post(f"{PAGE}/{created}/feature", data={"csrf_token": token, "value": "1"}, headers=admin_headers)
+    assert client.get(API).json["items"][0]["featured"] is True
+    client.post(f"{PAGE}/{created}/reject", data={"csrf_token": token}, headers=admin_headers)  # the owner's pick: no reason
+    assert client.get(API).json["items"] == []
+    actions = [entry["action"] for entry in client.get("/journeykit/api/v1/admin/audit", headers=admin_headers).json["items"]]
+    assert actions == ["testimonial.reject", "testimonial.curate", "testimonial.publish"]
+
+
+def test_the_moderation_inbox_adds_a_published_review_to_the_wall(client, admin_headers, token):
+    review = _pending_review(client, token("c-8"))
+    promote = f"{PAGE}/from-review/{review['id']}"
+    inbox = client.get("/journeykit/admin/reviews?status=all", headers=admin_headers).get_data(as_text=True)
+    assert f'action="{promote}"' not in inbox  # only a published review may be added
+    csrf = _csrf(client, admin_headers, "/journeykit/admin/reviews")
+    assert client.post(promote, data={"csrf_token": csrf}, headers=admin_headers).status_code == 422
+    client.post(f"/journeykit/api/v1/admin/reviews/{review['id']}/publish", headers=admin_headers)
+    assert f'action="{promote}"' in client.get("/journeykit/admin/reviews?status=published", headers=admin_headers).get_data(as_text=True)
+    added = client.post(promote, data={"csrf_token": csrf}, headers=admin_headers)
+    assert added.headers["Location"] == f"{PAGE}?status=published&done=promote&what={review['id']}"
+    assert [item["name"] for item in client.get(API).json["items"]] == ["Rui"]
+    again = client.post(promote, data={"csrf_token": csrf}, headers=admin_headers)
+    assert again.status_code == 409 and "already a testimonial" in again.get_data(as_text=True)
+    assert client.post(promote, data={"csrf_token": "stale"}, headers=admin_headers).status_code == 400

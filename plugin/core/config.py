@@ -214,9 +214,8 @@ def apply_defaults(app: Flask) -> None:
     """Set every key the app has not set, copying mutable defaults."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, copy.deepcopy(value) if isinstance(value, (list, dict)) else value)
-    share = app.config["JOURNEYKIT_HOLDOUT_SHARE"]
-    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
-        raise ValueError(f"JOURNEYKIT_HOLDOUT_SHARE must be a number from 0 up to (not including) 1, not {share!r}.")
+    for key in SHOP_SETTINGS:
+        check_setting(key, app.config[key])
     for key in EARNING_RULES.values():
         check_setting(key, app.config[key])
     for days, least in (("JOURNEYKIT_POINTS_EXPIRE_AFTER_DAYS", 0), ("JOURNEYKIT_POINTS_EXPIRY_WARNING_DAYS", 0),
@@ -365,6 +364,41 @@ def _discount(value: Any, *, percent: bool) -> bool:
             and not isinstance(amount, bool) and 0 < amount <= 99_999_999)
 
 
+#: Choices of ``JOURNEYKIT_REVIEWS_AUTO_PUBLISH``.
+AUTO_PUBLISH_CHOICES = ("verified_positive", "all", "none")
+#: What a days setting that may be off says for "never" in the admin (``null`` there puts it back to the config).
+NEVER = "never"
+
+
+def _check_auto_publish(value: Any, name: str) -> None:
+    if value not in AUTO_PUBLISH_CHOICES:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, AUTO_PUBLISH_CHOICES))}, not {value!r}.")
+
+
+def _check_days_or_never(value: Any, name: str) -> None:
+    """A whole number of days from 0 to 3650, or off: ``None`` in the config, ``"never"`` in either."""
+    if not (value is None or value == NEVER or _days(value)):
+        raise ValueError(f'{name} must be a whole number of days from 0 to 3650, or "never", not {value!r}.')
+
+
+def days_or_never(value: Any) -> int | None:
+    """The days of a setting checked by :func:`_check_days_or_never`; ``None`` for never."""
+    return None if value is None or value == NEVER else int(value)
+
+
+def _check_share(value: Any, name: str) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a number from 0 up to (not including) 1, not {value!r}.")
+
+
+#: The shop-wide settings an owner may change in the admin's Settings page, by the name the page gives them.
+SHOP_SETTINGS = {
+    "JOURNEYKIT_REVIEWS_AUTO_PUBLISH": "auto_publish",
+    "JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS": "publish_after_days",
+    "JOURNEYKIT_REVIEW_REQUEST_DAYS": "review_request_days",
+    "JOURNEYKIT_HOLDOUT_SHARE": "holdout_share",
+}
+
 #: The referrals' settings an owner may change in the admin, by the name the admin gives them.
 REFERRAL_SETTINGS = {
     "JOURNEYKIT_REFERRAL_FRIEND_REWARD": "friend_reward",
@@ -388,6 +422,10 @@ SETTINGS: dict[str, Any] = {
     "JOURNEYKIT_REFERRAL_REFERRER_COUPON": _check_discount(percent=False),
     **{key: _check_referral_number(key) for key in REFERRAL_NUMBERS},
     "JOURNEYKIT_REFERRAL_LANDING_PATH": _check_landing_path,
+    "JOURNEYKIT_REVIEWS_AUTO_PUBLISH": _check_auto_publish,
+    "JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS": _check_days_or_never,
+    "JOURNEYKIT_REVIEW_REQUEST_DAYS": _check_days_or_never,
+    "JOURNEYKIT_HOLDOUT_SHARE": _check_share,
 }
 
 

@@ -14,7 +14,7 @@ shows is what the code does.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 from flask import current_app, g
@@ -56,6 +56,24 @@ def value(key: str) -> Any:
     """The setting ``key`` in force: the owner's override, else the app's config."""
     overrides = _overrides()
     return overrides[key]["value"] if key in overrides else current_app.config[key]
+
+
+class _InForce(Mapping[str, Any]):
+    """The app's config with the owner's settings over it: what code written for ``current_app.config`` reads."""
+
+    def __getitem__(self, key: str) -> Any:
+        return value(key) if key in SETTINGS else current_app.config[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(current_app.config)
+
+    def __len__(self) -> int:
+        return len(current_app.config)
+
+
+def in_force() -> Mapping[str, Any]:
+    """The config as in force: every key, the owner's settings over the app's config (read lazily, per key)."""
+    return _InForce()
 
 
 def effective(keys: Iterable[str]) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from ..core import config, openapi
+from ..core import settings as shop_settings
 
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
@@ -43,7 +44,7 @@ def bucket(visitor_id: str, widget: str) -> int:
 def settings() -> dict[str, Any]:
     """The hold-out as the embed script needs it: the share, and the widgets it applies to."""
     app_config = current_app.config
-    share = float(app_config["JOURNEYKIT_HOLDOUT_SHARE"])
+    share = float(shop_settings.value("JOURNEYKIT_HOLDOUT_SHARE"))
     widgets = config.as_list(app_config["JOURNEYKIT_HOLDOUT_WIDGETS"]) if share else []
     return {"share": share, "buckets": round(share * BUCKETS), "widgets": widgets}
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey
-from ..core import audit, limits, openapi, paging, products, rate_limits
+from ..core import limits, openapi, paging, products, rate_limits, settings
 from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import Unauthorized, ValidationError
 from ..core.identity import current_visitor_id
 from ..core.inputs import StrictBoolean, enum_arg, int_arg, load_json
 from ..core.signals import commit
-from . import lifecycle, listing
+from . import admin_queue, lifecycle, listing, moderation
 from . import (
     policy as review_policy,  # the view below is named policy (endpoint journeykit.api.policy)
 )
@@ -37,8 +37,8 @@ class ReplySchema(Schema):
 
 class BulkSchema(Schema):
     ids = fields.List(fields.Integer(strict=True, validate=validate.Range(1, 2**63 - 1)), required=True,
-                      validate=validate.Length(min=1, max=200))
-    action = fields.String(required=True, validate=validate.OneOf(["publish", "reject"]))
+                      validate=validate.Length(min=1, max=moderation.BULK_MOST))
+    action = fields.String(required=True, validate=validate.OneOf(["publish", "reject", "undo"]))
     reason = fields.Enum(RejectionReason, by_value=True, load_default=None)
 
 
@@ -107,41 +107,32 @@ def vote_helpful(review_id: int) -> dict[str, Any]:
 @openapi.documented(response={"application/json": {"type": "object"}})
 def policy() -> dict[str, Any]:
     """How reviews are collected and verified, from the live settings (for the public notice)."""
-    return review_policy.describe(current_app.config)
+    return review_policy.describe(settings.in_force())
 
 
 @openapi.documented(response=openapi.page(AdminReviewSchema), query=[
-    openapi.query("status", "Only reviews in this state.", enum=[status.value for status in ReviewStatus]),
+    openapi.query("status", "Only reviews in this state (all: any state, the default).",
+                  enum=[*(status.value for status in ReviewStatus), admin_queue.ALL]),
+    openapi.query("rating", "Only reviews with this many stars.", type="integer", minimum=1, maximum=5),
+    openapi.query("verified", "1: only verified buyers' reviews; 0: only the others.", type="integer", enum=[0, 1]),
+    openapi.query("photos", "1: only reviews with photos (hidden ones too); 0: only those without.",
+                  type="integer", enum=[0, 1]),
     openapi.query("product", "Only reviews of this product id."),
+    openapi.query("q", "Only reviews whose title, text, author or product id contains this (any case).",
+                  maxLength=admin_queue.SEARCH_LENGTH),
     *openapi.paged(default=50, maximum=200),
 ])
 @admin_required
 def admin_list() -> dict[str, Any]:
-    """``?status=pending|published|rejected&product=…``, newest first."""
-    query = sa.select(Review)
-    status = enum_arg("status", ReviewStatus)
-    if status is not None:
-        query = query.where(Review.status == status)
-    if request.args.get("product"):
-        query = query.where(Review.product_id == request.args["product"])
+    """``?status=pending&rating=1&verified=1&photos=1&product=…&q=…``, newest first (an empty value: any)."""
+    query = admin_queue.Filters.from_args(request.args).where(sa.select(Review))
     items, cursor = paging.newest_first(query, Review.id)
     return {"items": _admin.dump(items, many=True), "next": cursor}
 
 
-#: What the audit log keeps of a review: the owner's decisions, never the author's words or name.
-AUDITED = ("status", "rejection_reason", "reply", "pinned", "featured", "published_at")
-
-
-def _audited(review: Review) -> dict[str, Any]:
-    return {name: value for name, value in _admin.dump(review).items() if name in AUDITED}
-
-
-def _admin_change(review_id: int, action: str, change: Any) -> dict[str, Any]:
-    """Apply the owner's ``change`` to a review and log it in the audit log as ``review.<action>``."""
-    review = lifecycle.get(review_id)
-    before = _audited(review)
-    change(review)
-    audit.record(f"review.{action}", f"review:{review.id}", before=before, after=_audited(review))
+def _admin_change(review_id: int, decide: Callable[[Review], Review]) -> dict[str, Any]:
+    """Apply one of the owner's decisions (:mod:`.moderation`, which audits it) to a review, and commit."""
+    review = decide(lifecycle.get(review_id))
     commit()
     return _admin.dump(review)
 
@@ -149,14 +140,14 @@ def _admin_change(review_id: int, action: str, change: Any) -> dict[str, Any]:
 @openapi.documented(response=AdminReviewSchema)
 @admin_required
 def admin_publish(review_id: int) -> dict[str, Any]:
-    return _admin_change(review_id, "publish", lifecycle.publish)
+    return _admin_change(review_id, moderation.publish)
 
 
 @openapi.documented(body=RejectSchema, response=AdminReviewSchema)
 @admin_required
 def admin_reject(review_id: int) -> dict[str, Any]:
     reason = load_json(_reject)["reason"]
-    return _admin_change(review_id, "reject", lambda review: lifecycle.reject(review, reason))
+    return _admin_change(review_id, lambda review: moderation.reject(review, reason))
 
 
 @openapi.documented(body=ReplySchema, response=AdminReviewSchema)
@@ -164,7 +155,7 @@ def admin_reject(review_id: int) -> dict[str, Any]:
 def admin_reply(review_id: int) -> dict[str, Any]:
     """The owner's public reply (``{"body": null}`` removes it)."""
     body = load_json(_reply)["body"]
-    return _admin_change(review_id, "reply", lambda review: lifecycle.set_reply(review, body))
+    return _admin_change(review_id, lambda review: moderation.reply(review, body))
 
 
 @openapi.documented(body=lambda flag: openapi.json_object(required=[flag], **{flag: {"type": "boolean"}}),
@@ -173,29 +164,35 @@ def admin_reply(review_id: int) -> dict[str, Any]:
 def admin_flag(review_id: int, flag: str) -> dict[str, Any]:
     """Pin (shown first) or feature (chosen for testimonials and carousels)."""
     value = load_json(_FLAGS[flag])[flag]
-    return _admin_change(review_id, _FLAG_ACTIONS[flag], lambda review: setattr(review, flag, value))
+    return _admin_change(review_id, lambda review: moderation.flag(review, flag, value))
 
 
-#: Each flag and its action in the audit log (and its path: ``…/pin``, ``…/feature``).
-_FLAG_ACTIONS = {"pinned": "pin", "featured": "feature"}
-_FLAGS = {name: Schema.from_dict({name: StrictBoolean(required=True)})() for name in _FLAG_ACTIONS}
+_FLAGS = {name: Schema.from_dict({name: StrictBoolean(required=True)})() for name in moderation.FLAG_ACTIONS}
 
 
-@openapi.documented(body=BulkSchema, response=openapi.json_object(items={"type": "array", "items": AdminReviewSchema}))
+@openapi.documented(response=AdminReviewSchema, errors={
+    404: "No such review", 409: "Nothing to undo, or the review changed after that decision"})
+@admin_required
+def admin_undo(review_id: int) -> dict[str, Any]:
+    """Undo the owner's last decision on the review (publish, reject, reply, pin or feature): one step, audited.
+
+    The review goes back to its status, reason, reply and flags before that
+    decision; 409 when there is none, when it was itself an undo, or when the
+    review changed since (the author edited it, or another decision came in).
+    """
+    return _admin_change(review_id, moderation.undo)
+
+
+@openapi.documented(body=BulkSchema, response=openapi.json_object(items={"type": "array", "items": AdminReviewSchema}),
+                    errors={409: "A review to undo has nothing to undo, or changed since"})
 @admin_required
 def admin_bulk() -> dict[str, Any]:
-    """Publish or reject many reviews at once: ``{"ids": [...], "action": "reject", "reason": "spam"}``."""
+    """Publish, reject or undo many reviews at once, all or none: ``{"ids": [...], "action": "reject", "reason": "spam"}``.
+
+    Rejecting needs a ``reason`` (there is no default); one unknown id is a 422 and changes nothing.
+    """
     data = load_json(_bulk)
-    if data["action"] == "reject" and data["reason"] is None:
-        raise ValidationError("Rejecting needs a reason.", fields={"reason": ["Missing data for required field."]})
-    found = list(session().scalars(sa.select(Review).where(Review.id.in_(data["ids"])).order_by(Review.id)))
-    missing = sorted(set(data["ids"]) - {review.id for review in found})
-    if missing:
-        raise ValidationError(f"No reviews with ids {missing}.", error_code="review_not_found", fields={"ids": missing})
-    for review in found:
-        before = _audited(review)
-        lifecycle.publish(review) if data["action"] == "publish" else lifecycle.reject(review, data["reason"])
-        audit.record(f"review.{data['action']}", f"review:{review.id}", before=before, after=_audited(review))
+    found = moderation.bulk(data["ids"], data["action"], data["reason"])
     commit()
     return {"items": _admin.dump(found, many=True)}
 
@@ -211,6 +208,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/admin/reviews/<int:review_id>/publish", view_func=admin_publish, methods=["POST"])
     bp.add_url_rule("/admin/reviews/<int:review_id>/reject", view_func=admin_reject, methods=["POST"])
     bp.add_url_rule("/admin/reviews/<int:review_id>/reply", view_func=admin_reply, methods=["POST"])
-    for flag, path in _FLAG_ACTIONS.items():
+    bp.add_url_rule("/admin/reviews/<int:review_id>/undo", view_func=admin_undo, methods=["POST"])
+    for flag, path in moderation.FLAG_ACTIONS.items():
         bp.add_url_rule(f"/admin/reviews/<int:review_id>/{path}", endpoint=f"admin_{path}", view_func=admin_flag,
                         defaults={"flag": flag}, methods=["POST"])

@@ -12,10 +12,9 @@ import hashlib
 from typing import TYPE_CHECKING, Any, Callable
 
 import sqlalchemy as sa
-from flask import current_app
 
 from .. import journey, orders
-from ..core import limits, signals
+from ..core import config, limits, settings, signals
 from ..core.db import session, utcnow
 from ..core.dialects import insert_if_absent
 from ..core.errors import NotFound
@@ -33,8 +32,7 @@ def submit(customer: Customer, product_id: str, data: dict[str, Any]) -> tuple[R
     Returns the review and whether it is new.  An edit goes through the
     moderation policy again; the caller commits.
     """
-    settings = current_app.config
-    links = policy.check_text(settings, data["title"], data["body"], data["author"])
+    links = policy.check_text(settings.in_force(), data["title"], data["body"], data["author"])
     review = session().scalars(
         sa.select(Review).where(Review.product_id == product_id, Review.customer_id == customer.id).with_for_update()
     ).first()
@@ -61,7 +59,7 @@ def _moderate(review: Review, links: int) -> None:
     order = orders.verifying_order(review.customer.id, review.product_id)
     review.verified_order_id = order.id if order else None
     session().flush()
-    if policy.publishes_at_once(current_app.config, verified=order is not None, rating=review.rating, links=links):
+    if policy.publishes_at_once(settings.in_force(), verified=order is not None, rating=review.rating, links=links):
         publish(review)
     signals.queue(signals.review_submitted, review=review)
 
@@ -84,6 +82,26 @@ def reject(review: Review, reason: RejectionReason) -> None:
     """Keep the review off the storefront, for one of the allowed reasons only."""
     _set_status(review, ReviewStatus.REJECTED)
     review.rejection_reason = reason
+
+
+def restore(review: Review, status: ReviewStatus, *, reason: RejectionReason | None = None,
+            published_at: dt.datetime | None = None) -> None:
+    """Put the review back in an earlier moderation ``status`` (undoing the owner's decision), rating in step.
+
+    A review published again keeps the time it was first published, so undoing a rejection does not move it to
+    the top of "newest"; one taken back to pending or rejected gets its earlier ``published_at`` back too.
+    """
+    if status is ReviewStatus.REJECTED:
+        if reason is None:
+            raise ValueError("A rejected review needs its reason")
+        reject(review, reason)
+    elif status is ReviewStatus.PUBLISHED:
+        publish(review)
+    else:
+        _set_status(review, ReviewStatus.PENDING)
+        review.rejection_reason = None
+    if published_at is not None or status is not ReviewStatus.PUBLISHED:
+        review.published_at = published_at
 
 
 #: Called as ``handler(review, published)`` inside the transaction in which a review goes on the storefront
@@ -173,10 +191,10 @@ def set_reply(review: Review, body: str | None) -> None:
 
 def publish_due(now: dt.datetime | None = None) -> int:
     """Publish pending reviews older than ``JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS``; returns how many."""
-    days = current_app.config["JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS"]
+    days = config.days_or_never(settings.value("JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS"))
     if days is None:
         return 0
-    cutoff = (now or utcnow()) - dt.timedelta(days=int(days))
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
     due = list(session().scalars(
         sa.select(Review).where(Review.status == ReviewStatus.PENDING, Review.updated_at <= cutoff).order_by(Review.id)
     ))

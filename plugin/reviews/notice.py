@@ -8,15 +8,16 @@ settings change.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
+from ..core import settings
 from .models import RejectionReason
 from .policy import describe
 
 
 def notice() -> str:
     return render_template(
-        "journeykit/public/review_notice.html", policy=describe(current_app.config), reasons=list(RejectionReason)
+        "journeykit/public/review_notice.html", policy=describe(settings.in_force()), reasons=list(RejectionReason)
     )
 
 

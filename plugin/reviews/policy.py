@@ -9,7 +9,6 @@ from ..core import config
 from ..core.errors import ValidationError
 
 _LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|io|co|shop|store|biz|info|xyz|ru|cn)\b")
-AUTO_PUBLISH_CHOICES = ("verified_positive", "all", "none")
 
 
 def count_links(*texts: str) -> int:
@@ -48,6 +47,6 @@ def describe(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The live settings, as the public "how reviews are collected" notice shows them."""
     return {
         "auto_publish": settings["JOURNEYKIT_REVIEWS_AUTO_PUBLISH"],
-        "publish_after_days": settings["JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS"],
+        "publish_after_days": config.days_or_never(settings["JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS"]),
         "max_links": int(settings["JOURNEYKIT_REVIEWS_MAX_LINKS"]),
     }

@@ -127,7 +127,7 @@ def _audited(testimonial: Testimonial) -> dict[str, Any]:
     return {name: value for name, value in _admin.dump(testimonial).items() if name in AUDITED}
 
 
-def _admin_change(testimonial_id: int, action: str, change: Any) -> dict[str, Any]:
+def admin_change(testimonial_id: int, action: str, change: Any) -> dict[str, Any]:
     """Apply the owner's ``change`` to a testimonial and log it in the audit log as ``testimonial.<action>``."""
     testimonial = lifecycle.get(testimonial_id)
     before = _audited(testimonial)
@@ -140,13 +140,13 @@ def _admin_change(testimonial_id: int, action: str, change: Any) -> dict[str, An
 @openapi.documented(response=AdminTestimonialSchema)
 @admin_required
 def admin_publish(testimonial_id: int) -> dict[str, Any]:
-    return _admin_change(testimonial_id, "publish", lifecycle.publish)
+    return admin_change(testimonial_id, "publish", lifecycle.publish)
 
 
 @openapi.documented(response=AdminTestimonialSchema)
 @admin_required
 def admin_reject(testimonial_id: int) -> dict[str, Any]:
-    return _admin_change(testimonial_id, "reject", lifecycle.reject)
+    return admin_change(testimonial_id, "reject", lifecycle.reject)
 
 
 @openapi.documented(body=CurateSchema, response=AdminTestimonialSchema)
@@ -156,17 +156,23 @@ def admin_curate(testimonial_id: int) -> dict[str, Any]:
     changes = load_json(_curate)
     if not changes:
         raise ValidationError("Send featured, position or tags.", error_code="nothing_to_change")
-    return _admin_change(testimonial_id, "curate", lambda testimonial: lifecycle.curate(testimonial, changes))
+    return admin_change(testimonial_id, "curate", lambda testimonial: lifecycle.curate(testimonial, changes))
 
 
 @openapi.documented(response=AdminTestimonialSchema, status=201, errors={409: "The review is already a testimonial"})
 @admin_required
 def admin_promote(review_id: int) -> tuple[dict[str, Any], int]:
     """Turn a published review into a published testimonial (once per review)."""
-    testimonial = lifecycle.promote(reviews.get(review_id))
-    audit.record("review.promote", f"review:{review_id}", after={"testimonial": testimonial.id, **_audited(testimonial)})
+    testimonial = promote(review_id)
     commit()
     return _admin.dump(testimonial), 201
+
+
+def promote(review_id: int) -> Testimonial:
+    """Promote the review (:func:`.lifecycle.promote`) and audit it as ``review.promote``; the caller commits."""
+    testimonial = lifecycle.promote(reviews.get(review_id))
+    audit.record("review.promote", f"review:{review_id}", after={"testimonial": testimonial.id, **_audited(testimonial)})
+    return testimonial
 
 
 def register(bp: Blueprint) -> None:
