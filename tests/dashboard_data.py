@@ -17,8 +17,8 @@ produce.  The counts below are what the tests expect, by hand:
   ``buyer-2`` gives 2 stars, which waits for moderation.
 
 People: 48 + 2 + 1 + 3 + 1 = 55 aware, 19 buyers + 3 clickers = 22 considering,
-19 bought, 2 in retention (buyer-0 bought again; buyer-1's review counts as every
-stage before advocacy), 2 reviewed (advocacy).
+19 bought, 1 in retention (buyer-0 bought again), 2 advocates (buyer-0 and
+buyer-1 reviewed: a one-time buyer who reviews is an advocate, not retained).
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ def test_the_owner_sees_the_funnel_and_what_the_widgets_do(page, dashboard_url):
     page.set_extra_http_headers(ADMIN)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(dashboard_url)
-    funnel = page.get_by_role("img", name="Funnel: awareness 55, consideration 22, purchase 19, retention 2, advocacy 2")
+    funnel = page.get_by_role("img", name="Funnel: awareness 55, consideration 22, purchase 19, retention 1, advocacy 2")
     expect(funnel).to_be_visible()
     expect(page.get_by_role("link", name="30 days")).to_have_attribute("aria-current", "page")
     lift = page.locator("#lift")

@@ -16,10 +16,17 @@ def test_ticks_are_round_and_cover_the_top(top, ticks):
 
 
 def test_funnel_bars_are_centred_and_as_wide_as_their_share_of_the_first_stage():
-    bars = charts.funnel_bars([("awareness", 200, None), ("consideration", 50, 0.25), ("purchase", 0, 0.0)], width=400)
+    bars = charts.funnel_bars([("awareness", 200, None, None), ("consideration", 50, 0.25, "awareness"),
+                               ("purchase", 0, 0.0, "consideration")], width=400)
     assert [(b.width, b.x) for b in bars] == [(400, 0), (100, 150), (0, 200)]
-    assert bars[1].note == "25% of the stage before" and bars[0].note == ""
+    assert bars[1].note == "25% of awareness" and bars[0].note == ""
     assert bars[2].y > bars[1].y > bars[0].y
+
+
+def test_retention_and_advocacy_bars_say_they_are_shares_of_purchase():
+    bars = charts.funnel_bars([("purchase", 10, 0.5, "consideration"), ("retention", 2, 0.2, "purchase"),
+                               ("advocacy", 5, 0.5, "purchase")])
+    assert [bar.note for bar in bars] == ["50% of consideration", "20% of purchase", "50% of purchase"]
 
 
 def test_a_line_chart_maps_values_onto_a_zero_based_axis():

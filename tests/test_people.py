@@ -24,21 +24,70 @@ def _reached(row: dict) -> list:
     return [row[f"reached_{stage.value}_at"] for stage in Stage]
 
 
-def test_each_default_rule_moves_a_visitor_and_a_stage_reaches_every_stage_before_it(app):
+def test_each_default_rule_moves_a_visitor_and_a_non_buyers_review_is_consideration(app):
     with stage_signals() as received:
         log(app, "page_viewed", visitor=VISITOR, at=day(0))
         assert person(app, visitor=VISITOR)["stage"] is Stage.AWARENESS
         log(app, "widget_viewed", visitor=VISITOR, at=day(1), widget="reviews")
         log(app, "widget_viewed", visitor=VISITOR, at=day(1), widget="loyalty")
         log(app, "checkout_started", visitor=VISITOR, at=day(2))
-        log(app, "review_published", visitor=VISITOR, at=day(3))  # advocacy without a purchase
+        log(app, "review_published", visitor=VISITOR, at=day(3))  # not a buyer: no advocate, and no buyer either
     row = person(app, visitor=VISITOR)
-    assert row["stage"] is Stage.ADVOCACY and row["first_widget"] == "reviews"
-    assert _reached(row) == [day(0), day(2), day(3), day(3), day(3)]
+    assert (row["stage"], row["first_widget"], row["paid_orders"]) == (Stage.CONSIDERATION, "reviews", 0)
+    assert _reached(row) == [day(0), day(2), None, None, None]
     assert [(s["old"], s["new"], s["visitor_id"], s["customer_id"]) for s in received] == [
         (Stage.AWARENESS, Stage.CONSIDERATION, VISITOR, None),
-        (Stage.CONSIDERATION, Stage.ADVOCACY, VISITOR, None),
     ]
+    assert check(app) == 0
+
+
+@pytest.mark.parametrize("name", ["review_published", "testimonial_published", "referral_converted"])
+def test_a_non_buyers_advocacy_event_is_engagement(app, name):
+    log(app, name, customer="c-1", at=day(1))
+    row = person(app, customer="c-1")
+    assert (row["stage"], _reached(row)) == (Stage.CONSIDERATION, [day(1), day(1), None, None, None])
+    assert check(app) == 0
+
+
+def test_a_one_time_buyer_who_reviews_is_an_advocate_and_not_retained(app):
+    with stage_signals() as received:
+        log(app, "purchase", customer="c-1", at=day(1), source="stripe")
+        log(app, "review_published", customer="c-1", at=day(3))
+        row = person(app, customer="c-1")
+        assert (row["stage"], row["paid_orders"]) == (Stage.ADVOCACY, 1)
+        assert _reached(row) == [day(1), day(1), day(1), None, day(3)]
+        log(app, "purchase", customer="c-1", at=day(5), source="stripe")  # now retained too: still an advocate
+    row = person(app, customer="c-1")
+    assert (row["stage"], _reached(row)) == (Stage.ADVOCACY, [day(1), day(1), day(1), day(5), day(3)])
+    assert [(s["old"], s["new"]) for s in received] == [(Stage.AWARENESS, Stage.PURCHASE), (Stage.PURCHASE, Stage.ADVOCACY)]
+    assert check(app) == 0
+
+
+@pytest.mark.parametrize("review_first", [True, False], ids=["review-arrives-first", "purchase-arrives-first"])
+def test_a_review_published_before_the_first_paid_order_makes_an_advocate_at_that_order(app, review_first):
+    """Whatever order the events arrive in (Stripe's are dated by Stripe): a buyer with a published review
+    is an advocate from the moment both hold, their first paid order."""
+    story = [("review_published", day(1), "server"), ("purchase", day(4), "stripe")]
+    for name, at, source in story if review_first else reversed(story):
+        log(app, name, customer="c-1", at=at, source=source)
+    assert _reached(person(app, customer="c-1")) == [day(1), day(1), day(4), None, day(4)]
+    log(app, "purchase", customer="c-1", at=day(2), source="stripe")  # an earlier order, delivered late
+    assert _reached(person(app, customer="c-1")) == [day(1), day(1), day(2), day(4), day(2)]
+    log(app, "testimonial_published", customer="c-1", at=day(0))  # an even earlier one changes nothing further
+    row = person(app, customer="c-1")
+    assert (row["stage"], _reached(row)) == (Stage.ADVOCACY, [day(0), day(0), day(2), day(4), day(2)])
+    assert check(app) == 0
+
+
+def test_a_late_first_purchase_moves_an_advocacy_pinned_to_the_old_one(app):
+    log(app, "purchase", customer="c-1", at=day(5), source="stripe")
+    log(app, "review_published", customer="c-1", at=day(6))
+    log(app, "purchase", customer="c-1", at=day(2), source="stripe")  # advocacy came after both: it stays
+    assert _reached(person(app, customer="c-1"))[2:] == [day(2), day(5), day(6)]
+    log(app, "purchase", customer="c-2", at=day(5), source="stripe")
+    log(app, "review_published", customer="c-2", at=day(3))  # before the purchase: pinned to it
+    log(app, "purchase", customer="c-2", at=day(4), source="stripe")  # the pin moves to the earlier order
+    assert _reached(person(app, customer="c-2"))[2:] == [day(4), day(5), day(4)]
     assert check(app) == 0
 
 

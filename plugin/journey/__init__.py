@@ -25,7 +25,7 @@ from .customers import (
     signed_in_customer,
     signup_handlers,
 )
-from .events import ignored_agent
+from .events import ignored_agent, owner_request
 from .people import stage_of_customer
 from .privacy import forget, personal_data
 from .reports import (
@@ -68,6 +68,7 @@ __all__ = [
     "identify",
     "ignored_agent",
     "normalize_email",
+    "owner_request",
     "require_customer",
     "signed_in_customer",
     "signup_handlers",

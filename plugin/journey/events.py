@@ -14,6 +14,7 @@ from typing import Any
 
 from crawlerdetect import CrawlerDetect
 from flask import current_app, has_request_context, request
+from werkzeug.exceptions import HTTPException
 
 from ..core import products, rate_limits, signals
 from ..core.config import as_list
@@ -47,6 +48,27 @@ def ignored_agent(user_agent: str) -> bool:
     return is_bot(user_agent) and not any(name in user_agent.lower() for name in kept)
 
 
+def owner_request() -> bool:
+    """Whether this request is the shop owner's or an admin's (the shop's ``admin_guard`` says yes) and so goes unrecorded.
+
+    With ``JOURNEYKIT_EXCLUDE_ADMIN_TRAFFIC`` (the default) the owner
+    checking their own shop never counts as a shopper: not their widget
+    views, not their beacons, not ``journey.track`` in their requests.  Only
+    the guard decides (the shop's own login); an admin API key names a
+    script, not a person browsing.  A guard that refuses by raising an HTTP
+    error says "not an admin".
+    """
+    if not has_request_context() or not current_app.config["JOURNEYKIT_EXCLUDE_ADMIN_TRAFFIC"]:
+        return False
+    guard = current_app.extensions["journeykit"].journey._admin_guard
+    if guard is None:
+        return False
+    try:
+        return bool(guard())
+    except HTTPException:
+        return False
+
+
 def receive_batch() -> dict[str, int]:
     """Validate, rate-limit and store a storefront's batch; returns what was accepted and ignored."""
     batch = load_json(_batch_schema, allow_text_plain=True)
@@ -63,7 +85,7 @@ def receive_batch() -> dict[str, int]:
     if unknown:
         raise ValidationError("Some events name products the shop does not have.", error_code="unknown_product", fields=unknown)
     rate_limits.hit("events", "JOURNEYKIT_EVENTS_RATE_LIMIT", *_limit_keys(shopper, visitor_id))
-    if ignored_agent(request.user_agent.string):
+    if ignored_agent(request.user_agent.string) or owner_request():
         return {"accepted": 0, "ignored": len(batch["events"])}
     customer = customer_for(shopper)
     for event in batch["events"]:
@@ -107,6 +129,8 @@ def track(
     if errors:
         raise ValueError(f"Not a valid journey event: {errors}")
     json.dumps(props)  # a TypeError now, not a failed commit later
+    if owner_request():
+        return
     if customer_id is None and visitor_id is None and has_request_context():
         shopper = current_app.extensions["journeykit"].journey.current_shopper()
         customer_id = shopper.customer_id if shopper else None

@@ -100,14 +100,17 @@ class Person(Base):
     """A customer (with every visitor joined to it), or an anonymous visitor not yet joined.
 
     The ``reached_*_at`` columns are the person's history of transitions: when
-    each stage was (effectively) reached, where reaching a stage counts as
-    reaching every stage before it.
+    each stage's rule first held for them (:mod:`.stage_rules`).  A later stage
+    implies awareness and consideration, so theirs are never later; retention
+    and advocacy both follow purchase and either may be empty while the other
+    is set (a one-time buyer who reviews has no retention).
     """
 
     __tablename__ = "journeykit_people"
     __table_args__ = (
         sa.CheckConstraint("(customer_id IS NULL) <> (visitor_id IS NULL)", name="one_identity"),
-        # When each stage was reached, then the stage before: a period's waits are read from the index alone.
+        # When each stage was reached, then the stage before in order: a period's waits are read from the index
+        # alone, except advocacy's, which are timed from purchase now (the index's second column is retention).
         *(sa.Index(f"ix_journeykit_people_{later}_wait", f"reached_{later}_at", f"reached_{earlier}_at")
           for earlier, later in zip(_STAGES, _STAGES[1:])),
     )
@@ -152,9 +155,11 @@ class PersonWeek(Base):
 
 
 class StageDay(Base):
-    """People who reached ``stage`` on ``day`` (UTC) having reached the stage before on ``previous_day``.
+    """People who reached ``stage`` on ``day`` (UTC) whose reach just before it, in time, was on ``previous_day``.
 
-    For awareness ``previous_day`` is ``day``.  The previous day is what lets a
+    For awareness ``previous_day`` is ``day``; for retention or advocacy it is
+    the day of purchase or of the other one, whichever came last before it
+    (:func:`.rollups.stage_contributions`).  The previous day is what lets a
     funnel over a period count the people who were aware before it and bought
     inside it (see :mod:`.reports`).
     """

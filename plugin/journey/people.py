@@ -31,15 +31,14 @@ from .models import Customer, JourneyEvent, Person, PersonWeek, Visitor
 from .rollups import activity_contributions, cohort_of, stage_contributions
 from .stage_rules import (
     IGNORED_EVENTS,
-    RETENTION,
     STAGES,
     UNTRUSTED_SOURCE,
     Reach,
     Rules,
+    advance,
     day_of,
     fold,
     label,
-    lowered,
     stage_of,
     week_of,
     widget_of,
@@ -178,11 +177,12 @@ def record(
     if name in IGNORED_EVENTS:
         return
     old = reach_of(person)
-    reach = lowered(old, rules.raw_stage(name, source), at)
     if rules.is_purchase(name, source):
         person.paid_orders += 1
-        if person.paid_orders >= rules.retention_purchases:
-            reach = lowered(reach, RETENTION, _nth_purchase(person, rules))
+    reach = advance(
+        old, name, source, at, rules, paid_orders=person.paid_orders,
+        nth_purchase=lambda: _nth_purchase(person, rules), first_advocacy=lambda: _first_advocacy(person, rules),
+    )
     if person.first_widget is None and widget_of(name, properties):
         person.first_widget = widget_of(name, properties)
     if person.referral_code is None and label(properties, "referral_code"):
@@ -212,6 +212,16 @@ def _nth_purchase(person: Person, rules: Rules) -> dt.datetime:
         .offset(rules.retention_purchases - 1)
         .limit(1)
     ).one()
+
+
+def _first_advocacy(person: Person, rules: Rules) -> dt.datetime | None:
+    """When the person's earliest advocacy event happened, if any: read as they first buy, since a review
+    published while they had not bought shows in their reach as consideration only."""
+    return session().scalar(
+        sa.select(sa.func.min(JourneyEvent.occurred_at))
+        .where(events_of(person), JourneyEvent.name.in_(rules.advocacy - IGNORED_EVENTS))
+        .where(JourneyEvent.source != UNTRUSTED_SOURCE)
+    )
 
 
 def _mark_week(person: Person, week: dt.date) -> bool:

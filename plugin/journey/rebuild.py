@@ -208,15 +208,19 @@ class _Rebuild:
                 self.connection.execute(sa.insert(table), rows[start:start + self.batch])
 
 
-def rebuild(rules: Rules, *, check: bool = False, batch: int = 5000) -> Report:
+def rebuild(rules: Rules, *, check: bool = False, batch: int = 5000, connection: sa.Connection | None = None) -> Report:
     """Recompute every person, week, rollup and customer stage from the log.
 
     ``check``: write nothing, report the differences.  Otherwise replace the
     derived tables in one transaction (on PostgreSQL live events wait for it).
+    ``connection``: work in that connection's open transaction instead, which
+    its owner commits (an Alembic data migration passes ``op.get_bind()``).
     """
-    with engine().connect() as connection:
-        with connection.begin() as transaction:
-            report = _Rebuild(connection, rules, check=check, batch=batch).run()
+    if connection is not None:
+        return _Rebuild(connection, rules, check=check, batch=batch).run()
+    with engine().connect() as own:
+        with own.begin() as transaction:
+            report = _Rebuild(own, rules, check=check, batch=batch).run()
             if check:
                 transaction.rollback()
     return report

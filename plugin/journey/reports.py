@@ -8,10 +8,18 @@ logged.  Periods are whole UTC days ``[start, end)``
 (:mod:`journeykit.core.figures`).
 
 Why the funnel is exact from daily rows: a person counts for stage S in a
-period if they reached some stage T >= S inside it.  Take the first such T:
-either T = S (their reach of S is in the period: ``N_S``), or T > S and their
-reach of T - 1 was before the period (``M_T``, which ``previous_day`` tells);
-these cases are disjoint, so ``count(S) = N_S + sum(M_T for T > S)``.
+period if they reached, inside it, S or a stage that implies S (S and the
+stages after it in the journey's tree: :func:`.stage_rules.implied_by`;
+after purchase come both retention and advocacy).  Line up a person's
+reaches in time order (ties in stage order): the stages implied by S come
+right after S, every other stage before it, and each stage-day row's
+``previous_day`` is the day of the reach just before it in that line
+(:func:`.rollups.stage_contributions`).  Take the first reach after S's own
+that falls in the period: either it is S's own (``N_S``: people who reached
+S in the period), or S was reached before the period and that reach is of a
+later stage T whose previous reach was before the period (``M_T``, which
+``previous_day`` tells).  Exactly one case holds for each person counted,
+so ``count(S) = N_S + sum(M_T for T implied by S, T != S)``.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from ..core.figures import day_range, moments, share, within
 from ..core.prometheus import grouped, source
 from .models import CohortActivity, CohortStage, Customer, JourneyEvent, Person, StageDay, Visitor
 from .people import REACHED
-from .stage_rules import _LABEL_LENGTH, STAGES, week_of
+from .stage_rules import _LABEL_LENGTH, STAGES, implied_by, week_of
 from .stages import Stage
 
 INTERVALS = ("day", "week", "month")
@@ -39,7 +47,17 @@ HELD_OUT = "widget_held_out"
 
 
 def funnel(start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None) -> dict[str, dict[str, Any]]:
-    """People who reached each stage in the period, and the share of the stage before who did."""
+    """Per stage, the people who reached it in the period by its rule, and the share of the stage it converts from.
+
+    A person counts for a stage if they reached it or a stage that implies it
+    in the period, so each stage's people are among those of the stage it
+    converts from: awareness ⊇ consideration ⊇ purchase ⊇ retention, and
+    purchase ⊇ advocacy (retention and advocacy are siblings, each a share of
+    purchase).  Each stage has ``count``, ``conversion`` (of the ``from``
+    stage's count) and ``entered``: the people who reached this very stage in
+    the period, whom :func:`time_between_stages` counts; the rest of
+    ``count`` had reached it before the period and went further inside it.
+    """
     first, after = day_range(start, end)
     before_period = (
         sa.case((StageDay.previous_day < first, StageDay.people), else_=0) if first is not None else sa.literal(0)
@@ -49,16 +67,23 @@ def funnel(start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.dat
         .where(*within(StageDay.day, first, after))
         .group_by(StageDay.stage)
     )
-    reached = {stage: 0 for stage in STAGES}
-    entered = {stage: 0 for stage in STAGES}  # M_T: reached T in the period, T - 1 before it
+    reached = {stage: 0 for stage in STAGES}  # N_S
+    carried = {stage: 0 for stage in STAGES}  # M_T: reached T in the period, the reach before it earlier
     for stage, people, from_before in rows:
-        reached[stage], entered[stage] = int(people or 0), int(from_before or 0)
+        reached[stage], carried[stage] = int(people or 0), int(from_before or 0)
+    counts = {
+        stage: reached[stage] + sum(carried[STAGES[later]] for later in implied_by(index) if later != index)
+        for index, stage in enumerate(STAGES)
+    }
     result: dict[str, dict[str, Any]] = {}
-    previous: int | None = None
-    for index, stage in enumerate(STAGES):
-        count = reached[stage] + sum(entered[later] for later in STAGES[index + 1:])
-        result[stage.value] = {"count": count, "conversion": share(count, previous) if previous is not None else None}
-        previous = count
+    for stage in STAGES:
+        parent = stage.converts_from
+        result[stage.value] = {
+            "count": counts[stage],
+            "conversion": share(counts[stage], counts[parent]) if parent is not None else None,
+            "from": parent.value if parent is not None else None,
+            "entered": reached[stage],
+        }
     return result
 
 
@@ -178,10 +203,10 @@ def _quantile(values: dict[int, float], count: int, share: float) -> float:
     return values[low] + (values[high] - values[low]) * (position - low)
 
 
-def _waits_near_quantiles(index: int, first: dt.datetime | None, after: dt.datetime | None) -> tuple[int, dict[int, float]]:
-    """How many people reached stage ``index`` in the period, and their waits (seconds) by rank near each quantile."""
-    reached = getattr(Person, REACHED[index])
-    waits = sa.select(_microseconds(getattr(Person, REACHED[index - 1]), reached).label("wait")).where(
+def _waits_near_quantiles(stage: Stage, since: Stage, first: dt.datetime | None, after: dt.datetime | None) -> tuple[int, dict[int, float]]:
+    """How many people reached ``stage`` in the period, and their waits (seconds) since ``since`` by rank near each quantile."""
+    reached, waited_from = getattr(Person, REACHED[stage.rank]), getattr(Person, REACHED[since.rank])
+    waits = sa.select(_microseconds(waited_from, reached).label("wait")).where(
         reached.is_not(None), *within(reached, first, after)).subquery()
     ranked = sa.select(
         waits.c.wait,
@@ -197,7 +222,14 @@ def _waits_near_quantiles(index: int, first: dt.datetime | None, after: dt.datet
 
 def time_between_stages(start: dt.datetime | dt.date | None = None, end: dt.datetime | dt.date | None = None) -> dict[str, dict[str, Any]]:
     """For each stage after awareness: of the people who reached it in the period, the median and
-    90th percentile of the time since they reached the stage before, in seconds.
+    90th percentile of the time since they reached the stage it converts from (``from``), in seconds.
+
+    ``people`` is the funnel's ``entered`` for the same period and stage:
+    whoever reached the stage itself in it.  For retention and advocacy that
+    is the funnel's whole count; for consideration and purchase the funnel
+    also counts people who had reached the stage before the period and went
+    further inside it, who waited for this stage outside the period.  Both
+    retention and advocacy are timed from purchase.
 
     Exact quantiles need every wait, which no daily rollup keeps: per stage,
     the database ranks the waits, read from a covering index, and sends back
@@ -205,9 +237,11 @@ def time_between_stages(start: dt.datetime | dt.date | None = None, end: dt.date
     """
     first, after = moments(start, end)
     result: dict[str, dict[str, Any]] = {}
-    for index in range(1, len(STAGES)):
-        count, values = _waits_near_quantiles(index, first, after)
-        result[STAGES[index].value] = {"people": count} | {
+    for stage in STAGES:
+        if stage.converts_from is None:
+            continue
+        count, values = _waits_near_quantiles(stage, stage.converts_from, first, after)
+        result[stage.value] = {"from": stage.converts_from.value, "people": count} | {
             key: round(_quantile(values, count, share), 1) if count else None for key, share in WAIT_QUANTILES.items()
         }
     return result

@@ -35,13 +35,18 @@ def cohort_of(reach: Reach) -> dt.date | None:
 
 
 def stage_contributions(reach: Reach) -> Counter[Key]:
-    """The stage-day and cohort-stage rows one person counts in."""
+    """The stage-day and cohort-stage rows one person counts in.
+
+    A stage-day row's previous day is the day of the reach just before this
+    one in the person's own time order (ties in stage order; awareness: its
+    own day).  That is the stage it converts from, except that retention and
+    advocacy, which both follow purchase, chain in whichever order they came:
+    the funnel needs the previous *reach* (see :func:`.reports.funnel`).
+    """
     rows: Counter[Key] = Counter()
     cohort = cohort_of(reach)
     previous: dt.date | None = None
-    for index, moment in enumerate(reach):
-        if moment is None:
-            break
+    for moment, index in sorted((moment, index) for index, moment in enumerate(reach) if moment is not None):
         day = day_of(moment)
         rows[(STAGE_DAYS, (STAGES[index], day, previous or day))] += 1
         rows[(COHORT_STAGES, (cohort, STAGES[index]))] += 1

@@ -1,21 +1,40 @@
-"""Which events take a person to which stage, and a person's facts folded from their events.
+"""Which events take a person to which stage, and when a person reached each stage.
 
-One definition serves the live path (an event at a time), the merge of a
-visitor into a customer, and ``flask journeykit stages rebuild``: that is
-what makes a rebuild reproduce the live state exactly.
+The rules are INTERFACE.md's "Journey stages".  A person's *reach* of a
+stage is the first moment its rule held for them, from their events dated
+by when they happened (events arrive out of order: Stripe dates its own):
 
-A person's *raw* reach of a stage is the earliest qualifying event (events
-may arrive out of order: Stripe's are dated by Stripe); the *effective* reach
-of stage T is the earliest raw reach of T or any later stage, since reaching
-a stage counts as reaching every stage before it.  The stage is the highest
-one reached.
+- awareness: their earliest event of any kind;
+- consideration: their earliest engagement: a consideration event, or a
+  review, testimonial or converted referral of theirs (an advocacy event:
+  before their first paid order it is what a non-buyer's review is,
+  engagement), or their first paid order if that is earlier (a buyer
+  considered);
+- purchase: their earliest paid order (only a trusted purchase event);
+- retention: their Nth paid order by time (``JOURNEYKIT_RETENTION_PURCHASES``);
+- advocacy: the first moment they are a buyer with an advocacy event, the
+  later of their first paid order and their earliest advocacy event.  A
+  review published before the first paid order therefore makes an advocate
+  at that order, not before: until then the reviewer was not a buyer.
+
+Every stage after consideration implies awareness and consideration (their
+reach times are never later); retention and advocacy both need purchase and
+do not imply each other.  The stage is the furthest reached, in the order of
+:class:`~.stages.Stage`: a one-time buyer who reviews is an advocate and has
+no retention reach.  Each reach is a min or max of event times, so the order
+in which the events arrive changes nothing.
+
+The same rules serve the live path (an event at a time, :func:`advance`),
+the merge of a visitor into a customer and ``flask journeykit stages
+rebuild`` (both :func:`fold`, from the whole history); the tests hold the two
+to the same answer on random histories.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from flask import current_app
 
@@ -58,18 +77,26 @@ class Rules:
         return cls(names["consideration"], names["purchase"], names["advocacy"], retention)
 
     def is_purchase(self, name: str, source: str) -> bool:
+        """A paid order: the only thing that makes a buyer (never from the storefront)."""
         return name in self.purchase and source != UNTRUSTED_SOURCE
 
+    def is_advocacy(self, name: str, source: str) -> bool:
+        """A published review or testimonial, or a converted referral (advocacy for a buyer, engagement before)."""
+        return name in self.advocacy and source != UNTRUSTED_SOURCE
+
     def raw_stage(self, name: str, source: str) -> int:
-        """The highest stage this one event reaches by itself (retention needs several purchases)."""
-        trusted = source != UNTRUSTED_SOURCE
-        if trusted and name in self.advocacy:
+        """The furthest stage this one event can stand for by itself (whether it does depends on the rest)."""
+        if self.is_advocacy(name, source):
             return ADVOCACY
-        if trusted and name in self.purchase:
+        if self.is_purchase(name, source):
             return PURCHASE
         if name in self.consideration:
             return CONSIDERATION
         return AWARENESS
+
+    def engages(self, name: str, source: str) -> bool:
+        """Whether the event counts for consideration (an advocacy event or a purchase does too)."""
+        return self.raw_stage(name, source) >= CONSIDERATION
 
 
 def current_rules() -> Rules:
@@ -87,15 +114,30 @@ def week_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def lowered(reach: Reach, upto: int, moment: dt.datetime) -> Reach:
-    """``reach`` after a raw reach of stage ``upto`` at ``moment`` (it reaches every stage up to it)."""
-    return tuple(
-        moment if index <= upto and (old is None or moment < old) else old for index, old in enumerate(reach)
-    )
+#: The stage each one converts from (awareness converts from none): the journey's tree.
+CONVERTS_FROM: dict[int, int | None] = {
+    index: (stage.converts_from.rank if stage.converts_from is not None else None) for index, stage in enumerate(STAGES)
+}
+
+
+def implied_by(index: int) -> tuple[int, ...]:
+    """The stages whose reach implies reaching stage ``index`` (itself included): itself and every stage after it in the tree."""
+    return tuple(later for later in range(len(STAGES)) if _follows(later, index))
+
+
+def _follows(later: int, earlier: int) -> bool:
+    step: int | None = later
+    while step is not None and step != earlier:
+        step = CONVERTS_FROM[step]
+    return step == earlier
+
+
+def _earliest(old: dt.datetime | None, moment: dt.datetime) -> dt.datetime:
+    return moment if old is None or moment < old else old
 
 
 def stage_of(reach: Reach) -> Stage:
-    """The highest stage reached (awareness when nothing is)."""
+    """The furthest stage reached (awareness when nothing is)."""
     reached = [index for index, moment in enumerate(reach) if moment is not None]
     return STAGES[reached[-1]] if reached else Stage.AWARENESS
 
@@ -130,30 +172,77 @@ class Facts:
         return max(self.weeks) if self.weeks else None
 
 
+def reach_from(
+    seen: dt.datetime | None,
+    engaged: dt.datetime | None,
+    purchases: Sequence[dt.datetime],
+    advocated: dt.datetime | None,
+    rules: Rules,
+) -> Reach:
+    """The reach of every stage from a person's earliest event, engagement, advocacy event and their paid orders (the rules above)."""
+    bought = min(purchases) if purchases else None
+    considered = min(engaged, bought) if engaged is not None and bought is not None else engaged or bought
+    repeat = sorted(purchases)[rules.retention_purchases - 1] if len(purchases) >= rules.retention_purchases else None
+    advocate = max(bought, advocated) if bought is not None and advocated is not None else None
+    return (seen, considered, bought, repeat, advocate)
+
+
 def fold(events: Iterable[Sequence[Any]], rules: Rules) -> Facts:
-    """A person's facts from their events, as ``(name, source, occurred_at, properties)`` in arrival (id) order."""
+    """A person's facts from their whole history, as ``(name, source, occurred_at, properties)`` in arrival (id) order."""
     facts = Facts()
-    raw: list[dt.datetime | None] = [None] * len(STAGES)
+    seen = engaged = advocated = None
     purchases: list[dt.datetime] = []
     for name, source, moment, properties in events:
         if name in IGNORED_EVENTS:
             continue
-        stage = rules.raw_stage(name, source)
-        if raw[stage] is None or moment < raw[stage]:
-            raw[stage] = moment
+        seen = _earliest(seen, moment)
+        if rules.engages(name, source):
+            engaged = _earliest(engaged, moment)
         if rules.is_purchase(name, source):
             purchases.append(moment)
+        if rules.is_advocacy(name, source):
+            advocated = _earliest(advocated, moment)
         facts.first_widget = facts.first_widget or widget_of(name, properties)
         facts.referral_code = facts.referral_code or label(properties, "referral_code")
         facts.weeks.add(week_of(day_of(moment)))
-    if len(purchases) >= rules.retention_purchases:
-        raw[RETENTION] = sorted(purchases)[rules.retention_purchases - 1]
     facts.paid_orders = len(purchases)
-    reach: list[dt.datetime | None] = [None] * len(STAGES)
-    earliest: dt.datetime | None = None
-    for index in reversed(range(len(STAGES))):
-        if raw[index] is not None and (earliest is None or raw[index] < earliest):
-            earliest = raw[index]
-        reach[index] = earliest
-    facts.reach = tuple(reach)
+    facts.reach = reach_from(seen, engaged, purchases, advocated, rules)
     return facts
+
+
+def advance(
+    reach: Reach,
+    name: str,
+    source: str,
+    moment: dt.datetime,
+    rules: Rules,
+    *,
+    paid_orders: int,
+    nth_purchase: Callable[[], dt.datetime],
+    first_advocacy: Callable[[], dt.datetime | None],
+) -> Reach:
+    """``reach`` after one more event, as :func:`fold` of the whole history would give it (the live path).
+
+    ``paid_orders`` counts this event already; the two callables read the
+    person's log (this event included) only when the stored reach cannot
+    tell: the Nth paid order by time, and the earliest advocacy event of a
+    person whose advocacy, if any, is pinned to their first purchase (an
+    advocacy event before it, or a non-buyer's, leaves no trace in the reach).
+    """
+    seen, considered, bought, repeat, advocate = reach
+    seen = _earliest(seen, moment)
+    if rules.engages(name, source):
+        considered = _earliest(considered, moment)
+    if rules.is_purchase(name, source):
+        if paid_orders >= rules.retention_purchases:
+            repeat = nth_purchase()
+        if bought is None or moment < bought:
+            if bought is None or advocate == bought:
+                advocated = first_advocacy()
+                advocate = max(moment, advocated) if advocated is not None else None
+            # else: no advocacy event at all (a buyer with one has an advocacy reach), or the
+            # earliest one came after the old first purchase and still does.
+            bought = moment
+    if rules.is_advocacy(name, source) and bought is not None:
+        advocate = _earliest(advocate, max(bought, moment))
+    return (seen, considered, bought, repeat, advocate)

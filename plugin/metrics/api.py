@@ -28,9 +28,29 @@ _PERIOD = [
 ]
 _COUNT = {"type": "integer", "minimum": 0}
 _SHARE = {"type": ["number", "null"], "description": "A share from 0 to 1; null when there is nothing to divide by."}
+_FROM = {"type": ["string", "null"], "enum": [*(stage.value for stage in journey.STAGES), None],
+         "description": "The stage this one converts from: retention and advocacy both from purchase; null for awareness."}
+_FUNNEL_STAGE = openapi.json_object(
+    count={**_COUNT, "description": "People who reached this stage, or a stage that implies it, in the period: each "
+                                    "stage's people are among those of the stage it converts from."},
+    conversion={**_SHARE, "description": "count as a share of the count of the stage it converts from (from)."},
+    entered={**_COUNT, "description": "Of count, the people who reached this very stage in the period: whom the time "
+                                      "between stages counts. The others reached it before and went further in the period."},
+    **{"from": _FROM},
+)["application/json"]
 _FUNNEL = {
     "type": "object",
-    "properties": {stage.value: {"type": "object", "properties": {"count": _COUNT, "conversion": _SHARE}} for stage in journey.STAGES},
+    "description": "Per stage. Awareness ⊇ consideration ⊇ purchase ⊇ retention, and purchase ⊇ advocacy: retention and "
+                   "advocacy do not imply each other (a one-time buyer who reviews is an advocate, not retained).",
+    "properties": {stage.value: _FUNNEL_STAGE for stage in journey.STAGES},
+}
+_TIMES = {
+    "type": "object",
+    "description": "Per stage after awareness: the time from the stage it converts from (from) of the people who reached "
+                   "it in the period (people: the funnel's entered).",
+    "properties": {stage.value: openapi.json_object(
+        people=_COUNT, median_seconds={"type": ["number", "null"]}, p90_seconds={"type": ["number", "null"]},
+        **{"from": _FROM})["application/json"] for stage in journey.STAGES[1:]},
 }
 _ITEMS = {"type": "array", "items": {"type": "object"}}
 
@@ -77,10 +97,13 @@ def cohorts() -> dict[str, Any]:
     return {**echo, "cohorts": journey.cohorts(start, end)}
 
 
-@openapi.documented(query=_PERIOD, response=_answer(stages={"type": "object"}))
+@openapi.documented(query=_PERIOD, response=_answer(stages=_TIMES))
 @admin_required
 def times() -> dict[str, Any]:
-    """Median and 90th-percentile time from each stage to the next, for people who reached it in the period."""
+    """Median and 90th-percentile time to each stage from the one it converts from, for people who reached it in the period.
+
+    Retention and advocacy are both timed from purchase.
+    """
     start, end, echo = _period()
     return {**echo, "stages": journey.time_between_stages(start, end)}
 

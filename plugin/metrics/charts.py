@@ -77,13 +77,19 @@ def _short(value: float) -> str:
     return f"{value:.3g}"
 
 
-def funnel_bars(stages: Sequence[tuple[str, int, float | None]], *, width: float = 560, bar_height: float = 34) -> list[Bar]:
-    """Horizontal bars, one per stage, as wide as its share of the first stage."""
-    top = max((count for _, count, _ in stages), default=0) or 1
+def funnel_bars(
+    stages: Sequence[tuple[str, int, float | None, str | None]], *, width: float = 560, bar_height: float = 34
+) -> list[Bar]:
+    """Horizontal bars, one per stage ``(label, count, conversion, stage it converts from)``, as wide as its share of the widest.
+
+    The note names the stage the conversion is a share of: retention and
+    advocacy are both shares of purchase, not of the bar above them.
+    """
+    top = max((count for _, count, _, _ in stages), default=0) or 1
     bars = []
-    for index, (label, count, conversion) in enumerate(stages):
+    for index, (label, count, conversion, source) in enumerate(stages):
         bar_width = max(2.0, width * count / top) if count else 0.0
-        note = f"{conversion:.0%} of the stage before" if conversion is not None else ""
+        note = f"{conversion:.0%} of {source}" if conversion is not None and source is not None else ""
         bars.append(Bar(label, count, (width - bar_width) / 2, index * (bar_height + 10), bar_width, bar_height, note))
     return bars
 

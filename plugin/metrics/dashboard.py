@@ -16,7 +16,7 @@ from flask import render_template, request
 from .. import journey, loyalty, orders, referrals, reviews
 from ..core.admin_access import admin_required
 from ..core.db import utcnow
-from ..core.figures import moments
+from ..core.figures import moments, share
 from . import charts, holdout, sales
 from .lift import widget_lift
 
@@ -69,13 +69,13 @@ def verdict(row: dict[str, Any]) -> str:
 
 def _funnel(start: dt.date, end: dt.date) -> dict[str, Any]:
     stages = journey.funnel(start, end)
-    steps = [(name, figures["count"], figures["conversion"]) for name, figures in stages.items()]
+    steps = [(name, figures["count"], figures["conversion"], figures["from"]) for name, figures in stages.items()]
     first, purchase = stages["awareness"]["count"], stages["purchase"]["count"]
     return {
         "stages": stages,
         "bars": charts.funnel_bars(steps),
-        "overall": round(purchase / first, 4) if first else None,
-        "text": ", ".join(f"{name} {count:,}" for name, count, _ in steps),
+        "overall": share(purchase, first),
+        "text": ", ".join(f"{name} {count:,}" for name, count, _, _ in steps),
     }
 
 
@@ -97,7 +97,8 @@ def _cohorts(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
 
 def _times(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     return [
-        {"stage": stage, "people": row["people"], "median": _duration(row["median_seconds"]), "p90": _duration(row["p90_seconds"])}
+        {"stage": stage, "from": row["from"], "people": row["people"], "median": _duration(row["median_seconds"]),
+         "p90": _duration(row["p90_seconds"])}
         for stage, row in journey.time_between_stages(start, end).items()
     ]
 
