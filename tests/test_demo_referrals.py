@@ -1,4 +1,5 @@
-"""The demo shop's referrals: seeded through the real link and webhook, and a friend's visit and first order."""
+"""The demo shop's referrals: seeded through the link's own code path and the webhook over the demo's weeks, and a
+friend's visit and first order."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def test_seeded_referrals_went_through_the_link_and_the_webhook(demo: Flask) -> 
         brought = {code: len([r for r in rewarded if r.code_id == row.id]) for code, row in codes.items()}
     assert owners == REFERRERS  # the owner's vanity codes, on the customers the catalogue names
     assert rewarded and clicks >= len(REFERRAL_CODES)  # real clicks of the link; real conversions of friends' first orders
+    # Friends came over the demo's weeks, each buying after their click, not all on the day of the seed.
+    days = {referral.created_at.date() for referral in rewarded}
+    assert len(days) >= 3, days
     code, count = max(brought.items(), key=lambda item: item[1])
     referrer = shop_customer(demo, REFERRERS[code])
     client = demo.test_client()

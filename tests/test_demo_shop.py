@@ -189,6 +189,15 @@ def test_the_owner_sees_six_weeks_of_visitors_widgets_and_referrals(demo: Flask)
     assert int(_figure(html, "clicks")) > 0 and int(_figure(html, "referred")) > 0
 
 
+def test_the_shop_and_the_owners_pages_have_a_favicon(demo: Flask) -> None:
+    client = demo.test_client()
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").get_data(as_text=True)
+    asked = client.get("/favicon.ico")  # what browsers ask for on pages without a link, JourneyKit's own
+    assert asked.status_code == 301 and asked.headers["Location"].endswith("/static/favicon.svg")
+    with client.get("/static/favicon.svg") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
 def test_seeded_hold_out_groups_are_journeykits_own(demo: Flask) -> None:
     exposures = rows(demo, sa.select(jk.JourneyEvent).where(
         jk.JourneyEvent.name.in_(["widget_viewed", "widget_held_out"]), jk.JourneyEvent.visitor_id.is_not(None)

@@ -114,6 +114,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return customer.email if customer is not None and customer.is_owner else None
 
     app.register_blueprint(bp)
+    # Browsers ask every page's host for /favicon.ico, JourneyKit's owner pages included.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     web.install(app)
     app.add_template_filter(format_price, "price")
     app.register_error_handler(400, _error_page)
