@@ -66,7 +66,8 @@ def test_the_owner_reads_the_months_figures(seeded):
     text = sections(html)
     assert "<h1>Customer journey</h1>" in html and "Last 30 days" in html
     # buyer-0 bought twice and reviewed, buyer-1 once and reviewed: 1 retained and 2 advocates, each a share of purchase
-    assert "Awareness 55 — Consideration 22 40% Purchase 19 86% Retention 1 5.3% Advocacy 2 11%" in text["funnel"]
+    assert ("Awareness 55 — Consideration 22 40% of awareness Purchase 19 86% of consideration Retention 1 5.3% of purchase "
+            "Advocacy 2 11% of purchase") in text["funnel"]
     assert "Awareness · 55 Consideration · 22 · 40% of awareness" in text["funnel"]
     assert "Retention · 1 · 5% of purchase Advocacy · 2 · 11% of purchase" in text["funnel"]
     lift = text["lift"]

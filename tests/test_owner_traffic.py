@@ -101,3 +101,14 @@ def test_what_journeykit_records_itself_still_counts_in_the_owners_request(shop_
 def test_the_setting_must_be_true_or_false(shop_factory):
     with pytest.raises(ValueError, match="JOURNEYKIT_EXCLUDE_ADMIN_TRAFFIC must be True or False"):
         shop_factory({"JOURNEYKIT_EXCLUDE_ADMIN_TRAFFIC": "no"})
+
+
+def test_the_owner_trying_a_referral_link_lands_uncounted(shop_factory):
+    app, journey = _shop(shop_factory)
+    with app.app_context():
+        code = journey.referrals.code_for("c-ann")
+    owner = app.test_client().get(f"/journeykit/r/{code}", headers={"User-Agent": BROWSER, **OWNER})
+    assert owner.status_code == 302 and owner.headers["Location"] == f"/?ref={code}"
+    assert "referral_clicked" not in _logged(app)
+    app.test_client().get(f"/journeykit/r/{code}", headers={"User-Agent": BROWSER, "X-Shop-User": "shopper"})
+    assert "referral_clicked" in _logged(app)

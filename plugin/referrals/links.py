@@ -60,8 +60,9 @@ def _visitor() -> tuple[str, bool]:
 
 
 def _recordable() -> bool:
-    """A person's click (a GET) within the rate limit: bots, HEAD probes and floods land unrecorded, never refused."""
-    if request.method != "GET" or journey.ignored_agent(request.user_agent.string):
+    """A person's click (a GET) within the rate limit: bots, HEAD probes, floods and the owner testing a link land
+    unrecorded, never refused."""
+    if request.method != "GET" or journey.ignored_agent(request.user_agent.string) or journey.owner_request():
         return False
     try:
         rate_limits.hit("referral_link", "JOURNEYKIT_EVENTS_RATE_LIMIT", f"address:{rate_limits.client_address()}")
