@@ -56,6 +56,8 @@ def default_config() -> dict[str, Any]:
         # them, so the dashboard's "Widget lift" has two groups to compare (the
         # seed's visitors, in traffic.py, are split the same way).
         "JOURNEYKIT_HOLDOUT_SHARE": 0.2,
+        # The owner's pages send a visitor who is not signed in to the shop's own sign-in page.
+        "JOURNEYKIT_ADMIN_LOGIN_URL": "shop.signin",
         "JOURNEYKIT_HOLDOUT_WIDGETS": ["reviews", "rating", "testimonials"],
         # Loyalty: the seeded orders earn a dollar a point, so the demo's customers have real balances.
         "JOURNEYKIT_POINTS_PER_UNIT": {"usd": 1},
@@ -134,10 +136,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _error_page(error: HTTPException) -> tuple[str, int] | HTTPException | BaseResponse:
     """The shop's own error page; JourneyKit's pages keep their own answers."""
-    if error.code == 403 and web.current_customer() is None:
-        # JourneyKit's admin refused a visitor who is not signed in: the owner may sign in first.
-        return redirect(url_for("shop.signin", next=request.path))
-    if (request.blueprint or "").startswith("journeykit") and error.code != 403:
+    if (request.blueprint or "").startswith("journeykit"):
         return error
     return render_template("shop/error.html", error=error), error.code or 500
 
