@@ -62,7 +62,9 @@ INTERNAL = {
     "journeykit_points_entries.source_id": "Stripe's session id, an award's key or a referral id, each refused over 200 "
                                            "characters; a review's or customer's id; a year",
     "journeykit_points_balances.tier": "a tier name of JOURNEYKIT_LOYALTY_TIERS, refused over 40 characters at start",
-    "journeykit_loyalty_rules.name": "a rule name of config.EARNING_RULES; any other is refused (422)",
+    "journeykit_settings.key": "a config key of config.SETTINGS, named by the admin's settings groups; any other name "
+                               "is refused (422)",
+    "journeykit_referral_codes.friend_reward_key": "a digest JourneyKit derives of the friend's reward (16 hex digits)",
     "journeykit_loyalty_redemptions.currency": "a currency of JOURNEYKIT_LOYALTY_REWARDS, three letters checked at start",
     "journeykit_loyalty_redemptions.stripe_promotion_code_id": "Stripe's promo_ id, as Stripe answered it",
     "journeykit_loyalty_redemptions.stripe_coupon_id": "Stripe's coupon id, as Stripe answered it",
@@ -359,11 +361,11 @@ def key_reward_and_shop_code_of_a_redemption(ctx: Any, headers: dict[str, str]) 
 
 def an_admin_named_at_length_changes_the_rules(ctx: Any) -> None:
     """The owner's name on a changed earning rule is cut to fit, as in the audit log."""
-    ctx.journey.admin_guard(lambda: over("journeykit_loyalty_rules.updated_by", alphabet="m"))
+    ctx.journey.admin_guard(lambda: over("journeykit_settings.updated_by", alphabet="m"))
     answer = ctx.client.put(f"{API}/admin/loyalty/rules", json={"signup": 5})
     assert answer.status_code == 200, answer.json
     signup = next(rule for rule in answer.json["rules"] if rule["name"] == "signup")
-    assert signup["updated_by"] == "m" * length("journeykit_loyalty_rules.updated_by")
+    assert signup["updated_by"] == "m" * length("journeykit_settings.updated_by")
 
 
 #: Each text column a value from outside reaches, and every path that takes it there.
@@ -399,7 +401,7 @@ PATHS: dict[str, list[Callable[..., None]]] = {
     "journeykit_points_entries.description": [reason_and_key_of_an_award],
     "journeykit_points_entries.key": [reason_and_key_of_an_award],
     "journeykit_points_entries.actor": [an_admin_named_at_length_adjusts_points],
-    "journeykit_loyalty_rules.updated_by": [an_admin_named_at_length_changes_the_rules],
+    "journeykit_settings.updated_by": [an_admin_named_at_length_changes_the_rules],
     "journeykit_loyalty_redemptions.key": [key_reward_and_shop_code_of_a_redemption],
     "journeykit_loyalty_redemptions.reward": [key_reward_and_shop_code_of_a_redemption],
     "journeykit_loyalty_redemptions.code": [key_reward_and_shop_code_of_a_redemption],
