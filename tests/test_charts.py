@@ -1,4 +1,4 @@
-"""Chart geometry: scales that start at zero, round ticks, and bars proportional to their values."""
+"""Chart geometry: scales that start at zero, round ticks, bars proportional to their values, funnel branches."""
 
 from __future__ import annotations
 
@@ -15,18 +15,30 @@ def test_ticks_are_round_and_cover_the_top(top, ticks):
     assert charts.nice_ticks(top) == pytest.approx(ticks)
 
 
-def test_funnel_bars_are_centred_and_as_wide_as_their_share_of_the_first_stage():
-    bars = charts.funnel_bars([("awareness", 200, None, None), ("consideration", 50, 0.25, "awareness"),
-                               ("purchase", 0, 0.0, "consideration")], width=400)
-    assert [(b.width, b.x) for b in bars] == [(400, 0), (100, 150), (0, 200)]
-    assert bars[1].note == "25% of awareness" and bars[0].note == ""
-    assert bars[2].y > bars[1].y > bars[0].y
+def _stage(stage, count, conversion=None, source=None, entered=None):
+    return {"stage": stage, "count": count, "conversion": conversion, "from": source, "entered": entered}
 
 
-def test_retention_and_advocacy_bars_say_they_are_shares_of_purchase():
-    bars = charts.funnel_bars([("purchase", 10, 0.5, "consideration"), ("retention", 2, 0.2, "purchase"),
-                               ("advocacy", 5, 0.5, "purchase")])
-    assert [bar.note for bar in bars] == ["50% of consideration", "20% of purchase", "50% of purchase"]
+def test_funnel_bars_are_as_wide_as_their_share_of_the_widest_stage():
+    steps = charts.funnel_steps([_stage("awareness", 200), _stage("consideration", 50, 0.25, "awareness"),
+                                 _stage("purchase", 1, 0.02, "consideration"), _stage("retention", 0, 0.0, "purchase")])
+    assert [step.width for step in steps] == [100, 25, 0.5, 0]  # a stage with people always shows a sliver
+    assert [step.note for step in steps] == ["", "25% of awareness", "2.0% of consideration", "0% of purchase"]
+
+
+def test_retention_and_advocacy_are_branches_of_purchase_and_say_so():
+    steps = charts.funnel_steps([_stage("awareness", 20), _stage("consideration", 10, 0.5, "awareness"),
+                                 _stage("purchase", 10, 1.0, "consideration"), _stage("retention", 2, 0.2, "purchase"),
+                                 _stage("advocacy", 5, 0.5, "purchase")])
+    assert [(step.stage, step.branch) for step in steps] == [
+        ("awareness", False), ("consideration", False), ("purchase", False), ("retention", True), ("advocacy", True)]
+    assert [step.note for step in steps[2:]] == ["100% of consideration", "20% of purchase", "50% of purchase"]
+
+
+@pytest.mark.parametrize(("share", "words"), [(None, "—"), (0, "0%"), (0.053, "5.3%"), (0.1, "10%"), (0.4, "40%"),
+                                              (1, "100%")])
+def test_shares_read_as_percentages(share, words):
+    assert charts.percent(share) == words
 
 
 def test_a_line_chart_maps_values_onto_a_zero_based_axis():

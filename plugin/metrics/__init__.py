@@ -5,8 +5,9 @@ Each capability answers for its own tables (``journey.funnel``,
 figures: :class:`Metrics` (``journey.metrics`` in a shop's Python), the
 sales summary (:mod:`.sales`), widget lift against the hold-out
 (:mod:`.lift`, :mod:`.holdout`), the admin JSON API (:mod:`.api`) and the
-dashboard (:mod:`.dashboard`, drawn by :mod:`.charts`).  Everything needs an
-app context.
+dashboard (:mod:`.dashboard`, drawn by :mod:`.charts`, its lists named in the
+shop's words by :mod:`.named`, its figures explained by :mod:`.definitions`).
+Everything needs an app context.
 """
 
 from __future__ import annotations

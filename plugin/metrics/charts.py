@@ -1,27 +1,41 @@
-"""Chart geometry for the admin dashboard, drawn as inline SVG by ``admin/_charts.html``.
+"""Chart geometry for the admin dashboard, drawn by ``admin/_charts.html``.
 
 The dashboard must work offline and load nothing from a CDN, so charts are
-computed here (plain numbers in, coordinates out) and drawn by Jinja macros
-as SVG: no JavaScript, crisp at any zoom, printable, and each chart comes
-with its numbers as a table for screen readers.
+computed here (plain numbers in, coordinates out) and drawn by Jinja macros:
+no JavaScript, crisp at any zoom, printable, and each chart comes with its
+numbers as a table for screen readers.  Lines and intervals are inline SVG;
+the funnel is HTML bars under HTML labels, because its labels are the
+figures and must stay readable and apart at a phone's width, where an SVG
+scaled to fit would shrink its text or push labels into each other.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 
 @dataclass
-class Bar:
-    label: str
-    value: float
-    x: float
-    y: float
+class FunnelStep:
+    """One stage of the funnel: its people, its share of the stage it follows, and its bar's width in percent."""
+
+    stage: str
+    count: int
+    conversion: float | None
+    source: str | None
+    entered: int | None
     width: float
-    height: float
-    note: str = ""
+    #: Another stage follows the same stage (retention and advocacy: both from purchase).
+    branch: bool = False
+
+    @property
+    def note(self) -> str:
+        """``"15% of consideration"``: the share, and what it is a share of."""
+        if self.conversion is None or self.source is None:
+            return ""
+        return f"{percent(self.conversion)} of {self.source}"
 
 
 @dataclass
@@ -77,21 +91,29 @@ def _short(value: float) -> str:
     return f"{value:.3g}"
 
 
-def funnel_bars(
-    stages: Sequence[tuple[str, int, float | None, str | None]], *, width: float = 560, bar_height: float = 34
-) -> list[Bar]:
-    """Horizontal bars, one per stage ``(label, count, conversion, stage it converts from)``, as wide as its share of the widest.
+def percent(share: float | None) -> str:
+    """``0.053`` as ``5.3%``, ``0.4`` as ``40%`` (one decimal below 10%, where it matters); ``None`` as ``—``."""
+    if share is None:
+        return "—"
+    value = share * 100
+    return f"{value:.0f}%" if value >= 10 or value == 0 else f"{value:.1f}%"
 
-    The note names the stage the conversion is a share of: retention and
-    advocacy are both shares of purchase, not of the bar above them.
+
+def funnel_steps(stages: Sequence[dict[str, Any]]) -> list[FunnelStep]:
+    """One step per stage (``{"stage", "count", "conversion", "from", "entered"}``), bars as wide as their share of the widest.
+
+    A stage with people always gets a visible sliver, however small beside
+    the widest; a stage with none gets no bar.  Stages that follow the same
+    stage are branches of it (retention and advocacy both follow purchase).
     """
-    top = max((count for _, count, _, _ in stages), default=0) or 1
-    bars = []
-    for index, (label, count, conversion, source) in enumerate(stages):
-        bar_width = max(2.0, width * count / top) if count else 0.0
-        note = f"{conversion:.0%} of {source}" if conversion is not None and source is not None else ""
-        bars.append(Bar(label, count, (width - bar_width) / 2, index * (bar_height + 10), bar_width, bar_height, note))
-    return bars
+    top = max((row["count"] for row in stages), default=0) or 1
+    sources = Counter(row["from"] for row in stages if row["from"] is not None)
+    return [
+        FunnelStep(row["stage"], row["count"], row["conversion"], row["from"], row.get("entered"),
+                   round(max(0.5, 100 * row["count"] / top), 2) if row["count"] else 0.0,
+                   branch=sources[row["from"]] > 1)
+        for row in stages
+    ]
 
 
 def line_chart(
@@ -113,7 +135,7 @@ def line_chart(
 
 
 def intervals(
-    rows: Sequence[tuple[str, float, float, float]], *, width: float = 560, row_height: float = 36
+    rows: Sequence[tuple[str, float, float, float]], *, width: float = 560, row_height: float = 48
 ) -> tuple[list[Interval], float]:
     """Estimates with confidence intervals on one scale symmetric around zero; returns them and x of zero."""
     reach = max((max(abs(low), abs(high)) for _, _, low, high in rows), default=0) or 0.01

@@ -3,7 +3,9 @@
 Everything is gathered here from the same functions the JSON API serves
 (each capability's reports, :mod:`.sales`, :mod:`.lift`), so the page and
 the API never disagree; the charts are drawn on the server (:mod:`.charts`)
-and the page loads nothing from anywhere else.
+and the page loads nothing from anywhere else.  Products and customers are
+named in the shop's words (:mod:`.named`), every figure's label links to
+what it means (:mod:`.definitions`), and an empty figure says why it is empty.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
-from .. import journey, loyalty, orders, referrals, reviews
+from .. import journey, loyalty, referrals
 from ..core.admin_access import admin_required
 from ..core.db import utcnow
 from ..core.figures import moments, share
-from . import charts, holdout, sales
+from . import charts, definitions, holdout, named, sales
 from .lift import widget_lift
 
 #: The periods the picker offers, in days (ending today, UTC).
@@ -29,8 +31,12 @@ DAILY_UP_TO = 90
 MIN_GROUP = 20
 #: Weeks after the first shown in the cohort heat map.
 COHORT_WEEKS = 12
-#: Rows in the top-products, pending-reviews, breakdown and latest-orders lists.
+#: Rows in the top-products, breakdown, advocates and latest-orders lists.
 TOP = 5
+#: Reviews waiting shown on the dashboard (the inbox has them all).
+WAITING = 3
+#: Below this many people, a stage's wait is shown as a rough guide.
+FEW_WAITS = 5
 
 
 def period_days() -> int:
@@ -69,14 +75,21 @@ def verdict(row: dict[str, Any]) -> str:
 
 def _funnel(start: dt.date, end: dt.date) -> dict[str, Any]:
     stages = journey.funnel(start, end)
-    steps = [(name, figures["count"], figures["conversion"], figures["from"]) for name, figures in stages.items()]
+    rows = [{"stage": name, **figures} for name, figures in stages.items()]
     first, purchase = stages["awareness"]["count"], stages["purchase"]["count"]
     return {
         "stages": stages,
-        "bars": charts.funnel_bars(steps),
+        "steps": charts.funnel_steps(rows),
         "overall": share(purchase, first),
-        "text": ", ".join(f"{name} {count:,}" for name, count, _, _ in steps),
+        "text": ", ".join(f"{row['stage']} {row['count']:,}" for row in rows),
     }
+
+
+def _quiet(funnel: dict[str, Any], end: dt.date) -> str | None:
+    """Why the period may show nothing: ``"never"`` (no one ever seen), ``"period"`` (no one in it), else ``None``."""
+    if funnel["stages"]["awareness"]["count"]:
+        return None
+    return "period" if journey.funnel(None, end)["awareness"]["count"] else "never"
 
 
 def _over_time(start: dt.date, end: dt.date, days: int) -> dict[str, Any]:
@@ -84,21 +97,44 @@ def _over_time(start: dt.date, end: dt.date, days: int) -> dict[str, Any]:
     rows = journey.stages_over_time(start, end, interval)
     labels = [_label(dt.date.fromisoformat(row["period"])) for row in rows]
     series = {stage.value: [row[stage.value] for row in rows] for stage in journey.STAGES}
-    return {"interval": interval, "rows": rows, "labels": labels, "chart": charts.line_chart(labels, series)}
+    return {"interval": interval, "rows": rows, "labels": labels, "chart": charts.line_chart(labels, series),
+            "empty": not any(any(values) for values in series.values())}
 
 
-def _cohorts(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _cohorts(start: dt.date, end: dt.date, today: dt.date) -> list[dict[str, Any]]:
+    """The weekly cohorts with their heat-map cells, up to the week in progress; the later weeks are ``not_yet``.
+
+    A cohort's row has a cell for each week that has begun (a week with no
+    activity is 0%, not blank: the rollups keep only weeks with activity),
+    the week in progress marked ``so_far``, and ``not_yet`` columns for the
+    weeks that cannot have happened yet, with the cohort's age to say why.
+    """
     cohorts = journey.cohorts(start, end)
     for cohort in cohorts:
-        cohort["label"] = _label(dt.date.fromisoformat(cohort["week"]))
-        cohort["cells"] = [{**week, "shade": charts.shade(week["share"])} for week in cohort["active"][:COHORT_WEEKS]]
+        first = dt.date.fromisoformat(cohort["week"])
+        begun = min(COHORT_WEEKS, (_monday(today) - first).days // 7 + 1)
+        active = {week["offset"]: week["people"] for week in cohort["active"]}
+        cohort["label"] = _label(first)
+        cohort["cells"] = [_cell(offset, active.get(offset, 0), cohort["size"],
+                                 so_far=first + dt.timedelta(days=7 * offset + 6) >= today) for offset in range(begun)]
+        cohort["not_yet"] = COHORT_WEEKS - begun
+        cohort["age_days"] = (today - first).days + 1
     return cohorts
+
+
+def _cell(offset: int, people: int, size: int, *, so_far: bool) -> dict[str, Any]:
+    part = share(people, size)
+    return {"offset": offset, "people": people, "share": part, "shade": charts.shade(part), "so_far": so_far}
 
 
 def _times(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     return [
         {"stage": stage, "from": row["from"], "people": row["people"], "median": _duration(row["median_seconds"]),
-         "p90": _duration(row["p90_seconds"])}
+         "p90": _duration(row["p90_seconds"]), "few": 0 < row["people"] < FEW_WAITS}
         for stage, row in journey.time_between_stages(start, end).items()
     ]
 
@@ -114,31 +150,40 @@ def _lift(start: dt.date, end: dt.date) -> dict[str, Any]:
 
 
 def gather(days: int, *, today: dt.date | None = None) -> dict[str, Any]:
-    """Every figure of the dashboard for the last ``days`` days, today (UTC) included."""
+    """Every figure of the dashboard for the last ``days`` days, today (UTC) included (needs a request context)."""
     today = today or utcnow().date()
     start, end = today - dt.timedelta(days=days - 1), today + dt.timedelta(days=1)
+    funnel = _funnel(start, end)
+    referral_figures = referrals.summary(*moments(start, end), top=TOP)
     return {
         "days": days,
         "periods": PERIODS,
         "period": f"{_label(start)}, {start.year} to {_label(today)}, {today.year}",
-        "funnel": _funnel(start, end),
+        "funnel": funnel,
+        "quiet": _quiet(funnel, end),
         "over_time": _over_time(start, end, days),
-        "cohorts": _cohorts(start, end),
+        "cohorts": _cohorts(start, end, today),
         "cohort_weeks": COHORT_WEEKS,
         "times": _times(start, end),
+        "few_waits": FEW_WAITS,
         "lift": _lift(start, end),
+        "min_group": MIN_GROUP,
         "first_widgets": journey.breakdown("first_widget", start, end, limit=TOP),
-        "referral_codes": sales.referral_breakdown(start, end, limit=TOP),
-        "referrals": referrals.summary(*moments(start, end), top=0),
+        "referral_codes": named.referral_codes(sales.referral_breakdown(start, end, limit=TOP)),
+        "referrals": referral_figures,
+        "advocates": named.advocates(referral_figures["top_advocates"]),
         "sales": sales.summary(*moments(start, end)),
-        "top_products": reviews.top_rated_products(TOP),
-        "reviews": reviews.waiting(),
-        "orders": orders.latest_orders(TOP),
+        "top_products": named.top_products(TOP),
+        "reviews": named.waiting(WAITING),
+        "orders": named.latest_orders(TOP),
         "loyalty": loyalty.summary(*moments(start, end)),
+        "glossary": definitions.glossary(
+            retention_purchases=int(current_app.config["JOURNEYKIT_RETENTION_PURCHASES"]), min_group=MIN_GROUP,
+            few_waits=FEW_WAITS),
     }
 
 
 @admin_required
 def overview() -> str:
     """The dashboard for the period picked with ``?days=`` (7, 30, 90 or 365; 30 by default)."""
-    return render_template("journeykit/admin/dashboard.html", **gather(period_days()))
+    return render_template("journeykit/admin/dashboard.html", pct=charts.percent, **gather(period_days()))

@@ -30,7 +30,7 @@ from . import codes, conversion, links, offer, rewards, spikes
 from .codes import live_code, normalize
 from .links import attributed_code
 from .models import Referral, ReferralCode, ReferralStatus
-from .reports import headline, real_codes, summary  # the owner's figures (and referrals' Prometheus families)
+from .reports import code_owners, headline, real_codes, summary  # the owner's figures (and referrals' Prometheus families)
 
 if TYPE_CHECKING:
     from ..journey.models import Customer
@@ -183,6 +183,6 @@ class Referrals:
         return rewards.friend_reward()
 
 
-__all__ = ["CONVERSIONS", "PENDING", "Referrals", "attributed_code", "checkout_referral", "code_of",
+__all__ = ["CONVERSIONS", "PENDING", "Referrals", "attributed_code", "checkout_referral", "code_of", "code_owners",
            "for_shopper", "forget", "headline", "install", "live_code", "normalize", "offer", "personal_data", "real_codes",
            "summary"]

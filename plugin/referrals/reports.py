@@ -147,6 +147,16 @@ def flagged_codes(limit: int = 50) -> list[ReferralCode]:
         .order_by(ReferralCode.flagged_at.desc(), ReferralCode.id.desc()).limit(limit)))
 
 
+def code_owners(stored: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Whose each code is (codes as stored, e.g. from :func:`real_codes`): ``customer`` (the shop's id), ``email``,
+    ``name``, for the owner's pages to name the person behind a code rather than show the code alone."""
+    rows = session().execute(sa.select(ReferralCode.code, ReferralCode.customer_id)
+                             .where(ReferralCode.code.in_(set(stored)))).all()
+    customers = journey.customers_by_id(customer_id for _, customer_id in rows)
+    return {code: {"customer": owner.shop_customer_id, "email": owner.email, "name": owner.name}
+            for code, customer_id in rows if (owner := customers.get(customer_id)) is not None}
+
+
 def real_codes(values: Iterable[str | None]) -> dict[str, str]:
     """Which of ``values`` (codes as people's events or checkouts named them) are referral codes: value -> CODE.
 

@@ -71,8 +71,7 @@ class View:
     @staticmethod
     def product(product_id: str) -> dict[str, Any]:
         """The product in the shop's words (its product loader): ``name`` (else the id), ``url``, whether named."""
-        facts = products.describe(product_id) or {}
-        return {"name": facts.get("name") or product_id, "url": facts.get("url"), "named": bool(facts.get("name"))}
+        return products.label(product_id)
 
     reasons = moderation.REASON_LABELS
 
