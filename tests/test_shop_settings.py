@@ -100,6 +100,8 @@ def test_the_owner_changes_settings_on_the_page_which_links_to_the_others(client
     for link in ("/journeykit/admin/loyalty/rules", "/journeykit/admin/referrals/settings", "/journeykit/admin/webhooks"):
         assert f'href="{link}"' in page.text
     assert '<a href="/journeykit/admin/settings">Settings</a>' in page.text  # in every owner page's header
+    assert '<select id="setting-auto_publish"' in page.text  # a choice of three is a list, not a field
+    assert "<option value='\"verified_positive\"' selected>verified_positive</option>" in page.text
     form = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1),
             "auto_publish": '"none"', "publish_after_days": "null", "review_request_days": '"never"',
             "holdout_share": "0.0"}

@@ -35,6 +35,8 @@ class Entry:
     key: str
     label: str
     meaning: str
+    #: The values the page offers in a list, when there are few (``("all", "none")``); else a JSON field.
+    choices: tuple[Any, ...] = ()
 
 
 class SettingsGroup:
@@ -47,6 +49,7 @@ class SettingsGroup:
         self.plural, self.audit, self.page = plural, audit, page
         self._names = {entry.key: entry.name for entry in entries}
         self.labels = {entry.name: entry.label for entry in entries}
+        self.choices = {entry.name: entry.choices for entry in entries if entry.choices}
         self.listing_schema = _listing_schema(title, plural, self.entries)
         self.change_schema = _change_schema(title, self)
 
@@ -129,7 +132,7 @@ class SettingsGroup:
                             commit()
                         return redirect(url_for(self.page, saved=len(changes)), code=303)
             html = render_template(template, settings=self.listing()[self.plural],
-                                   labels=self.labels,
+                                   labels=self.labels, choices=self.choices,
                                    errors=errors, form=form, csrf_token=csrf_token(),
                                    saved=request.args.get("saved", type=int), **context)
             return (html, 400 if "form" in errors else 422) if errors else html

@@ -31,7 +31,8 @@ _MEANINGS = {
 }
 
 SETTINGS = SettingsGroup(
-    entries=[Entry(name, key, *_MEANINGS[name]) for key, name in SHOP_SETTINGS.items()],
+    entries=[Entry(name, key, *_MEANINGS[name], choices=AUTO_PUBLISH_CHOICES if name == "auto_publish" else ())
+             for key, name in SHOP_SETTINGS.items()],
     plural="settings", audit="settings", title="ShopSettings", page="journeykit.admin.settings")
 
 
