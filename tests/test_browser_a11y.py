@@ -60,11 +60,14 @@ def test_a_shopper_writes_a_review_with_the_keyboard_alone(page, sites):
     page.keyboard.type("Sturdy and warm.")
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
-    expect(status).to_have_text("Thank you! Your review will appear once it has been checked.")
-    # Sent: the form closes and focus returns to the button that opened it; opened again, the old error is gone.
+    expect(status).to_have_text("Thanks — your review is waiting for approval.")
+    # Sent: the form closes, the review shows in place, and focus goes to the button that reopens it; opened
+    # again, the form holds the review and the old error is gone.
+    body = reviews.get_by_role("textbox", name="Your review")
     expect(body).to_be_hidden()
-    expect(reviews.get_by_role("button", name="Write a review")).to_be_focused()
+    expect(reviews.get_by_role("button", name="Edit your review")).to_be_focused()
     page.keyboard.press("Enter")
+    expect(body).to_have_value("Sturdy and warm.")
     expect(body).not_to_have_attribute("aria-invalid", "true")
     pending = admin_get(sites, "/admin/reviews?status=pending")["items"]
     assert [(r["rating"], r["title"], r["body"]) for r in pending] == [(4, "Sturdy", "Sturdy and warm.")]

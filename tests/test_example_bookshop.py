@@ -68,9 +68,10 @@ def test_a_shopper_signed_in_with_flask_login_reviews_a_book_and_the_owner_publi
     page.get_by_role("radio", name="5 stars").check(force=True)
     reviews.get_by_label("Your review").fill("Read it twice; better the second time.")
     reviews.get_by_role("button", name="Send review").click()
-    expect(reviews.get_by_role("status").filter(has_text="Thank you")).to_be_visible()
-    expect(reviews.get_by_label("Your review")).to_be_hidden()  # sent: the form closes, focus back on its button
-    expect(reviews.get_by_role("button", name="Write a review")).to_be_focused()
+    expect(reviews.get_by_role("status").filter(has_text="Thanks — your review is waiting for approval.")).to_be_visible()
+    expect(reviews.get_by_label("Your review")).to_be_hidden()  # sent: the form closes, the review shows in place
+    expect(reviews.locator(".journeykit-own")).to_contain_text("Read it twice; better the second time.")
+    expect(reviews.get_by_role("button", name="Edit your review")).to_be_focused()
     assert _fits(page)
     screenshot(page, "bookshop-review-sent-phone.png")
     shopper.close()

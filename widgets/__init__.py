@@ -2,7 +2,8 @@
 
 Each widget kind renders ``journeykit/widgets/<kind>.html`` (override it in the
 shop's own ``templates/`` folder).  The same fragment is served at
-``{prefix}/widgets/<kind>`` for the embed script and other sites.
+``{prefix}/widgets/<kind>`` for the embed script and other sites; the reviews
+widget's form posts back to ``{prefix}/widgets/reviews``.
 """
 
 from __future__ import annotations
@@ -15,28 +16,31 @@ from flask import (
     Response,
     current_app,
     g,
+    redirect,
     request,
     send_from_directory,
     url_for,
 )
 from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
 from journeykit.core import migrate
 from journeykit.core.errors import NotFound
-from journeykit.core.identity import is_visitor_id
+from journeykit.core.identity import TOKEN_HEADER, VISITOR_HEADER, is_visitor_id
 from journeykit.core.version import __version__
 
 from . import loyalty as loyalty_widget
 from . import referral as referral_widget
 from . import reviews as reviews_widget
 from . import testimonials as testimonials_widget
+from .review_words import Words
 
 log = logging.getLogger("journeykit")
 
 #: The widget kinds, as INTERFACE.md names them.
 KINDS = ("reviews", "rating", "testimonials", "referral", "loyalty")
-#: Parts only the shop's own pages show (no fragment URL): the friend's banner.
-PAGE_ONLY = ("referral_banner",)
+#: Parts only the shop's own pages show (no fragment URL): the friend's banner, the thank-you page's review prompt.
+PAGE_ONLY = ("referral_banner", "review_prompt")
 #: Fragments of one shopper's own data: never kept by a shared cache.
 PRIVATE = ("referral", "loyalty")
 #: ``embed.js`` is served with long-lived caching under a versioned URL.
@@ -72,8 +76,9 @@ def _first_on_the_page() -> bool:
 
 #: Data for the widgets that show some; ``None`` shows nothing.
 _CONTEXTS: dict[str, Any] = {
-    "reviews": lambda product, name=None: reviews_widget.reviews_context(product, name),
-    "rating": lambda product, name=None: reviews_widget.rating_context(product),
+    "reviews": lambda product, **options: reviews_widget.reviews_context(product, **options),
+    "rating": lambda product, lang=None: reviews_widget.rating_context(product, lang),
+    "review_prompt": lambda product, checkout_session, lang=None: reviews_widget.prompt_context(checkout_session, lang),
     "testimonials": lambda product, **options: testimonials_widget.testimonials_context(**options),
     "loyalty": lambda product: loyalty_widget.loyalty_context(),
     "referral": lambda product: referral_widget.referral_context(),
@@ -103,13 +108,30 @@ class TemplateGlobal:
     server; ``{{ journeykit.embed_script() }}`` adds the script that enhances them.
     """
 
-    def reviews(self, product: str, name: str | None = None) -> Markup:
-        """Published reviews with their summary and schema.org JSON-LD (pass the product's ``name``)."""
-        return _on_shop_page("reviews", str(product), name=name)
+    def reviews(self, product: str, name: str | None = None, lang: str | None = None) -> Markup:
+        """Published reviews with their summary and schema.org JSON-LD (pass the product's ``name``).
 
-    def rating(self, product: str) -> Markup:
+        The signed-in shopper also finds their own review (a pending one shown
+        to them alone) and the form to write or edit it; a buyer who has not
+        reviewed the product finds it open under "How was …?".  ``lang="fr"``
+        speaks French (English by default).
+        """
+        return _on_shop_page("reviews", str(product), name=name, lang=lang, back=request.url)
+
+    def rating(self, product: str, lang: str | None = None) -> Markup:
         """The star-rating badge: average and count."""
-        return _on_shop_page("rating", str(product))
+        return _on_shop_page("rating", str(product), lang=lang)
+
+    def review_prompt(self, checkout_session_id: str, lang: str | None = None) -> Markup:
+        """For an order's thank-you page: "How was …? Write a review" for each product its buyer has not reviewed.
+
+        Pass the order's Stripe Checkout Session id (``cs_…``, the
+        ``{CHECKOUT_SESSION_ID}`` of the success URL).  Each link is the order's
+        signed review link, which needs no sign-in (guests too): show the page
+        to its buyer only.  Nothing shows until JourneyKit has the paid order
+        from Stripe's webhook, nor for a signed-in shopper who is not its buyer.
+        """
+        return _on_shop_page("review_prompt", checkout_session=checkout_session_id, lang=lang)
 
     def testimonials(
         self, tag: str | None = None, limit: int = 6, layout: str = "grid", autoplay: int | None = None
@@ -165,15 +187,8 @@ class TemplateGlobal:
 
 def _signed_in_token() -> str | None:
     """A customer token for the shopper the shop's ``customer_loader`` names on this request, if any."""
-    journey = current_app.extensions["journeykit"].journey
-    shopper = journey.current_shopper()
-    if shopper is None:
-        return None
-    try:
-        return journey.customer_token(shopper.customer_id, shopper.email, shopper.name)
-    except ValueError as exc:  # an id longer than JourneyKit stores: the page still works, without the form
-        log.error("journeykit: no customer token for the signed-in shopper: %s", exc)
-        return None
+    shopper = current_app.extensions["journeykit"].journey.current_shopper()
+    return reviews_widget.customer_token(shopper) if shopper is not None else None
 
 
 def widget_fragment(kind: str) -> Response:
@@ -183,14 +198,54 @@ def widget_fragment(kind: str) -> Response:
     if kind in ("reviews", "rating") and not product:
         raise NotFound("Name the product: ?product=<your product id>.", error_code="product_required")
     options: dict[str, Any] = {}
+    if kind in ("reviews", "rating"):
+        options["lang"] = request.args.get("lang")
+    if kind == "reviews" and request.args.get("cursor"):  # a later page, for embed.js's "More reviews"
+        context = reviews_widget.reviews_context(product, cursor=request.args["cursor"], **options)  # type: ignore[arg-type]
+        html = current_app.jinja_env.get_template("journeykit/widgets/reviews_page.html").render(**context)
+        return Response(html, mimetype="text/html")
     if kind == "reviews":
         options["name"] = request.args.get("name")
     elif kind == "testimonials":
         options.update(tag=request.args.get("tag"), layout=request.args.get("layout", "grid"))
-    response = Response(render_widget(kind, product, **options), mimetype="text/html")
-    if kind in PRIVATE:  # one shopper's own points, codes and link
+    return _fragment_response(render_widget(kind, product, **options), kind)
+
+
+def _fragment_response(html: str, kind: str, status: int = 200, *, private: bool = False) -> Response:
+    response = Response(html, status, mimetype="text/html")
+    # One shopper's own points, codes and link; their own review and the form with their token in it.
+    if private or kind in PRIVATE or (kind == "reviews" and reviews_widget.current_shopper() is not None):
         response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add(TOKEN_HEADER)
     return response
+
+
+def send_review() -> BaseResponse:
+    """The review form, sent (``POST {prefix}/widgets/reviews?product=…``): saved, and the widget answered again.
+
+    From embed.js (which names the visitor, ``X-JourneyKit-Visitor``): the
+    reviews fragment with the shopper's review in place, 201 for a new
+    review, 200 for an edit, or the form with what to correct and a 4xx.
+    From a page without JavaScript: a 303 back to the page it came from, at
+    the review, or a page with the widget and what to correct.
+    """
+    product = request.args.get("product")
+    if not product:
+        raise NotFound("Name the product: ?product=<your product id>.", error_code="product_required")
+    sent = reviews_widget.send(product, request.form)
+    back = reviews_widget.same_site(request.form.get("next"))
+    from_script = VISITOR_HEADER in request.headers
+    if sent.review is not None and not from_script:
+        return redirect(reviews_widget.back_to(back, product, sent.review.id), 303)
+    options = {"name": request.args.get("name"), "lang": request.args.get("lang")}
+    html = render_widget("reviews", product, sent=sent, back=back, **options)
+    if not from_script:
+        page = current_app.jinja_env.get_template("journeykit/widgets/reviews_sent.html")
+        html = Markup(page.render(widget=html, back=back, t=Words(options["lang"])))
+    return _fragment_response(html, "reviews", sent.status, private=True)
+
+
+send_review.journeykit_own_csrf = True  # type: ignore[attr-defined]  # the customer token in the form is its proof
 
 
 def embed_js() -> Response:
@@ -212,5 +267,6 @@ def create_blueprint() -> Blueprint:
     bp.get_send_file_max_age = lambda filename: STATIC_MAX_AGE  # type: ignore[method-assign]
     bp.add_url_rule("/embed.js", view_func=embed_js, endpoint="embed_js")
     bp.add_url_rule("/widgets/<kind>", view_func=widget_fragment, endpoint="fragment")
+    bp.add_url_rule("/widgets/reviews", view_func=send_review, endpoint="send_review", methods=["POST"])
     bp.add_app_template_global(TemplateGlobal(), "journeykit")
     return bp

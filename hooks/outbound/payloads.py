@@ -75,6 +75,7 @@ def review(found: Review) -> Data:
         "incentivised": bool(found.incentivised),
         "created_at": _value(found.created_at),
         "published_at": _value(found.published_at),
+        "edited_at": _value(found.edited_at),  # set: review.submitted is the author's edit of their review
         "customer": customer(found.customer),
     }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from .checkout import checkout_params
 from .lookup import (
     awaiting_products,
+    by_checkout_session,
     disputed_sessions,
     get,
     orders_of,
@@ -55,6 +56,7 @@ __all__ = [
     "awaiting_products",
     "bought_products",
     "buyers",
+    "by_checkout_session",
     "checkout_params",
     "disputed_sessions",
     "get",

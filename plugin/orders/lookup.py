@@ -1,4 +1,4 @@
-"""Finding orders for the other capabilities: by id, the order that makes a review verified,
+"""Finding orders for the other capabilities: by id or checkout session, the order that makes a review verified,
 paid orders due for a review request, and orders still waiting for their products.
 """
 
@@ -16,6 +16,11 @@ from .purchases import reversed_amount
 def get(order_id: int) -> Order | None:
     """The order with JourneyKit's row id ``order_id``, if there is one."""
     return session().get(Order, order_id)
+
+
+def by_checkout_session(checkout_session_id: str) -> Order | None:
+    """The order of a Stripe Checkout Session (``cs_…``), once its webhook has arrived."""
+    return session().scalars(sa.select(Order).where(Order.checkout_session_id == checkout_session_id)).first()
 
 
 def verifying_order(customer_id: int, product_id: str) -> Order | None:

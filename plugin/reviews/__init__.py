@@ -1,6 +1,7 @@
-"""Reviews of products: submitting and editing (:mod:`.lifecycle`), the shop's policy
-(:mod:`.policy`), moderation, publishing with the product's rating kept in step, photos,
-review requests after a purchase, the Google feed, CSV export and import.
+"""Reviews of products: submitting and editing (:mod:`.lifecycle`; the shopper's side, forms and
+prompts in :mod:`.authoring`), the shop's policy (:mod:`.policy`), moderation, publishing with
+the product's rating kept in step, photos, review requests after a purchase, the Google feed,
+CSV export and import.
 
 A review is verified by a paid order of the product (asked of the orders
 capability), and its publication takes the author to advocacy (logged in the
@@ -11,6 +12,7 @@ capabilities use these and nothing else of this package.
 
 from __future__ import annotations
 
+from .authoring import awaits_review, check_product, form_data, order_prompt, own_review, write
 from .lifecycle import get, publication_handlers, publish, rating
 from .listing import published_page
 from .models import ReviewStatus
@@ -21,8 +23,13 @@ from .reports import review_rate, top_rated_products, waiting  # and the reviews
 __all__ = [
     "PhotoStorage",
     "ReviewStatus",
+    "awaits_review",
+    "check_product",
     "forget",
+    "form_data",
     "get",
+    "order_prompt",
+    "own_review",
     "publish",
     "published_page",
     "personal_data",
@@ -31,4 +38,5 @@ __all__ = [
     "review_rate",
     "top_rated_products",
     "waiting",
+    "write",
 ]

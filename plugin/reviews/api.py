@@ -8,23 +8,19 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
-from .. import journey
-from ..core import limits, openapi, paging, products, rate_limits, settings
+from ..core import openapi, paging, settings
 from ..core.admin_access import admin_required
-from ..core.db import session
-from ..core.errors import Unauthorized, ValidationError
+from ..core.errors import ValidationError
 from ..core.identity import current_visitor_id
-from ..core.inputs import StrictBoolean, enum_arg, int_arg, load_json
+from ..core.inputs import StrictBoolean, int_arg, load_json
 from ..core.signals import commit
-from . import admin_queue, lifecycle, listing, moderation
+from . import admin_queue, authoring, lifecycle, listing, moderation
 from . import (
     policy as review_policy,  # the view below is named policy (endpoint journeykit.api.policy)
 )
 from .listing import SORTS
 from .models import RejectionReason, Review, ReviewStatus
 from .schemas import BODY_LENGTH, AdminReviewSchema, OwnReviewSchema, ReviewSchema, SubmitSchema
-
-_PRODUCT_ID = "journeykit_reviews.product_id"
 
 
 class RejectSchema(Schema):
@@ -72,21 +68,14 @@ def product_rating(product_id: str) -> dict[str, Any]:
 @openapi.documented(body=SubmitSchema, response=OwnReviewSchema, status=201, also={200: "Your review, edited"},
                     errors={401: "Not signed in as a customer", 404: "No such product (the shop's product loader)"})
 def submit_review(product_id: str) -> tuple[dict[str, Any], int]:
-    """A shopper writes (or edits) their review; 201 when new, 200 for an edit."""
-    if len(product_id) > limits.length(_PRODUCT_ID):
-        raise ValidationError(f"A product id may be at most {limits.length(_PRODUCT_ID)} characters long.",
-                              fields={"product_id": ["Too long."]})
-    products.require(product_id)
+    """A shopper writes their review; 201 when new, 200 when it edits theirs (one review per shopper and product).
+
+    An edit replaces the rating and text, carries ``edited_at``, and goes
+    through moderation again (``status`` says where it stands).
+    """
+    authoring.check_product(product_id)
     data = load_json(_submit)
-    if data.pop("website"):
-        raise ValidationError("The review could not be accepted.", error_code="rejected_as_spam")
-    shopper = current_app.extensions["journeykit"].journey.current_shopper()
-    if shopper is None:
-        raise Unauthorized("Sign in to write a review.", error_code="customer_required")
-    rate_limits.hit("review", "JOURNEYKIT_REVIEWS_RATE_LIMIT", f"shopper:{shopper.customer_id}", f"address:{rate_limits.client_address()}")
-    customer = journey.customer_for(shopper)
-    data["author"] = data["author"] or lifecycle.author_for(shopper.name)
-    review, created = lifecycle.submit(customer, product_id, data)
+    review, created = authoring.write(current_app.extensions["journeykit"].journey.current_shopper(), product_id, data)
     commit()
     return _own.dump(review), 201 if created else 200
 

@@ -40,8 +40,9 @@ def submit(customer: Customer, product_id: str, data: dict[str, Any]) -> tuple[R
     if created:
         review = Review(product_id=product_id, customer=customer, status=ReviewStatus.PENDING, helpful_count=0)
         session().add(review)
-    else:
+    else:  # an edit: shown as such, and moderated again like a new review
         _set_status(review, ReviewStatus.PENDING)
+        review.edited_at, review.rejection_reason = utcnow(), None
     review.rating, review.title, review.body, review.author = data["rating"], data["title"], data["body"], data["author"]
     review.incentivised = bool(data.get("incentivised"))
     _moderate(review, links)

@@ -73,6 +73,8 @@ class Review(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: When its author last changed it (a second review of the product is an edit); shown as "Edited".
+    edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     customer: Mapped[Customer] = relationship()
     verified_order: Mapped[Order | None] = relationship()

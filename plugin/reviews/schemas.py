@@ -45,6 +45,8 @@ class ReviewSchema(Schema):
     featured = fields.Boolean()
     created_at = fields.DateTime()
     published_at = fields.DateTime(allow_none=True)
+    #: When the author last edited it (a second review of the product edits the first); ``None``: never.
+    edited_at = fields.DateTime(allow_none=True, metadata={"description": "When the author last edited it; null: never."})
     reply = fields.String(allow_none=True)
     photos = fields.List(fields.Nested(PhotoSchema), attribute="visible_photos")
 

@@ -3,11 +3,12 @@
  * <journeykit-reviews>, -rating, -testimonials, -referral and -loyalty.
  *
  * An element the server rendered (data-server-rendered: {{ journeykit.reviews(...) }} and friends)
- * keeps its light DOM, JSON-LD included, and is enhanced in place: paging, helpful votes, the review
- * form, carousels, redeeming points, copying codes and links. Any other element renders in a Shadow
- * DOM from the JSON API when scrolled near, styled by widgets.css and the page's --journeykit-*
- * properties. Both log widget_viewed once in view and widget_interaction for what a shopper does,
- * in batches (sendBeacon when the page is hidden). Shoppers' text is set as text, never as markup. */
+ * keeps its light DOM, JSON-LD included, and is enhanced in place: paging, helpful votes, sending the
+ * review form, carousels, redeeming points, copying codes and links. Any other element renders in a
+ * Shadow DOM when scrolled near (reviews and rating: the server's fragment in the page's language;
+ * the others from the JSON API), styled by widgets.css and the page's --journeykit-* properties. Both
+ * log widget_viewed once in view and widget_interaction for what a shopper does, in batches
+ * (sendBeacon when the page is hidden). Shoppers' text is set as text, or comes as HTML the server escaped. */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -17,17 +18,7 @@
   var tracking = script.getAttribute("data-track") !== "off";
   var uid = 0;
   var WORDS = {
-    en: {reviews: "Customer reviews", none: "No reviews yet.", more: "More reviews", loading: "Loading more reviews…",
-         loaded: {one: "{n} more review shown.", other: "{n} more reviews shown."}, rated: "Rated {avg} out of 5",
-         count: {one: "{n} review", other: "{n} reviews"}, stars: {one: "{n} star", other: "{n} stars"},
-         verified: "Verified buyer", incentivised: "Received a reward for this review", imported: "Imported",
-         write: "Write a review", yourRating: "Your rating", title: "Title (optional)", body: "Your review",
-         send: "Send review", sending: "Sending your review…", thanks: "Thank you! Your review is published.",
-         pending: "Thank you! Your review will appear once it has been checked.", failed: "Sorry, that did not work: {m}",
-         network: "check your connection and try again.", fix: "Please correct the marked fields.",
-         needRating: "Choose a rating from 1 to 5 stars.", needBody: "Write a few words about the product.",
-         honeypot: "Leave this field empty", reply: "The shop replied:", noRatings: "No ratings yet",
-         helpful: "Helpful ({n})", voted: "Thank you for your vote.", photo: "Photo from {author}'s review",
+    en: {failed: "Sorry, that did not work: {m}", network: "check your connection and try again.",
          testimonials: "What our customers say", noTestimonials: "No testimonials yet.", prev: "Previous testimonial",
          next: "Next testimonial", slide: "{i} of {n}", stop: "Stop rotating", start: "Start rotating",
          pts: {one: "{n} point", other: "{n} points"}, yourPoints: "Your points", toSpend: "ready to spend", pendingPts: "{n} pending",
@@ -47,17 +38,7 @@
          linkSelected: "Link selected: press Ctrl+C (⌘C on a Mac) to copy it.", share: "Share your link", on: "Share on {n}",
          mail: "E-mail", byMail: "Share by e-mail", subject: "A shop I think you will like", clicks: "Clicks", bought: "Friends who bought",
          earned: "Rewards earned", waiting: "Rewards pending", joinLink: "Join to get your link", joinLinkText: "Create an account to get your link."},
-    fr: {reviews: "Avis clients", none: "Pas encore d'avis.", more: "Plus d'avis", loading: "Chargement d'autres avis…",
-         loaded: {one: "{n} avis de plus affiché.", other: "{n} avis de plus affichés."}, rated: "Noté {avg} sur 5",
-         count: {one: "{n} avis", other: "{n} avis"}, stars: {one: "{n} étoile", other: "{n} étoiles"},
-         verified: "Achat vérifié", incentivised: "Avis récompensé", imported: "Importé",
-         write: "Donner votre avis", yourRating: "Votre note", title: "Titre (facultatif)", body: "Votre avis",
-         send: "Envoyer l'avis", sending: "Envoi de votre avis…", thanks: "Merci ! Votre avis est publié.",
-         pending: "Merci ! Votre avis paraîtra après vérification.", failed: "Désolé, cela n'a pas fonctionné : {m}",
-         network: "vérifiez votre connexion et réessayez.", fix: "Veuillez corriger les champs signalés.",
-         needRating: "Choisissez une note de 1 à 5 étoiles.", needBody: "Écrivez quelques mots sur le produit.",
-         honeypot: "Laissez ce champ vide", reply: "Réponse de la boutique :", noRatings: "Pas encore de note",
-         helpful: "Utile ({n})", voted: "Merci pour votre vote.", photo: "Photo de l'avis de {author}",
+    fr: {failed: "Désolé, cela n'a pas fonctionné : {m}", network: "vérifiez votre connexion et réessayez.",
          testimonials: "Ce que disent nos clients", noTestimonials: "Pas encore de témoignages.", prev: "Témoignage précédent",
          next: "Témoignage suivant", slide: "{i} sur {n}", stop: "Arrêter le défilement", start: "Lancer le défilement",
          pts: {one: "{n} point", other: "{n} points"}, yourPoints: "Vos points", toSpend: "utilisables", pendingPts: "{n} en attente",
@@ -90,7 +71,6 @@
   function fill(text, values) { return text.replace(/\{(\w+)\}/g, function (m, k) { return values[k]; }); }
   function num(t, n) { return Number(n).toLocaleString(t.code); }
   function plural(t, forms, n) { return fill(forms[new Intl.PluralRules(t.code).select(n)] || forms.other, {n: num(t, n)}); }
-  function rated(t, avg, count) { return fill(t.rated, {avg: num(t, avg)}) + (count ? ", " + plural(t, t.count, count) : ""); }
 
   function visitor() {
     /* The shop's own visitor id (data-visitor-id) wins, so its server-side events and ours are one person. */
@@ -112,26 +92,30 @@
     return btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
   var visitorId = visitor();
-  function api(path, options) {
+  function call(url, options, html) {  /* JSON, or (html) the server's fragment, less what only a page without us needs */
     options = options || {};
     var headers = {"X-JourneyKit-Visitor": visitorId};
     if (token) headers["X-JourneyKit-Customer"] = token;
-    if (options.body) headers["Content-Type"] = "application/json";
-    return fetch(API + path, {method: options.method || "GET", headers: headers, body: options.body})
-      .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, status: r.status, data: data}; }); });
+    if (typeof options.body == "string") headers["Content-Type"] = "application/json";
+    return fetch(url, {method: options.method || "GET", headers: headers, body: options.body}).then(function (r) {
+      return r[html ? "text" : "json"]().then(function (data) {
+        if (html) {
+          var tpl = el("template");
+          tpl.innerHTML = data;
+          data = tpl.content;
+          data.querySelectorAll("link,script,noscript").forEach(function (n) { n.remove(); });
+        }
+        return {ok: r.ok, status: r.status, data: data};
+      });
+    });
   }
+  function api(path, options) { return call(API + path, options); }
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { if (attrs[k] != null) node.setAttribute(k, attrs[k]); });
     (children || []).forEach(function (c) { node.append(c); });
     return node;
   }
-  function stars(value, label) {
-    var s = el("span", {"class": "journeykit-stars", role: "img", "aria-label": label}, ["★★★★★"]);
-    s.style.setProperty("--jk-fill", (value / 5 * 100) + "%");
-    return s;
-  }
-  function status() { return el("p", {"class": "journeykit-status", role: "status", "aria-live": "polite"}); }
   function once(node, margin, fn) {
     if (!("IntersectionObserver" in window)) return fn();
     var seen = new IntersectionObserver(function (entries) {
@@ -195,7 +179,7 @@
       });
     });
   }
-  function enhance(c) { if (ENHANCE[c.kind]) ENHANCE[c.kind](c); }
+  function enhance(c) { if (ENHANCE[c.kind]) ENHANCE[c.kind](c, c.host); }
   function shell(c) {
     var root = c.host.attachShadow({mode: "open"});
     var box = el("div", {"class": "journeykit journeykit-" + c.kind, hidden: ""});
@@ -205,142 +189,82 @@
     return box;
   }
 
-  /* Reviews: one list and its tools, whether the server or the script drew the first page. */
-  function review(c, rv) {
-    var t = c.t, item = el("li", {"class": "journeykit-review", "data-review-id": rv.id, "data-helpful": rv.helpful || 0});
-    var article = el("article", {}, rv.title ? [el("h3", {"class": "journeykit-review-title"}, [rv.title])] : []);
-    var meta = el("p", {"class": "journeykit-review-meta"}, [rv.author]);
-    if (rv.verified) meta.append(" · ", el("span", {"class": "journeykit-verified"}, [t.verified]));
-    if (rv.incentivised) meta.append(" · ", el("span", {"class": "journeykit-incentivised"}, [t.incentivised]));
-    if (rv.imported) meta.append(" · ", el("span", {"class": "journeykit-imported"}, [t.imported]));
-    var date = new Date(rv.published_at || rv.created_at);
-    meta.append(" · ", el("time", {datetime: date.toISOString().slice(0, 10)}, [date.toLocaleDateString(t.code, {day: "numeric", month: "long", year: "numeric"})]));
-    article.append(el("p", {"class": "journeykit-review-head"}, [stars(rv.rating, fill(t.rated, {avg: rv.rating}))]),
-                   el("p", {"class": "journeykit-review-body"}, [rv.body]));
-    var photos = (rv.photos || []).map(function (p) { return photo(c, p, rv.author); }).filter(Boolean);
-    if (photos.length) article.append(el("ul", {"class": "journeykit-photos"}, photos));
-    article.append(meta);
-    if (rv.reply) article.append(el("blockquote", {"class": "journeykit-reply"}, [el("p", {}, [el("strong", {}, [t.reply]), " " + rv.reply])]));
-    item.append(article);
-    return item;
-  }
-  function photo(c, p, author) {
-    var url;
-    try { url = new URL(p.url, base + "/"); } catch (e) { return null; }
-    if (!/^https?:$/.test(url.protocol)) return null;
-    var scale = Math.min(1, 160 / Math.max(p.width, p.height, 1));  /* at most 160 px; the link opens the photo */
-    return el("li", {}, [el("a", {href: url.href}, [el("img", {src: url.href, alt: fill(c.t.photo, {author: author}), loading: "lazy",
-      decoding: "async", width: Math.round(p.width * scale) || null, height: Math.round(p.height * scale) || null})])]);
-  }
-  function helpful(c, item, say) {
-    var t = c.t, id = item.getAttribute("data-review-id"), votes = Number(item.getAttribute("data-helpful")) || 0;
-    var button = el("button", {type: "button", "class": "journeykit-helpful", "aria-pressed": "false"}, [fill(t.helpful, {n: num(t, votes)})]);
-    button.addEventListener("click", function () {
-      if (button.getAttribute("aria-pressed") === "true") return;
-      button.setAttribute("aria-pressed", "true");
-      track("widget_interaction", c, {action: "helpful_vote"});
-      api("/reviews/" + encodeURIComponent(id) + "/helpful", {method: "POST", body: "{}"}).then(function (r) {
-        if (r.ok) { button.textContent = fill(t.helpful, {n: num(t, r.data.helpful)}); say(t.voted); }
-        else { button.setAttribute("aria-pressed", "false"); say(fill(t.failed, {m: r.data.error.message})); }
-      }, function () { button.setAttribute("aria-pressed", "false"); say(fill(t.failed, {m: t.network})); });
+  /* Reviews and rating: the server draws them, form included, in the page's language; the tools page on
+   * (data-src&cursor=), count helpful votes and send the form, putting the widget the server answers in place. */
+  function drawn(c, box) {
+    call(base + "/widgets/" + c.kind + "?lang=" + c.t.code + "&product=" + encodeURIComponent(c.product || ""), {}, true).then(function (r) {
+      var frame = r.ok && r.data.firstElementChild;
+      if (!frame) return;
+      box.append.apply(box, Array.from(frame.childNodes));
+      if (c.kind == "reviews") reviewTools(c, box.querySelector("section"));
     });
-    (item.querySelector("article") || item).append(button);
   }
-  function reviewTools(c, section, list, next) {
-    var t = c.t, product = encodeURIComponent(c.product || ""), live = status();
-    var say = function (text) { live.textContent = text; };
-    var more = el("button", {type: "button", "class": "journeykit-more"}, [t.more]);
-    more.hidden = !next;
-    Array.prototype.forEach.call(list.children, function (item) { helpful(c, item, say); });
-    function load(first) {
-      api("/products/" + product + "/reviews?limit=5" + (next ? "&cursor=" + encodeURIComponent(next) : "")).then(function (r) {
-        if (!r.ok) return say(fill(t.failed, {m: r.data.error.message}));
-        var items = r.data.items.map(function (rv) { var item = review(c, rv); helpful(c, item, say); return item; });
-        list.append.apply(list, items);
-        if (first && !items.length) list.before(el("p", {}, [t.none]));
-        next = r.data.next;
-        more.hidden = !next;
-        if (!first) {
-          say(plural(t, t.loaded, items.length));
-          if (items.length) { items[0].tabIndex = -1; items[0].focus(); }
-        }
-      }, function () { say(fill(t.failed, {m: t.network})); });
-    }
-    more.addEventListener("click", function () {
-      say(t.loading);
-      track("widget_interaction", c, {action: "more_reviews"});
-      load(false);
-    });
-    section.append(more, live);
-    if (token) section.append.apply(section, reviewForm(c, product, say));
-    return load;
-  }
-  function field(id, label, control, error) {
-    return el("div", {"class": "journeykit-field"}, [el("label", {"for": id}, [label]), control, error]);
-  }
-  function reviewForm(c, product, say) {
-    var t = c.t, n = ++uid, id = function (name) { return "journeykit-" + n + "-" + name; };
-    var open = el("button", {type: "button", "class": "journeykit-write", "aria-expanded": "false", "aria-controls": id("form")}, [t.write]);
-    var form = el("form", {id: id("form"), "class": "journeykit-form", "aria-label": t.write, novalidate: "", hidden: ""});
-    var errors = {}, controls = {};
-    ["rating", "title", "body"].forEach(function (name) { errors[name] = el("p", {"class": "journeykit-error", id: id(name + "-error"), hidden: ""}); });
-    var group = el("fieldset", {"class": "journeykit-rate"}, [el("legend", {}, [t.yourRating])]);
-    for (var i = 1; i <= 5; i++) {
-      group.append(el("input", {type: "radio", name: "rating", value: i, id: id("star" + i), required: ""}),
-                   el("label", {"for": id("star" + i)}, [el("span", {"aria-hidden": "true"}, ["★"]), el("span", {"class": "journeykit-sr"}, [plural(t, t.stars, i)])]));
-    }
-    group.append(errors.rating);
-    controls.rating = Array.prototype.slice.call(group.querySelectorAll("input"));
-    controls.title = [el("input", {type: "text", id: id("title"), name: "title", maxlength: "150", autocomplete: "off"})];
-    controls.body = [el("textarea", {id: id("body"), name: "body", rows: "5", maxlength: "5000", required: ""})];
-    var trap = el("input", {type: "text", id: id("website"), name: "website", tabindex: "-1", autocomplete: "off"});
-    var send = el("button", {type: "submit"}, [t.send]), busy = false;
-    form.append(group, field(id("title"), t.title, controls.title[0], errors.title), field(id("body"), t.body, controls.body[0], errors.body),
-                el("div", {"class": "journeykit-trap", "aria-hidden": "true"}, [field(id("website"), t.honeypot, trap)]), send);
-    function mark(fields) {
-      var first = null;
-      Object.keys(errors).forEach(function (name) {
-        var messages = fields[name], bad = !!(messages && messages.length);
-        errors[name].hidden = !bad;
-        errors[name].textContent = bad ? [].concat(messages).join(" ") : "";
-        controls[name].forEach(function (control) {
-          if (bad) { control.setAttribute("aria-invalid", "true"); control.setAttribute("aria-describedby", id(name + "-error")); }
-          else { control.removeAttribute("aria-invalid"); control.removeAttribute("aria-describedby"); }
+  function reviewTools(c, section, reload) {
+    var w = JSON.parse(section.getAttribute("data-words")), src = section.getAttribute("data-src"), busy = false;
+    var find = function (name) { return section.querySelector("[data-jk=" + name + "]"); };
+    var list = find("list"), more = find("more"), live = find("status"), write = find("write"), form = find("form");
+    var say = function (text) { live.textContent = text; }, oops = function (m) { say(fill(w.failed, {m: m})); };
+    function voting(root) {
+      root.querySelectorAll(".journeykit-helpful").forEach(function (button) {
+        function undo(m) { button.setAttribute("aria-pressed", "false"); oops(m); }
+        button.hidden = false;
+        button.addEventListener("click", function () {
+          if (button.getAttribute("aria-pressed") == "true") return;
+          button.setAttribute("aria-pressed", "true");
+          track("widget_interaction", c, {action: "helpful_vote"});
+          api("/reviews/" + button.value + "/helpful", {method: "POST", body: "{}"}).then(function (r) {
+            if (!r.ok) return undo(r.data.error.message);
+            button.textContent = fill(w.helpful, {n: num(c.t, r.data.helpful)});
+            say(w.voted);
+          }, function () { undo(w.network); });
         });
-        if (bad && !first) first = controls[name][0];
       });
-      if (first) first.focus();
-      return !!first;
     }
-    open.addEventListener("click", function () {
+    function swap(r, keep) {  /* the widget the server answered, in place of this one (keep: the same live region) */
+      var fresh = r.data.querySelector("section[data-words]"), news = fresh && fresh.querySelector("[data-jk=status]");
+      if (!fresh) return oops(w.network);
+      if (keep) { news.replaceWith(live); say(news.textContent); }
+      section.replaceWith(fresh);
+      reviewTools(c, fresh);
+      return fresh;
+    }
+    voting(section);
+    more.hidden = !list.getAttribute("data-next");
+    more.addEventListener("click", function () {
+      say(w.loading);
+      track("widget_interaction", c, {action: "more_reviews"});
+      call(src + "&cursor=" + encodeURIComponent(list.getAttribute("data-next")), {}, true).then(function (r) {
+        var page = r.ok && r.data.firstElementChild, items = page ? Array.from(page.children) : [];
+        if (!page) return oops(w.network);
+        voting(page);
+        list.append.apply(list, items);
+        list.setAttribute("data-next", page.getAttribute("data-next"));
+        more.hidden = !page.getAttribute("data-next");
+        say(page.getAttribute("data-said"));
+        if (items.length) { items[0].tabIndex = -1; items[0].focus(); }
+      }, function () { oops(w.network); });
+    });
+    if (reload) call(src, {}, true).then(function (r) { if (r.ok) swap(r); });  /* a token the server's page did not know */
+    if (!form) return;
+    write.addEventListener("click", function () {
       var opening = form.hidden;
       form.hidden = !opening;
-      open.setAttribute("aria-expanded", String(opening));
-      if (opening) { controls.rating[0].focus(); track("widget_interaction", c, {action: "form_opened"}); }
+      write.setAttribute("aria-expanded", opening);
+      if (opening) { form.querySelector("[name=rating]").focus(); track("widget_interaction", c, {action: "form_opened"}); }
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       if (busy) return;
-      var chosen = form.querySelector("input[name=rating]:checked"), body = controls.body[0].value;
-      if (mark({rating: chosen ? null : [t.needRating], body: body.trim() ? null : [t.needBody]})) return say(t.fix);
       busy = true;
-      say(t.sending);
-      var payload = {rating: Number(chosen.value), title: controls.title[0].value, body: body, website: trap.value};
-      api("/products/" + product + "/reviews", {method: "POST", body: JSON.stringify(payload)}).then(function (r) {
+      say(w.sending);
+      call(src, {method: "POST", body: new URLSearchParams(new FormData(form))}, true).then(function (r) {
         busy = false;
-        if (r.ok) {  // sent: the form closes, and focus goes back to the button that opened it
-          form.reset();
-          form.hidden = true;
-          open.setAttribute("aria-expanded", "false");
-          open.focus();
-          track("widget_interaction", c, {action: "review_submitted"});
-          return say(r.data.status === "published" ? t.thanks : t.pending);
-        }
-        var error = r.data.error || {};
-        say(mark(error.fields || {}) ? t.fix : fill(t.failed, {m: error.message || ""}));
-      }, function () { busy = false; say(fill(t.failed, {m: t.network})); });
+        var fresh = swap(r, true);
+        if (!fresh) return;
+        if (r.ok) track("widget_interaction", c, {action: "review_submitted"});
+        (fresh.querySelector("[aria-invalid=true]") || fresh.querySelector("[data-jk=write]") || live).focus();
+      }, function () { busy = false; oops(w.network); });
     });
-    return [open, form];
   }
 
   /* Testimonials: a grid, or a carousel that moves only when asked (or on autoplay, never under reduced motion). */
@@ -564,20 +488,8 @@
   }
 
   var RENDER = {
-    rating: function (c, box) {
-      api("/products/" + encodeURIComponent(c.product || "") + "/rating").then(function (r) {
-        var d = r.data, t = c.t;
-        if (!d.count) return box.append(el("span", {"class": "journeykit-rating-text"}, [t.noRatings]));
-        box.append(stars(d.average, rated(t, d.average, d.count)), " ",
-                   el("span", {"class": "journeykit-rating-text", "aria-hidden": "true"}, [num(t, d.average) + " · " + plural(t, t.count, d.count)]));
-      });
-    },
-    reviews: function (c, box) {
-      var list = el("ul", {"class": "journeykit-review-list"});
-      var section = el("section", {"aria-label": c.t.reviews}, [el("h2", {}, [c.t.reviews]), list]);
-      box.append(section);
-      reviewTools(c, section, list, null)(true);
-    },
+    rating: drawn,
+    reviews: drawn,
     testimonials: function (c, box) {
       var t = c.t, tag = c.host.getAttribute("tag"), limit = Number(c.host.getAttribute("limit")) || 6;
       var section = el("section", {"class": "journeykit-testimonials", "aria-label": t.testimonials}, [el("h2", {}, [t.testimonials])]);
@@ -595,12 +507,12 @@
     }
   };
   var ENHANCE = {
-    reviews: function (c) {
-      var list = c.host.querySelector(".journeykit-review-list"), section = list && list.closest("section");
-      if (section) reviewTools(c, section, list, list.getAttribute("data-next"));
+    reviews: function (c, root) {
+      var section = root.querySelector("section[data-words]");
+      if (section) reviewTools(c, section, token && !section.hasAttribute("data-signed-in"));
     },
-    testimonials: function (c) {
-      var slides = c.host.querySelector(".journeykit-slides");
+    testimonials: function (c, root) {
+      var slides = root.querySelector(".journeykit-slides");
       if (slides) carousel(c, slides.closest("section"), slides);
     }
   };
@@ -608,8 +520,8 @@
   var VIEW = {loyalty: loyaltyView, referral: referralView}, TOOLS = {loyalty: loyaltyTools, referral: referralTools};
   var PROGRAM = {loyalty: "loyalty", referral: "referrals"};
   Object.keys(VIEW).forEach(function (kind) {
-    ENHANCE[kind] = function (c) {
-      var card = c.host.querySelector("[data-signed-in]");
+    ENHANCE[kind] = function (c, root) {
+      var card = root.querySelector("[data-signed-in]");
       if (card) TOOLS[kind](c, card);
     };
     RENDER[kind] = function (c, box) {
