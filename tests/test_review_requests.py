@@ -75,3 +75,13 @@ def test_the_command_sends_and_reports(app, stripe_events, deliver_stripe_event)
     deliver_stripe_event(stripe_events.checkout_completed(customer_id="c-4", products=["sku-1"]))
     result = app.test_cli_runner().invoke(args=["journeykit", "reviews", "send-requests"])
     assert result.exit_code == 0 and "0 review request(s) sent." in result.output
+
+
+def test_a_nul_character_in_the_form_is_refused_not_a_server_error(app, client, asked, stripe_events,
+                                                                   deliver_stripe_event):
+    deliver_stripe_event(stripe_events.checkout_completed(customer_id="c-5", products=["sku-1"]))
+    _send(app)
+    path = re.sub(r"^https?://[^/]+", "", asked[0]["url"])
+    page = client.post(path, data={"rating-sku-1": "5", "title-sku-1": "Fi\x00ne", "body-sku-1": "Go\x00od."})
+    assert page.status_code < 500
+    assert client.get("/journeykit/api/v1/products/sku-1/reviews").json["items"] == []

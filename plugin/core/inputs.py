@@ -142,6 +142,13 @@ def _has_nul(data: Any) -> bool:
     return False
 
 
+def storable(text: str) -> None:
+    """A marshmallow validator for text from a form (JSON bodies are checked whole by :func:`load_json`): no NUL or
+    lone surrogate, which no database stores."""
+    if _UNSTORABLE.search(text):
+        raise marshmallow.ValidationError("Text may not contain NUL characters.")
+
+
 #: Refuses text that is only spaces (``Regexp`` anchors at the start).
 NOT_BLANK = validate.Regexp(r"\s*\S", error="May not be blank.")
 

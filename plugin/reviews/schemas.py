@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
+from ..core.inputs import storable
 from ..core.limits import max_length
 
 #: The most characters a review's text may have (a policy: the column itself is unbounded).
@@ -66,8 +67,8 @@ class AdminReviewSchema(ReviewSchema):
 
 class SubmitSchema(Schema):
     rating = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
-    title = fields.String(load_default="", validate=max_length("journeykit_reviews.title"))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=BODY_LENGTH))
-    author = fields.String(load_default=None, validate=max_length("journeykit_reviews.author", min=1))
+    title = fields.String(load_default="", validate=[max_length("journeykit_reviews.title"), storable])
+    body = fields.String(required=True, validate=[validate.Length(min=1, max=BODY_LENGTH), storable])
+    author = fields.String(load_default=None, validate=[max_length("journeykit_reviews.author", min=1), storable])
     #: The honeypot: hidden from people by the form, filled in by bots.
     website = fields.String(load_default="")
