@@ -21,7 +21,7 @@ down_revision: Union[str, Sequence[str], None] = '0dc0306c8d3e'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-#: Loyalty's rule names and the config keys they are (as journeykit.core.config.EARNING_RULES was at this revision).
+#: Loyalty's rule names and the config keys they are (as journeykit.core.config_checks.EARNING_RULES was at this revision).
 RULES = {
     "points_per_unit": "JOURNEYKIT_POINTS_PER_UNIT",
     "signup": "JOURNEYKIT_POINTS_SIGNUP",

@@ -1,7 +1,7 @@
 """Settings the owner changes in the admin, over the app's config: one reader for every capability.
 
 A setting is a config key (``JOURNEYKIT_POINTS_SIGNUP``) the owner may
-override from an owner page or the admin API; :data:`~journeykit.core.config.SETTINGS`
+override from an owner page or the admin API; :data:`~journeykit.core.config_checks.SETTINGS`
 lists them with the check the config itself passes at start, so the admin
 can never store what the app would refuse to start with.  Overrides live in
 ``journeykit_settings`` and are read once per app context (a request, a
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from flask import current_app, g
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .config import SETTINGS, check_setting
+from .config_checks import SETTINGS, check_setting
 from .db import Base, JSONType, UTCDateTime, session, utcnow
 from .dialects import insert_if_absent
 
@@ -32,7 +32,7 @@ class Setting(Base):
 
     __tablename__ = "journeykit_settings"
 
-    #: The config key it overrides, one of :data:`~journeykit.core.config.SETTINGS`.
+    #: The config key it overrides, one of :data:`~journeykit.core.config_checks.SETTINGS`.
     key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     #: What the config key would hold, validated as the config is.
     value: Mapped[Any] = mapped_column(JSONType)

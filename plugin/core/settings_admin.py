@@ -3,7 +3,7 @@
 Loyalty's earning rules and the referrals' settings are each a
 :class:`SettingsGroup`: settings known to the owner by short names
 (``signup``, ``hold_days``), each a config key of
-:data:`~journeykit.core.config.SETTINGS`.  Both ways in change them through
+:data:`~journeykit.core.config_checks.SETTINGS`.  Both ways in change them through
 :mod:`journeykit.core.settings`, validated as the config is: one bad value is
 a 422 and changes nothing, not even the good values sent with it.  Every
 change is audited with the values before and after; ``null`` (or the page's

@@ -1,7 +1,7 @@
 """The owner's Settings page, ``{prefix}/admin/settings``, and ``GET``/``PUT {prefix}/api/v1/admin/settings``:
 what an owner changes most, in one place.
 
-The shop-wide settings (:data:`~journeykit.core.config.SHOP_SETTINGS`: which
+The shop-wide settings (:data:`~journeykit.core.config_checks.SHOP_SETTINGS`: which
 reviews publish at once, when pending ones publish by themselves, when buyers
 are asked for reviews, the hold-out share) are a
 :class:`~journeykit.core.settings_admin.SettingsGroup` like loyalty's earning
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .config import AUTO_PUBLISH_CHOICES, SHOP_SETTINGS
+from .config_checks import AUTO_PUBLISH_CHOICES, SHOP_SETTINGS
 from .settings_admin import Entry, SettingsGroup
 
 _MEANINGS = {

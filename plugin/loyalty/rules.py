@@ -2,7 +2,7 @@
 
 Points per unit, the four bonuses and the pending days are read here and
 nowhere else (:func:`value`), so what the admin shows is what earning does.
-Each rule is a config key (:data:`~journeykit.core.config.EARNING_RULES`) the
+Each rule is a config key (:data:`~journeykit.core.config_checks.EARNING_RULES`) the
 owner may override; the overrides are JourneyKit's settings
 (:mod:`journeykit.core.settings`), read once per request.
 """
@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 from ..core import settings
-from ..core.config import EARNING_RULES
+from ..core.config_checks import EARNING_RULES
 from .models import EntryKind
 
 #: The rule of :data:`EARNING_RULES` ``pending_days`` names for each kind of earning (``{"purchase": 30}``).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..core.config import EARNING_RULES
+from ..core.config_checks import EARNING_RULES
 from ..core.settings_admin import Entry, SettingsGroup
 
 #: What the page calls each rule, and what it means (also the OpenAPI description).

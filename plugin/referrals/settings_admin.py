@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..core.config import REFERRAL_SETTINGS
+from ..core.config_checks import REFERRAL_SETTINGS
 from ..core.settings_admin import Entry, SettingsGroup
 
 #: What the page calls each setting, and what it means (also the OpenAPI description).

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import sqlalchemy as sa
 
 from .. import journey, orders
-from ..core import config, limits, settings, signals
+from ..core import config_checks, limits, settings, signals
 from ..core.db import session, utcnow
 from ..core.dialects import insert_if_absent
 from ..core.errors import NotFound
@@ -192,7 +192,7 @@ def set_reply(review: Review, body: str | None) -> None:
 
 def publish_due(now: dt.datetime | None = None) -> int:
     """Publish pending reviews older than ``JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS``; returns how many."""
-    days = config.days_or_never(settings.value("JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS"))
+    days = config_checks.days_or_never(settings.value("JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS"))
     if days is None:
         return 0
     cutoff = (now or utcnow()) - dt.timedelta(days=days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ..core import config
+from ..core import config, config_checks
 from ..core.errors import ValidationError
 
 _LINK = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|io|co|shop|store|biz|info|xyz|ru|cn)\b")
@@ -47,6 +47,6 @@ def describe(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The live settings, as the public "how reviews are collected" notice shows them."""
     return {
         "auto_publish": settings["JOURNEYKIT_REVIEWS_AUTO_PUBLISH"],
-        "publish_after_days": config.days_or_never(settings["JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS"]),
+        "publish_after_days": config_checks.days_or_never(settings["JOURNEYKIT_REVIEWS_PUBLISH_AFTER_DAYS"]),
         "max_links": int(settings["JOURNEYKIT_REVIEWS_MAX_LINKS"]),
     }

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .. import orders
-from ..core import config, settings, signals
+from ..core import config, config_checks, settings, signals
 from ..core.db import session, utcnow
 from ..core.dialects import insert_if_absent
 from ..core.errors import APIError
@@ -45,7 +45,7 @@ def link(order: Order) -> str:
 
 def send_due(now: dt.datetime | None = None) -> int:
     """Queue ``review_request_due`` for every order that is due and was never asked; returns how many."""
-    days = config.days_or_never(settings.value("JOURNEYKIT_REVIEW_REQUEST_DAYS"))
+    days = config_checks.days_or_never(settings.value("JOURNEYKIT_REVIEW_REQUEST_DAYS"))
     if days is None:
         return 0
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
