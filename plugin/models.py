@@ -7,6 +7,7 @@ capability imports it.
 """
 
 from .core.audit import AuditEntry
+from .core.read_cache import ReadVersion
 from .core.settings import Setting
 from .hooks.outbound.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .hooks.stripe.models import StripeEvent, StripeEventStatus
@@ -65,6 +66,7 @@ __all__ = [
     "Person",
     "PersonWeek",
     "ProductRating",
+    "ReadVersion",
     "RejectionReason",
     "Review",
     "ReviewPhoto",

@@ -62,6 +62,7 @@ INTERNAL = {
     "journeykit_points_entries.source_id": "Stripe's session id, an award's key or a referral id, each refused over 200 "
                                            "characters; a review's or customer's id; a year",
     "journeykit_points_balances.tier": "a tier name of JOURNEYKIT_LOYALTY_TIERS, refused over 40 characters at start",
+    "journeykit_read_versions.scope": "a scope name of read_cache and a product id already stored (255 at most)",
     "journeykit_settings.key": "a config key of config_checks.SETTINGS, named by the admin's settings groups; any other name "
                                "is refused (422)",
     "journeykit_referral_codes.friend_reward_key": "a digest JourneyKit derives of the friend's reward (16 hex digits)",

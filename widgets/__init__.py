@@ -24,11 +24,11 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from journeykit.core import migrate
+from journeykit.core import migrate, read_cache
 from journeykit.core.errors import NotFound
 from journeykit.core.identity import TOKEN_HEADER, VISITOR_HEADER, is_visitor_id
-from journeykit.core.version import __version__
 
+from . import assets
 from . import loyalty as loyalty_widget
 from . import referral as referral_widget
 from . import reviews as reviews_widget
@@ -43,9 +43,9 @@ KINDS = ("reviews", "rating", "testimonials", "referral", "loyalty")
 PAGE_ONLY = ("referral_banner", "review_prompt")
 #: Fragments of one shopper's own data: never kept by a shared cache.
 PRIVATE = ("referral", "loyalty")
-#: ``embed.js`` is served with long-lived caching under a versioned URL.
-EMBED_MAX_AGE = 365 * 24 * 3600
-#: widgets.css and the other static files: a day, then revalidated by their ETag (their URL has no version).
+#: The loader script, in the static folder; it and widgets.css are versioned by content (see :mod:`.assets`).
+EMBED_JS = "journeykit/embed.js"
+#: The other static files (photos' placeholders and such): a day, then revalidated by their ETag.
 STATIC_MAX_AGE = 24 * 3600
 
 
@@ -177,7 +177,7 @@ class TemplateGlobal:
         the shop's own ``journey.track`` calls and the checkout.
         """
         customer_token = customer_token or _signed_in_token()
-        src = url_for("journeykit.widgets.embed_js", v=__version__)
+        src = url_for("journeykit.widgets.embed_js", v=assets.version(_static_folder(), EMBED_JS))
         attrs = Markup(' data-customer-token="{}"').format(customer_token) if customer_token else Markup("")
         visitor = visitor_id or request.cookies.get(current_app.config["JOURNEYKIT_VISITOR_COOKIE"])
         if visitor and is_visitor_id(visitor):
@@ -192,31 +192,59 @@ def _signed_in_token() -> str | None:
 
 
 def widget_fragment(kind: str) -> Response:
+    """A widget's fragment; the public ones (anything but one shopper's own) served through the read cache."""
     if kind in PAGE_ONLY:  # it reads the shop page's own query and cookie: no fragment of its own
         raise _unknown(kind)
     product = request.args.get("product")
     if kind in ("reviews", "rating") and not product:
         raise NotFound("Name the product: ?product=<your product id>.", error_code="product_required")
+    # The first reviews page holds a signed-in shopper's own review and form; later pages are anyone's.
+    own = kind in PRIVATE or (kind == "reviews" and not request.args.get("cursor")
+                              and reviews_widget.current_shopper() is not None)
+
+    def render() -> Response:
+        return _fragment_response(_fragment_html(kind, product), kind, private=own)
+
+    if own:
+        return render()
+    keyed = [read_cache.scope(_SCOPES[kind], product if kind != "testimonials" else None)] if kind in _SCOPES else []
+    return read_cache.serve(render, scopes=[*keyed, read_cache.SETTINGS], freshness=read_cache.LIVELY)
+
+
+#: The read cache's scope of each public fragment (:mod:`journeykit.core.read_cache`); the reviews' is per product.
+_SCOPES = {"reviews": read_cache.REVIEWS, "rating": read_cache.REVIEWS, "testimonials": read_cache.TESTIMONIALS}
+
+
+def _fragment_html(kind: str, product: str | None) -> str:
+    """The fragment the query asks for: ``?product=…&lang=…`` (reviews, rating), ``&name=…&cursor=…`` (reviews),
+    ``?tag=…&layout=…`` (testimonials)."""
     options: dict[str, Any] = {}
     if kind in ("reviews", "rating"):
         options["lang"] = request.args.get("lang")
     if kind == "reviews" and request.args.get("cursor"):  # a later page, for embed.js's "More reviews"
         context = reviews_widget.reviews_context(product, cursor=request.args["cursor"], **options)  # type: ignore[arg-type]
-        html = current_app.jinja_env.get_template("journeykit/widgets/reviews_page.html").render(**context)
-        return Response(html, mimetype="text/html")
+        return current_app.jinja_env.get_template("journeykit/widgets/reviews_page.html").render(**context)
     if kind == "reviews":
         options["name"] = request.args.get("name")
     elif kind == "testimonials":
         options.update(tag=request.args.get("tag"), layout=request.args.get("layout", "grid"))
-    return _fragment_response(render_widget(kind, product, **options), kind)
+    return render_widget(kind, product, **options)
 
 
 def _fragment_response(html: str, kind: str, status: int = 200, *, private: bool = False) -> Response:
+    """The fragment as HTML; ``private`` (one shopper's own review and form, points, codes) is never cached.
+
+    Fragments that differ by shopper vary by the customer token, and the
+    reviews fragment by the shop's cookies too when its customer loader
+    names the shopper from them.
+    """
     response = Response(html, status, mimetype="text/html")
-    # One shopper's own points, codes and link; their own review and the form with their token in it.
-    if private or kind in PRIVATE or (kind == "reviews" and reviews_widget.current_shopper() is not None):
-        response.headers["Cache-Control"] = "private, no-store"
-    response.vary.add(TOKEN_HEADER)
+    if private or kind in PRIVATE:
+        read_cache.mark_private(response)
+    if kind == "reviews" or kind in PRIVATE:
+        response.vary.add(TOKEN_HEADER)
+        if current_app.extensions["journeykit"].journey._customer_loader is not None:
+            response.vary.add("Cookie")
     return response
 
 
@@ -249,10 +277,28 @@ send_review.journeykit_own_csrf = True  # type: ignore[attr-defined]  # the cust
 
 
 def embed_js() -> Response:
-    static = current_app.blueprints["journeykit.widgets"].static_folder
-    response = send_from_directory(static, "journeykit/embed.js", max_age=EMBED_MAX_AGE)
+    """The loader script: any site may load it (``Access-Control-Allow-Origin: *``); see :mod:`.assets` for caching."""
+    response = assets.send(_static_folder(), EMBED_JS)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def send_static(filename: str) -> BaseResponse:
+    """The widgets' static files: embed.js and widgets.css versioned and precompressed, the others as Flask sends them."""
+    if filename in assets.UNVERSIONED_CACHE_CONTROL:
+        return assets.send(_static_folder(), filename)
+    return send_from_directory(_static_folder(), filename, max_age=STATIC_MAX_AGE)
+
+
+def _static_folder() -> str:
+    return assets.FOLDER
+
+
+def _versioned_static_url(endpoint: str, values: dict[str, Any]) -> None:
+    """``url_for`` of widgets.css (the widgets' stylesheet link) adds ``?v=<content hash>``: an immutable URL."""
+    filename = values.get("filename")
+    if endpoint.rpartition(".")[2] == "static" and filename in assets.UNVERSIONED_CACHE_CONTROL:
+        values.setdefault("v", assets.version(_static_folder(), filename))
 
 
 
@@ -264,7 +310,8 @@ def create_blueprint() -> Blueprint:
         static_folder="static",
         static_url_path="/static",
     )
-    bp.get_send_file_max_age = lambda filename: STATIC_MAX_AGE  # type: ignore[method-assign]
+    bp.send_static_file = send_static  # type: ignore[method-assign]  # the static route Flask adds calls it
+    bp.url_defaults(_versioned_static_url)
     bp.add_url_rule("/embed.js", view_func=embed_js, endpoint="embed_js")
     bp.add_url_rule("/widgets/<kind>", view_func=widget_fragment, endpoint="fragment")
     bp.add_url_rule("/widgets/reviews", view_func=send_review, endpoint="send_review", methods=["POST"])

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
-from ..core import openapi, paging, settings
+from ..core import openapi, paging, read_cache, settings
 from ..core.admin_access import admin_required
 from ..core.errors import ValidationError
 from ..core.identity import current_visitor_id
@@ -19,7 +19,7 @@ from . import (
     policy as review_policy,  # the view below is named policy (endpoint journeykit.api.policy)
 )
 from .listing import SORTS
-from .models import RejectionReason, Review, ReviewStatus
+from .models import ProductRating, RejectionReason, Review, ReviewPhoto, ReviewStatus
 from .schemas import BODY_LENGTH, AdminReviewSchema, OwnReviewSchema, ReviewSchema, SubmitSchema
 
 
@@ -41,11 +41,24 @@ class BulkSchema(Schema):
 _public, _own, _admin = ReviewSchema(), OwnReviewSchema(), AdminReviewSchema()
 _submit, _reject, _reply, _bulk = SubmitSchema(), RejectSchema(), ReplySchema(), BulkSchema()
 
+# What the storefront's reads of a product draw from (the reviews, their photos, the rating): any change to
+# them, by any write path, gives ``reviews:<product id>`` a new version (:mod:`journeykit.core.read_cache`).
+# Helpful votes reach the storefront through ``Review.helpful_count`` alone.
+read_cache.watch(Review, read_cache.REVIEWS, key=Review.product_id)
+read_cache.watch(ReviewPhoto, read_cache.REVIEWS, key=Review.product_id, through=ReviewPhoto.review)
+read_cache.watch(ProductRating, read_cache.REVIEWS, key=ProductRating.product_id)
+
+
+def _product_scope(product_id: str) -> list[str]:
+    return [read_cache.scope(read_cache.REVIEWS, product_id)]
+
+
 @openapi.documented(response=openapi.page(ReviewSchema), query=[
     openapi.query("sort", "Order of the reviews (pinned ones first).", enum=list(SORTS)),
     openapi.query("rating", "Only reviews with this many stars.", type="integer", minimum=1, maximum=5),
     *openapi.paged(default=10, maximum=50),
 ])
+@read_cache.public(_product_scope, read_cache.LIVELY)
 def list_reviews(product_id: str) -> dict[str, Any]:
     """Published reviews of a product: ``?sort=newest|highest|lowest|helpful&rating=5&limit=10&cursor=…``."""
     sort = request.args.get("sort", "newest")
@@ -61,6 +74,7 @@ def list_reviews(product_id: str) -> dict[str, Any]:
     product_id={"type": "string"}, average={"type": ["number", "null"]}, count={"type": "integer"},
     histogram={"type": "object", "additionalProperties": {"type": "integer"}, "description": "Reviews per star, \"1\" to \"5\"."},
 ))
+@read_cache.public(_product_scope, read_cache.LIVELY)
 def product_rating(product_id: str) -> dict[str, Any]:
     return lifecycle.rating(product_id)
 

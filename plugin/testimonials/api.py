@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey, reviews
-from ..core import audit, openapi, paging, rate_limits
+from ..core import audit, openapi, paging, rate_limits, read_cache
 from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import ValidationError
@@ -17,7 +18,7 @@ from ..core.inputs import NOT_BLANK, StrictBoolean, enum_arg, int_arg, load_json
 from ..core.limits import max_length
 from ..core.signals import commit
 from . import lifecycle
-from .models import Testimonial, TestimonialStatus
+from .models import Testimonial, TestimonialStatus, TestimonialTag
 
 #: Tags are short slugs, so they read well in URLs (``?tag=b2b``) and match exactly.
 TAG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,31}$", error="A tag is 1 to 32 lowercase letters, digits, '-' or '_'.")
@@ -70,6 +71,10 @@ class CurateSchema(Schema):
 _public, _own, _admin = TestimonialSchema(), OwnTestimonialSchema(), AdminTestimonialSchema()
 _collect, _curate = CollectSchema(), CurateSchema()
 
+# The wall's scope of the read cache: any change to a testimonial or its tags gives it a new version.
+read_cache.watch(Testimonial, read_cache.TESTIMONIALS)
+read_cache.watch(TestimonialTag, read_cache.TESTIMONIALS)
+
 
 @openapi.documented(body=CollectSchema, response=OwnTestimonialSchema, status=201)
 def collect() -> tuple[dict[str, Any], int]:
@@ -91,6 +96,7 @@ def collect() -> tuple[dict[str, Any], int]:
     openapi.query("featured", "1: only featured ones.", type="integer", enum=[0, 1]),
     *openapi.paged(default=12, maximum=50),
 ])
+@read_cache.public(lambda: [read_cache.TESTIMONIALS], read_cache.LIVELY)
 def wall() -> dict[str, Any]:
     """Published testimonials, pinned first: ``?tag=…&featured=1&limit=12&cursor=…``."""
     tag = request.args.get("tag")
@@ -111,7 +117,7 @@ def wall() -> dict[str, Any]:
 @admin_required
 def admin_list() -> dict[str, Any]:
     """``?status=pending|published|rejected``, newest first."""
-    query = sa.select(Testimonial)
+    query = sa.select(Testimonial).options(orm.selectinload(Testimonial.customer))
     status = enum_arg("status", TestimonialStatus)
     if status is not None:
         query = query.where(Testimonial.status == status)
