@@ -19,7 +19,9 @@ publishing a review logs it.  People arrive in random order, each spread
 over a year, so that a tenth of the load already covers every day asked
 about: the queries run there (a tenth of the events and people) and again at
 the end.  Equal times in the two columns and rising times down the days
-show that a question costs the days it asks about, not the events logged.
+show that a question costs the days it asks about, not the events logged:
+``--only time_between_stages`` times just that question (from its per-day
+histograms of waits) over 1 to 365 days, at both sizes.
 
 Each figure is the median of ``--repeat`` calls, plus the 95th percentile,
 in-process (``journey.metrics.…``) and through the admin JSON API with
@@ -57,12 +59,12 @@ from journeykit.testing import StripeEvents  # noqa: E402
 from journeykit.journey.tracking import record_event, record_events  # noqa: E402
 from tests.conftest import ADMIN_KEY, make_shop  # noqa: E402
 
-DAYS = (7, 30, 90, 365)
+DAYS = (1, 7, 30, 90, 180, 365)
 YEAR = dt.timedelta(days=365)
 API = "/journeykit/api/v1/admin/metrics"
 ENGAGING = ("product_viewed", "widget_interaction", "checkout_started")
 BROWSING = ("page_viewed", "widget_viewed")
-SIZES = ("journeykit_journey_events", "journeykit_people", "journeykit_stage_days")
+SIZES = ("journeykit_journey_events", "journeykit_people", "journeykit_stage_days", "journeykit_stage_waits")
 BATCH = 20_000
 WRITE_PATH = ("storefront events: record_events per shopper, one commit each; purchases: Stripe "
               "checkout.session.completed through the webhook's event store; reviews: review_published as on publish")
@@ -242,8 +244,9 @@ def timed(call: Callable[[], Any], repeat: int) -> tuple[float, float]:
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
 
 
-def queries(app: Any, journey: Any, end: dt.date) -> Iterator[tuple[str, int, Callable[[], Any]]]:
-    """``(label, days, call)`` for every question asked; each period ends with ``end``'s day."""
+def queries(app: Any, journey: Any, end: dt.date, only: str | None = None) -> Iterator[tuple[str, int, Callable[[], Any]]]:
+    """``(label, days, call)`` for every question asked (those whose label has ``only``); each period ends with
+    ``end``'s day."""
     client, headers = app.test_client(), {"Authorization": f"Bearer {ADMIN_KEY}"}
 
     def api(path: str, days: int) -> Callable[[], Any]:
@@ -263,22 +266,23 @@ def queries(app: Any, journey: Any, end: dt.date) -> Iterator[tuple[str, int, Ca
                 return getattr(journey.metrics, name)(start, stop)
         return call
 
-    for name in ("funnel", "cohorts", "stages_over_time", "time_between_stages"):
-        for days in DAYS:
-            yield f"metrics.{name}", days, python(name, days)
-    for path in ("stages", "cohorts"):
-        for days in DAYS:
-            yield f"GET …/metrics/{path}", days, api(path, days)
+    asked = [(f"metrics.{name}", python, name) for name in ("funnel", "cohorts", "stages_over_time", "time_between_stages")]
+    asked += [(f"GET …/metrics/{path}", api, path) for path in ("stages", "cohorts", "times")]
+    for label, kind, name in asked:
+        if only is None or only in label:
+            for days in DAYS:
+                yield label, days, kind(name, days)
 
 
-def measure(app: Any, db: Any, journey: Any, end: dt.date, repeat: int) -> dict[tuple[str, int], tuple[float, float]]:
+def measure(app: Any, db: Any, journey: Any, end: dt.date, repeat: int,
+            only: str | None = None) -> dict[tuple[str, int], tuple[float, float]]:
     gc.collect()
     gc.freeze()  # the bench's own millions of planned steps would otherwise make every full collection slow
     with app.app_context():
         if db.engine.dialect.name == "postgresql":  # what autovacuum does in a live shop
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(sa.text("VACUUM ANALYZE"))
-    return {(label, days): timed(call, repeat) for label, days, call in queries(app, journey, end)}
+    return {(label, days): timed(call, repeat) for label, days, call in queries(app, journey, end, only)}
 
 
 def report(columns: list[tuple[str, dict[tuple[str, int], tuple[float, float]]]], limit: float) -> None:
@@ -334,6 +338,8 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="end with `stages rebuild --check`")
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--url")
+    parser.add_argument("--only", help="ask only the questions whose label has this text (e.g. time_between_stages): "
+                                       "each is timed over 1 to 365 days, so its cost against the days shows")
     args = parser.parse_args()
     if args.events < 2 * args.people:
         sys.exit("--events must be at least twice --people")
@@ -349,10 +355,11 @@ def main() -> None:
         persons, stripe, columns = list(people(args.events, args.people, today, args.seed)), StripeEvents(), []
         for phase in (persons[: len(persons) // 10], persons[len(persons) // 10:]):
             print(f"{backend}: {fill(app, db, phase, args, stripe)}", flush=True)
-            events, people_count, stage_days = (_count(app, db, table) for table in SIZES)
-            print(f"{backend}: {events:,} events, {people_count:,} people, {stage_days:,} stage-day rollup rows; "
-                  f"measuring…", flush=True)
-            columns.append((f"{events:,} ev / {people_count:,} people", measure(app, db, journey, end_day, args.repeat)))
+            events, people_count, stage_days, stage_waits = (_count(app, db, table) for table in SIZES)
+            print(f"{backend}: {events:,} events, {people_count:,} people, {stage_days:,} stage-day and "
+                  f"{stage_waits:,} stage-wait rollup rows; measuring…", flush=True)
+            measured = measure(app, db, journey, end_day, args.repeat, args.only)
+            columns.append((f"{events:,} ev / {people_count:,} people", measured))
         if args.check:
             started = time.perf_counter()
             with app.app_context():

@@ -132,7 +132,8 @@ def test_a_rebuild_follows_changed_rules(shop_factory):
 def test_an_empty_log_rebuilds_to_nothing(app):
     assert _run(app).exit_code == 0
     assert _state(app) == {"people": {}, "weeks": [], "customers": [],
-                           "rollups": {"journeykit_stage_days": {}, "journeykit_cohort_stages": {}, "journeykit_cohort_activity": {}}}
+                           "rollups": {"journeykit_stage_days": {}, "journeykit_cohort_stages": {}, "journeykit_cohort_activity": {},
+                                       "journeykit_stage_waits": {}}}
     assert dt.date(2026, 3, 2).weekday() == 0
 
 

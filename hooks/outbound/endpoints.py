@@ -147,6 +147,23 @@ def deliveries(endpoint_id: int, *, status: DeliveryStatus | None = None, before
     return list(session().scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
+def latest_deliveries(endpoint_ids: list[int], limit: int) -> dict[int, list[WebhookDelivery]]:
+    """Each endpoint's ``limit`` newest deliveries, newest first, in one statement (not one per endpoint).
+
+    A UNION of one small ``LIMIT`` per endpoint, so each branch reads only its
+    endpoint's newest rows however many deliveries are kept.
+    """
+    if not endpoint_ids:
+        return {}
+    newest = [sa.select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint_id)
+              .order_by(WebhookDelivery.id.desc()).limit(limit).subquery().select() for endpoint_id in endpoint_ids]
+    query = sa.select(WebhookDelivery).where(WebhookDelivery.id.in_(sa.union_all(*newest)))
+    found: dict[int, list[WebhookDelivery]] = {endpoint_id: [] for endpoint_id in endpoint_ids}
+    for delivery in session().scalars(query.order_by(WebhookDelivery.id.desc())):
+        found[delivery.endpoint_id].append(delivery)
+    return found
+
+
 def delivery_counts() -> dict[tuple[int, DeliveryStatus], int]:
     """How many deliveries each endpoint has in each status: ``{(endpoint_id, status): n}``."""
     rows = session().execute(

@@ -53,12 +53,12 @@ class WebhookDelivery(Base):
     __table_args__ = (
         sa.UniqueConstraint("endpoint_id", "event_id"),
         sa.Index("ix_journeykit_webhook_deliveries_due", "status", "next_attempt_at"),
+        # An endpoint's newest deliveries (the owner's pages), read in order: deliveries are kept, not pruned.
+        sa.Index("ix_journeykit_webhook_deliveries_latest", "endpoint_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("journeykit_webhook_endpoints.id", ondelete="CASCADE"), index=True
-    )
+    endpoint_id: Mapped[int] = mapped_column(sa.ForeignKey("journeykit_webhook_endpoints.id", ondelete="CASCADE"))
     #: ``evt_…``: the same for every endpoint and every retry, so receivers can dedupe on it.
     event_id: Mapped[str] = mapped_column(sa.String(64))
     event_type: Mapped[str] = mapped_column(sa.String(64))

@@ -89,7 +89,7 @@ def _listing(*, errors: dict[str, list[str]] | None = None, form: MultiDict[str,
     rows = db_session().scalars(sa.select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
     page = render_template(
         "journeykit/admin/webhooks.html", endpoints=rows, tallies=_tallies(),
-        deliveries={row.id: endpoints.deliveries(row.id, limit=ON_LIST) for row in rows},
+        deliveries=endpoints.latest_deliveries([row.id for row in rows], ON_LIST),
         event_labels=EVENT_LABELS, not_yet_sent=payloads.NOT_YET_SENT, backlog=outbox.backlog(),
         max_endpoints=endpoints.MAX_ENDPOINTS, errors=errors or {}, form=form or MultiDict(),
         done=_notice(), csrf_token=csrf_token())

@@ -73,7 +73,7 @@ def sync(since: dt.datetime, until: dt.datetime | None) -> None:
             known += 1
             continue
         store.store(event, json.dumps(event).encode())
-        outcome = store.apply(event["id"])
+        outcome = store.apply(event["id"], event=event)
         new += 1
         click.echo(f"{event['id']} {event.get('type')}: {outcome}")
     click.echo(f"{new} missed event(s) recovered, {known} already known.")

@@ -1,11 +1,15 @@
 """The Stripe event store: keep every verified event, apply each exactly once.
 
-A verified event is committed to ``journeykit_stripe_events`` before anything
-else happens, so nothing acknowledged is ever lost.  Applying it then runs in
-one transaction that first *claims* the row with a conditional UPDATE: on
-PostgreSQL the row lock makes a concurrent delivery of the same event wait and
-then find it done; on SQLite the database-wide write lock does the same.  A
-failure rolls the effects back and marks the event ``failed`` for a retry.
+A verified event is stored in ``journeykit_stripe_events`` before it is
+acknowledged, so nothing acknowledged is ever lost.  Applying it runs in one
+transaction that first *claims* the row: the webhook inserts a new event
+already claimed and commits it with its effects (:func:`store` with
+``claim``); any other delivery, a replay or a retry claims the stored row
+with a conditional UPDATE.  Either way the row lock makes a concurrent
+delivery of the same event wait and then find it done (on SQLite the
+database-wide write lock does the same).  A failure rolls the effects back
+and marks the event ``failed`` (storing it again if the rollback took it) for
+a retry.
 
 A refund or dispute that names a payment with no order yet is stored as
 ``deferred``.  Its purchase may be committing at that very moment, unseen by
@@ -46,63 +50,102 @@ _OUTCOMES = {
 _CLAIMABLE = (StripeEventStatus.RECEIVED, StripeEventStatus.FAILED)
 
 
-def store(event: dict[str, Any], payload: bytes) -> None:
-    """Commit a verified event (a second delivery of the same id changes nothing)."""
-    values = {
+def store(event: dict[str, Any], payload: bytes, *, claim: bool = False) -> bool:
+    """Store a verified event; whether this call inserted it (a second delivery of the same id changes nothing).
+
+    Committed at once, unless ``claim``: a new event is then inserted already
+    claimed (its first attempt) and left uncommitted, its row locked, for
+    :func:`apply` (``claimed=True``) to commit with its effects: one
+    statement and one commit fewer.  A concurrent delivery of the same event
+    waits on that row and then finds it applied.  Should applying fail,
+    :func:`apply` stores the event again, failed, so Stripe's retry or a
+    replay finds it.
+    """
+    inserted = insert_if_absent(StripeEvent.__table__, _row(event, payload, attempts=1 if claim else 0), on=["event_id"])
+    if not (claim and inserted):
+        session().commit()
+    return inserted
+
+
+def _row(event: dict[str, Any], payload: bytes, *, attempts: int, status: StripeEventStatus = StripeEventStatus.RECEIVED,
+         error: str | None = None) -> dict[str, Any]:
+    return {
         "event_id": event["id"],
         "type": str(event.get("type", ""))[:100],
         "livemode": bool(event.get("livemode")),
         "created": orders.stripe_time(event.get("created")),
         "object_ref": orders.object_ref(event),
         "payload": payload.decode("utf-8"),
-        "status": StripeEventStatus.RECEIVED,
-        "attempts": 0,
+        "status": status,
+        "attempts": attempts,
+        "last_error": error,
         "received_at": utcnow(),
     }
-    insert_if_absent(StripeEvent.__table__, values, on=["event_id"])
-    session().commit()
 
 
-def apply(event_id: str, *, ignore_reason: str | None = None, statuses: Iterable[StripeEventStatus] = _CLAIMABLE) -> str:
+def apply(
+    event_id: str,
+    *,
+    ignore_reason: str | None = None,
+    statuses: Iterable[StripeEventStatus] = _CLAIMABLE,
+    event: dict[str, Any] | None = None,
+    claimed: bytes | None = None,
+) -> str:
     """Apply a stored event once; returns its new status value, or ``duplicate``.
 
     ``ignore_reason`` stores the event as ignored without applying it (e.g.
-    the wrong livemode).  Raises what applying raised, after marking the
-    event failed.  Events deferred on the same payment are retried after
-    commit (see the module's docstring).
+    the wrong livemode).  ``event`` is the stored payload already parsed (the
+    webhook's), which spares reading it back; ``claimed`` is its raw payload
+    when :func:`store` has just inserted it claimed, in this transaction.
+    Raises what applying raised, after marking the event failed.  Events
+    deferred on the same payment are retried after commit (see the module's
+    docstring).
     """
-    row = _apply_once(event_id, ignore_reason, statuses)
-    if row is None:
+    done = _apply_once(event_id, ignore_reason, statuses, event, claimed)
+    if done is None:
         return DUPLICATE
-    if row.status is StripeEventStatus.DEFERRED or (
-        row.status is StripeEventStatus.PROCESSED and row.type.startswith("checkout.session.")
+    status, kind, ref = done
+    if status is StripeEventStatus.DEFERRED or (
+        status is StripeEventStatus.PROCESSED and kind.startswith("checkout.session.")
     ):
-        retry_deferred(row.object_ref)
-    return row.status.value
+        retry_deferred(ref)
+    return status.value
 
 
-def _apply_once(event_id: str, ignore_reason: str | None, statuses: Iterable[StripeEventStatus]) -> StripeEvent | None:
-    """Claim, apply and commit one event; ``None`` when it is not in ``statuses`` (done, or being applied)."""
+#: What became of an applied event: its new status, its type and its payment (``object_ref``).
+Applied = tuple[StripeEventStatus, str, "str | None"]
+
+
+def _apply_once(
+    event_id: str, ignore_reason: str | None, statuses: Iterable[StripeEventStatus],
+    event: dict[str, Any] | None = None, claimed: bytes | None = None,
+) -> Applied | None:
+    """Claim (unless ``claimed``), apply and commit one event; ``None`` when it is not in ``statuses`` (done, or
+    being applied).
+
+    The claim's row lock is held to the commit; nothing is read back after it
+    (the caller has what it needs), so an event costs its claim and its status.
+    """
     claim = (
         sa.update(StripeEvent)
         .where(StripeEvent.event_id == event_id, StripeEvent.status.in_(list(statuses)))
         .values(attempts=StripeEvent.attempts + 1)
     )
-    if session().execute(claim).rowcount == 0:
+    if claimed is None and session().execute(claim).rowcount == 0:
         signals.rollback()
         return None
-    row = session().scalars(
-        sa.select(StripeEvent).where(StripeEvent.event_id == event_id).execution_options(populate_existing=True)
-    ).one()
+    if event is None:
+        payload = session().scalar(sa.select(StripeEvent.payload).where(StripeEvent.event_id == event_id))
+        event = json.loads(payload)
     try:
-        status = StripeEventStatus.IGNORED if ignore_reason else _applied(json.loads(row.payload))
-        _finish(row, status, ignore_reason)
+        status = StripeEventStatus.IGNORED if ignore_reason else _applied(event)
+        _finish(event_id, status, ignore_reason)
         signals.commit()
     except Exception as exc:
         signals.rollback()
-        _mark_failed(event_id, exc)
+        _mark_failed(event_id, exc, (event, claimed) if claimed is not None else None)
         raise
-    return row
+    return status, str(event.get("type", "")), orders.object_ref(event)
 
 
 def _applied(event: dict[str, Any]) -> StripeEventStatus:
@@ -113,10 +156,11 @@ def _applied(event: dict[str, Any]) -> StripeEventStatus:
     return outcome
 
 
-def _finish(row: StripeEvent, status: StripeEventStatus, error: str | None = None) -> None:
-    row.status = status
-    row.processed_at = utcnow()
-    row.last_error = error
+def _finish(event_id: str, status: StripeEventStatus, error: str | None = None) -> None:
+    session().execute(
+        sa.update(StripeEvent).where(StripeEvent.event_id == event_id)
+        .values(status=status, processed_at=utcnow(), last_error=error)
+    )
 
 
 def retry_deferred(payment_intent: str | None = None) -> dict[str, int]:
@@ -133,27 +177,31 @@ def retry_deferred(payment_intent: str | None = None) -> dict[str, int]:
     session().rollback()  # a fresh snapshot for each claim below
     counts = {"applied": 0, "waiting": 0}
     for event_id in waiting:
-        row = _apply_once(event_id, None, (StripeEventStatus.DEFERRED,))
-        if row is None:
+        done = _apply_once(event_id, None, (StripeEventStatus.DEFERRED,))
+        if done is None:
             continue
-        if row.status is StripeEventStatus.DEFERRED:
+        if done[0] is StripeEventStatus.DEFERRED:
             counts["waiting"] += 1
         else:
             counts["applied"] += 1
-            log.info("stripe event %s %s: deferred, now %s", row.event_id, row.type, row.status.value)
+            log.info("stripe event %s %s: deferred, now %s", event_id, done[1], done[0].value)
     return counts
 
 
-def _mark_failed(event_id: str, exc: Exception) -> None:
-    session().execute(
-        sa.update(StripeEvent)
-        .where(StripeEvent.event_id == event_id)
-        .values(
-            status=StripeEventStatus.FAILED,
-            attempts=StripeEvent.attempts + 1,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-    )
+def _mark_failed(event_id: str, exc: Exception, unstored: tuple[dict[str, Any], bytes] | None = None) -> None:
+    """Mark the event failed; ``unstored`` (the event and its payload) when the rollback took its row away too.
+
+    A row another delivery stored and applied meanwhile is left as it is.
+    """
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    update = sa.update(StripeEvent).where(StripeEvent.event_id == event_id)
+    if unstored is not None:
+        row = _row(*unstored, attempts=1, status=StripeEventStatus.FAILED, error=error)
+        if insert_if_absent(StripeEvent.__table__, row, on=["event_id"]):
+            session().commit()
+            return
+        update = update.where(StripeEvent.status.in_(_CLAIMABLE))
+    session().execute(update.values(status=StripeEventStatus.FAILED, attempts=StripeEvent.attempts + 1, last_error=error))
     session().commit()
 
 

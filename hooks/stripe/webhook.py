@@ -45,10 +45,10 @@ def receive() -> Response:
         )
     payload = request.get_data()  # kept: a run again after a deadlock must verify the same bytes
     event = _verified_event(payload, request.headers.get("Stripe-Signature", ""), secrets)
-    store.store(event, payload)
+    claimed = store.store(event, payload, claim=True)
     reason = _ignore_reason(event)
     try:
-        outcome = store.apply(event["id"], ignore_reason=reason)
+        outcome = store.apply(event["id"], ignore_reason=reason, event=event, claimed=payload if claimed else None)
     except Exception:
         log.exception("stripe event %s %s: failed; Stripe will retry", event["id"], event.get("type"))
         raise

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.schema import CreateTable
 
 from . import signals
@@ -49,6 +50,14 @@ def insert_if_absent(table: sa.Table, values: dict[str, Any], *, on: list[str]) 
     insert does nothing instead of failing (after waiting for the winner to
     commit), and both then read the one row.
     """
+    return inserted_key(table, values, on=on) is not None
+
+
+def inserted_key(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> Any:
+    """:func:`insert_if_absent` that answers the new row's (autoincrement) primary key, or ``None`` for a duplicate.
+
+    The key lets a caller build the row it just wrote instead of reading it back.
+    """
     database = _family_of(table)
     if database == "mysql":
         return _insert_on_mysql(table, values, on)
@@ -60,10 +69,42 @@ def insert_if_absent(table: sa.Table, values: dict[str, Any], *, on: list[str]) 
         .returning(*table.primary_key.columns)
     )
     # RETURNING tells reliably whether a row was written: psycopg gives no row count for such inserts.
-    return session().execute(statement).first() is not None
+    row = session().execute(statement).first()
+    return None if row is None else row[0]
 
 
-def _insert_on_mysql(table: sa.Table, values: dict[str, Any], on: list[str]) -> bool:
+#: ``Session.info`` key: the rows :func:`add_as_written` put in the session since its last commit.
+_WRITTEN = "journeykit_rows_as_written"
+
+
+def add_as_written(row: Any) -> None:
+    """Put a row this transaction has just inserted with a Core statement (every column of it set on ``row``, its
+    key from :func:`inserted_key`) in the session as persistent, without reading it back.
+
+    The session then treats it as a row it inserted itself: a rollback takes
+    it out again (the row is gone, and a new one may get its id).
+    """
+    make_transient_to_detached(row)
+    scoped = session()
+    db_session = scoped() if isinstance(scoped, sa.orm.scoped_session) else scoped
+    db_session.add(row)
+    written = db_session.info.get(_WRITTEN)
+    if written is None:
+        written = db_session.info[_WRITTEN] = []
+        event.listen(db_session, "after_commit", lambda done: done.info[_WRITTEN].clear())
+        event.listen(db_session, "after_soft_rollback", _forget_written)
+    written.append(row)
+
+
+def _forget_written(db_session: sa.orm.Session, _previous: Any) -> None:
+    written = db_session.info[_WRITTEN]
+    for row in written:
+        if row in db_session:
+            db_session.expunge(row)
+    written.clear()
+
+
+def _insert_on_mysql(table: sa.Table, values: dict[str, Any], on: list[str]) -> Any:
     """MySQL has no ``ON CONFLICT DO NOTHING``: ``ON DUPLICATE KEY UPDATE`` that changes nothing, instead.
 
     Not a plain INSERT that fails: a duplicate key makes InnoDB hold a shared
@@ -76,7 +117,10 @@ def _insert_on_mysql(table: sa.Table, values: dict[str, Any], on: list[str]) -> 
     key = table.c[on[0]]
     untouched = sa.func.if_(sa.func.last_insert_id(_DUPLICATE_MARK), key, key)
     statement = mysql.insert(table).values(**values).on_duplicate_key_update({key.name: untouched})
-    return session().execute(statement).lastrowid != _DUPLICATE_MARK
+    row_id = session().execute(statement).lastrowid
+    if row_id == _DUPLICATE_MARK:
+        return None
+    return row_id if row_id else True  # a key the server does not count (a string id): inserted, key unknown
 def write_lock(table: sa.Table) -> None:
     """On SQLite, take the database's write lock now, before reading what this transaction will change.
 

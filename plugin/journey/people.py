@@ -25,11 +25,12 @@ import sqlalchemy as sa
 from ..core import signals
 from ..core.db import session, utcnow
 from ..core import dialects
-from ..core.dialects import insert_if_absent
+from ..core.dialects import add_as_written, insert_if_absent, inserted_key
 from . import rollups
 from .models import Customer, JourneyEvent, Person, PersonWeek, Visitor
 from .rollups import activity_contributions, cohort_of, stage_contributions
 from .stage_rules import (
+    CONSIDERATION,
     IGNORED_EVENTS,
     STAGES,
     UNTRUSTED_SOURCE,
@@ -115,13 +116,27 @@ def locked(key: PersonKey, *, create: bool) -> tuple[Person | None, bool]:
     person = session().scalars(query).first()
     created = False
     if person is None and create:
-        now = utcnow()
-        values = {_column(key).key: key[1], "stage": Stage.AWARENESS, "paid_orders": 0, "created_at": now, "updated_at": now}
-        created = insert_if_absent(Person.__table__, values, on=[_column(key).key])  # type: ignore[arg-type]
-        person = session().scalars(query).one()
+        person = _new_person(key)
+        created = person is not None
+        if person is None:  # another transaction's insert won: its row, now committed
+            person = session().scalars(query).one()
     if person is not None:
         remember(key, person)
     return person, created
+
+
+def _new_person(key: PersonKey) -> Person | None:
+    """A new person with ``key``, inserted (and so locked) and put in the session as written; ``None`` if one exists."""
+    now = utcnow()
+    values: dict[str, Any] = {column.key: None for column in Person.__table__.columns if column.key != "id"}
+    values.update({_column(key).key: key[1], "stage": Stage.AWARENESS, "paid_orders": 0, "created_at": now,
+                   "updated_at": now})
+    row_id = inserted_key(Person.__table__, values, on=[_column(key).key])  # type: ignore[arg-type]
+    if row_id is None:
+        return None
+    person = Person(id=row_id, **values)
+    add_as_written(person)
+    return person
 
 
 def person_for(customer: Customer | None, visitor_id: str | None) -> tuple[Person, bool] | None:
@@ -177,16 +192,31 @@ def record(
     if name in IGNORED_EVENTS:
         return
     old = reach_of(person)
-    if rules.is_purchase(name, source):
-        person.paid_orders += 1
+    paid_orders = person.paid_orders + (1 if rules.is_purchase(name, source) else 0)
+    # An advocacy event engages (stage_rules), so a person who never considered has none but this one: no read.
+    may_have_advocated = old[CONSIDERATION] is not None or rules.is_advocacy(name, source)
     reach = advance(
-        old, name, source, at, rules, paid_orders=person.paid_orders,
-        nth_purchase=lambda: _nth_purchase(person, rules), first_advocacy=lambda: _first_advocacy(person, rules),
+        old, name, source, at, rules, paid_orders=paid_orders, nth_purchase=lambda: _nth_purchase(person, rules),
+        first_advocacy=lambda: _first_advocacy(person, rules) if may_have_advocated else None,
     )
-    if person.first_widget is None and widget_of(name, properties):
-        person.first_widget = widget_of(name, properties)
-    if person.referral_code is None and label(properties, "referral_code"):
-        person.referral_code = label(properties, "referral_code")
+    # Changed only after the reads above, and without autoflush below: the person is written once, at the next
+    # flush, not again before each of the statements that follow.
+    with session().no_autoflush:
+        _apply(person, reach, old, customer=customer, visitor_id=visitor_id, at=at, paid_orders=paid_orders,
+               widget=widget_of(name, properties), referral_code=label(properties, "referral_code"))
+
+
+def _apply(
+    person: Person, reach: Reach, old: Reach, *, customer: Customer | None, visitor_id: str | None, at: dt.datetime,
+    paid_orders: int, widget: str | None, referral_code: str | None,
+) -> None:
+    """Move the rollups by the person's change from ``old`` to ``reach`` and store it on the person."""
+    if paid_orders != person.paid_orders:
+        person.paid_orders = paid_orders
+    if person.first_widget is None and widget:
+        person.first_widget = widget
+    if person.referral_code is None and referral_code:
+        person.referral_code = referral_code
     week = week_of(day_of(at))
     new_week = _mark_week(person, week)
     delta = stage_contributions(reach)
@@ -204,24 +234,38 @@ def record(
 
 def _nth_purchase(person: Person, rules: Rules) -> dt.datetime:
     """When the person's Nth purchase (``JOURNEYKIT_RETENTION_PURCHASES``) happened, by event time."""
+    times = _trusted_times(person, rules.purchase)
     return session().scalars(
-        sa.select(JourneyEvent.occurred_at)
-        .where(events_of(person), JourneyEvent.name.in_(rules.purchase - IGNORED_EVENTS))
-        .where(JourneyEvent.source != UNTRUSTED_SOURCE)
-        .order_by(JourneyEvent.occurred_at)
-        .offset(rules.retention_purchases - 1)
-        .limit(1)
+        sa.select(times.c.occurred_at).order_by(times.c.occurred_at).offset(rules.retention_purchases - 1).limit(1)
     ).one()
 
 
 def _first_advocacy(person: Person, rules: Rules) -> dt.datetime | None:
     """When the person's earliest advocacy event happened, if any: read as they first buy, since a review
     published while they had not bought shows in their reach as consideration only."""
-    return session().scalar(
-        sa.select(sa.func.min(JourneyEvent.occurred_at))
-        .where(events_of(person), JourneyEvent.name.in_(rules.advocacy - IGNORED_EVENTS))
-        .where(JourneyEvent.source != UNTRUSTED_SOURCE)
+    times = _trusted_times(person, rules.advocacy)
+    return session().scalar(sa.select(sa.func.min(times.c.occurred_at)))
+
+
+def _trusted_times(person: Person, names: frozenset[str]) -> sa.Subquery:
+    """When the person's events named ``names`` happened, from trusted sources: one statement for the caller.
+
+    A customer's are their own and their joined visitors' anonymous ones, as
+    :func:`events_of` selects them, but as a ``UNION ALL`` of two index reads
+    (by customer; by joined visitor), so that the visitors need no query of
+    their own and no planner reads the log to match them.
+    """
+    wanted = (JourneyEvent.name.in_(names - IGNORED_EVENTS), JourneyEvent.source != UNTRUSTED_SOURCE)
+    if person.customer_id is None:
+        anonymous = (JourneyEvent.customer_id.is_(None), JourneyEvent.visitor_id == person.visitor_id)
+        return sa.select(JourneyEvent.occurred_at).where(*anonymous, *wanted).subquery()
+    own = sa.select(JourneyEvent.occurred_at).where(JourneyEvent.customer_id == person.customer_id, *wanted)
+    joined = (
+        sa.select(JourneyEvent.occurred_at)
+        .join(Visitor, Visitor.id == JourneyEvent.visitor_id)
+        .where(Visitor.customer_id == person.customer_id, JourneyEvent.customer_id.is_(None), *wanted)
     )
+    return sa.union_all(own, joined).subquery()
 
 
 def _mark_week(person: Person, week: dt.date) -> bool:

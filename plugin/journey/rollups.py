@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from ..core.db import session
 from ..core.dialects import upsert_adding
-from .models import CohortActivity, CohortStage, StageDay
-from .stage_rules import STAGES, Reach, day_of, week_of
+from .models import CohortActivity, CohortStage, StageDay, StageWait
+from .stage_rules import CONVERTS_FROM, STAGES, Reach, day_of, week_of
+from .waits import bucket_of
 
 #: A rollup row's address: its table and its primary key values.
 Key = tuple[sa.Table, tuple[object, ...]]
@@ -26,7 +27,8 @@ Delta = Counter  # Counter[Key]
 STAGE_DAYS: sa.Table = StageDay.__table__  # type: ignore[assignment]
 COHORT_STAGES: sa.Table = CohortStage.__table__  # type: ignore[assignment]
 COHORT_ACTIVITY: sa.Table = CohortActivity.__table__  # type: ignore[assignment]
-TABLES = (STAGE_DAYS, COHORT_STAGES, COHORT_ACTIVITY)
+STAGE_WAITS: sa.Table = StageWait.__table__  # type: ignore[assignment]
+TABLES = (STAGE_DAYS, COHORT_STAGES, COHORT_ACTIVITY, STAGE_WAITS)
 
 
 def cohort_of(reach: Reach) -> dt.date | None:
@@ -35,7 +37,11 @@ def cohort_of(reach: Reach) -> dt.date | None:
 
 
 def stage_contributions(reach: Reach) -> Counter[Key]:
-    """The stage-day and cohort-stage rows one person counts in.
+    """The stage-day, cohort-stage and stage-wait rows one person counts in.
+
+    A stage-wait row counts the person on the day they reached a stage, in
+    the bucket of their wait since the stage it is timed from (retention and
+    advocacy: purchase), see :mod:`.waits`.
 
     A stage-day row's previous day is the day of the reach just before this
     one in the person's own time order (ties in stage order; awareness: its
@@ -51,6 +57,9 @@ def stage_contributions(reach: Reach) -> Counter[Key]:
         rows[(STAGE_DAYS, (STAGES[index], day, previous or day))] += 1
         rows[(COHORT_STAGES, (cohort, STAGES[index]))] += 1
         previous = day
+        since = CONVERTS_FROM[index]
+        if since is not None and reach[since] is not None:
+            rows[(STAGE_WAITS, (STAGES[index], day, bucket_of(moment - reach[since])))] += 1
     return rows
 
 

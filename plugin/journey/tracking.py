@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any, Iterable, Mapping
 
 import sqlalchemy as sa
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..core.db import session, utcnow
-from ..core.dialects import insert_if_absent
+from ..core.dialects import add_as_written, insert_if_absent, inserted_key
 from . import people
 from .models import Customer, JourneyEvent, Visitor
 from .stage_rules import IGNORED_EVENTS, current_rules
@@ -30,10 +31,13 @@ def ensure_visitor(visitor_id: str, customer: Customer | None = None) -> Visitor
     people.write_lock()
     visitor = session().get(Visitor, visitor_id, populate_existing=True, with_for_update=True)
     if visitor is None:
-        values = {"id": visitor_id, "first_seen_at": now, "last_seen_at": now}
-        insert_if_absent(Visitor.__table__, values, on=["id"])
-        visitor = session().get(Visitor, visitor_id, populate_existing=True, with_for_update=True)
-        assert visitor is not None
+        values = {"id": visitor_id, "customer_id": None, "first_seen_at": now, "last_seen_at": now, "joined_at": None}
+        if insert_if_absent(Visitor.__table__, values, on=["id"]):
+            visitor = Visitor(**values)  # locked, being new
+            add_as_written(visitor)
+        else:  # another transaction's insert won: its row, now committed
+            visitor = session().get(Visitor, visitor_id, populate_existing=True, with_for_update=True)
+            assert visitor is not None
     visitor.last_seen_at = now
     people.remember(("visitor_row", visitor_id), visitor)
     if customer is not None and visitor.customer_id is None:
@@ -83,12 +87,13 @@ def record_event(
         session().add(event)
     else:
         session().flush()  # events added earlier keep the lower ids (arrival order)
-        inserted = insert_if_absent(JourneyEvent.__table__, values, on=["dedupe_key"])
-        event = session().scalars(sa.select(JourneyEvent).where(JourneyEvent.dedupe_key == dedupe_key)).one()
-        if not inserted:
+        key = inserted_key(JourneyEvent.__table__, values, on=["dedupe_key"])
+        if key is None:
             if found is not None and found[1]:
                 people.discard(found[0])
-            return event
+            return session().scalars(sa.select(JourneyEvent).where(JourneyEvent.dedupe_key == dedupe_key)).one()
+        event = JourneyEvent(id=key, **values)  # as written: not read back, and outside the session (never updated)
+        make_transient_to_detached(event)
     if found is not None:
         people.record(
             found[0], customer=customer, visitor_id=visitor_id, name=name, source=source,

@@ -18,11 +18,12 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import journey
 from ..core import limits, signals
 from ..core.db import session, utcnow
-from ..core.dialects import insert_if_absent
+from ..core.dialects import add_as_written, inserted_key
 from ..core.identity import is_visitor_id
 from .models import DisputeStatus, Order, OrderItem, OrderStatus
 
@@ -79,7 +80,11 @@ def apply_session(obj: dict[str, Any], kind: str, *, at: dt.datetime) -> Order:
     target = _SESSION_EVENTS[kind] or (
         OrderStatus.PENDING if obj.get("payment_status") == "unpaid" else OrderStatus.PAID
     )
-    order, created = _order_for_session(obj)
+    order = _new_order(obj, target, at=at)
+    if order is not None:
+        created = True
+    else:
+        order, created = _locked_order(obj), False
     if order.payment_intent_id is None and obj.get("payment_intent"):
         order.payment_intent_id = obj["payment_intent"]
     if order.customer_id is None:
@@ -94,31 +99,57 @@ def apply_session(obj: dict[str, Any], kind: str, *, at: dt.datetime) -> Order:
     return order
 
 
-def _order_for_session(obj: dict[str, Any]) -> tuple[Order, bool]:
-    """The session's order, locked for this transaction, and whether this call created it.
+def _new_order(obj: dict[str, Any], target: OrderStatus, *, at: dt.datetime) -> Order | None:
+    """The session's order, written whole in one insert (its products in one more), if this event is its first.
 
-    Two events about one new session may arrive at the same moment: the
-    insert that loses does nothing, and both then lock the one row.
+    ``None`` when the order exists: two events about one new session may
+    arrive at the same moment, and the insert that loses does nothing (after
+    waiting for the winner to commit).  A customer named by the shop's id is
+    found (or made: that insert is safe under concurrency) first, so the order
+    is written with its buyer; one found by e-mail alone is matched afterwards
+    by the caller, as only the winner may create a guest customer.  The new
+    row is put in the session as written, not read back.
     """
     metadata = _metadata(obj)
+    products = _products(metadata)
+    customer = _match_customer(obj, create=False, at=at) if obj.get("client_reference_id") else None
     values = {
         "checkout_session_id": obj["id"],
-        "status": OrderStatus.EXPIRED,  # the lowest rank: the caller raises it
+        "payment_intent_id": obj.get("payment_intent") or None,
+        "customer_id": customer.id if customer is not None else None,
+        "status": target,
         "amount_total": int(obj.get("amount_total") or 0),
+        "amount_refunded": 0,
         "currency": (obj.get("currency") or "usd").lower(),
+        "dispute_status": None,
         "livemode": bool(obj.get("livemode")),
         "visitor_id": _visitor_id(metadata.get("journeykit_visitor")),
         "referral_code": limits.fitted("journeykit_orders.referral_code", metadata.get("journeykit_referral") or None,
                                        field="metadata.journeykit_referral"),
-        "products_pending": not _products(metadata),
+        "products_pending": not products,
         "created_at": stripe_time(obj.get("created")),
+        "paid_at": at if target is OrderStatus.PAID else None,
+        "updated_at": utcnow(),
     }
-    created = insert_if_absent(Order.__table__, values, on=["checkout_session_id"])
+    key = inserted_key(Order.__table__, values, on=["checkout_session_id"])
+    if key is None:
+        return None
+    if products:
+        session().execute(sa.insert(OrderItem.__table__).values(
+            [{"order_id": key, "product_id": product, "quantity": 1, "amount_total": None} for product in products]))
+    order = Order(id=key, **values)
+    add_as_written(order)
+    set_committed_value(order, "customer", customer)
+    return order
+
+
+def _locked_order(obj: dict[str, Any]) -> Order:
+    """The session's existing order, locked for this transaction, with its products."""
     query = sa.select(Order).where(Order.checkout_session_id == obj["id"]).with_for_update()
     order = session().scalars(query.execution_options(populate_existing=True)).one()
     if not order.items:
-        order.items = [OrderItem(product_id=product) for product in _products(metadata)]
-    return order, created
+        order.items = [OrderItem(product_id=product) for product in _products(_metadata(obj))]
+    return order
 
 
 def _metadata(obj: dict[str, Any]) -> dict[str, str]:

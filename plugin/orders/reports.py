@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from .. import journey
 from ..core.db import session
@@ -106,8 +107,9 @@ def buyers(start: dt.datetime | None = None, end: dt.datetime | None = None) -> 
 
 
 def latest_orders(limit: int) -> list[Order]:
-    """The newest ``limit`` orders, any status."""
-    return list(session().scalars(sa.select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)))
+    """The newest ``limit`` orders, any status, with their customers and items (loaded in one query each, not per order)."""
+    query = sa.select(Order).options(selectinload(Order.customer), selectinload(Order.items))
+    return list(session().scalars(query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit)))
 
 
 @source("orders", "gauge", "Orders (Stripe Checkout Sessions) by payment status.", ("status",))

@@ -46,7 +46,11 @@ class Review(Base):
     __table_args__ = (
         sa.UniqueConstraint("product_id", "customer_id"),
         sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
-        sa.Index("ix_journeykit_reviews_listing", "product_id", "status", "published_at", "id"),
+        # One index per storefront order (:data:`.listing.SORTS`, read backwards), so a page of a product's
+        # reviews is read in order and stops at the page's end, however many reviews the product has.
+        sa.Index("ix_journeykit_reviews_newest", "product_id", "status", "pinned", "published_at", "id"),
+        sa.Index("ix_journeykit_reviews_highest", "product_id", "status", "pinned", "rating", "published_at", "id"),
+        sa.Index("ix_journeykit_reviews_helpful", "product_id", "status", "pinned", "helpful_count", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -92,6 +96,12 @@ class Review(Base):
     def visible_photos(self) -> list[ReviewPhoto]:
         """The photos the storefront may show (the owner hid none of them)."""
         return [photo for photo in self.photos if not photo.hidden]
+
+
+#: "lowest" is pinned first, then fewest stars, then newest: the stars ascend while the rest descend, so its
+#: index holds them descending and is read backwards like the others.
+sa.Index("ix_journeykit_reviews_lowest", Review.product_id, Review.status, Review.pinned, Review.rating.desc(),
+         Review.published_at, Review.id)
 
 
 class ReviewPhoto(Base):

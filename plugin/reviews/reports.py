@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from .. import orders
 from ..core.db import session
@@ -37,12 +38,12 @@ def top_rated_products(limit: int) -> list[ProductRating]:
 
 
 def waiting(newest: int = 3) -> dict[str, Any]:
-    """How many reviews wait for moderation, and the ``newest`` of them."""
+    """How many reviews wait for moderation, and the ``newest`` of them (with their authors, named on the dashboard)."""
     pending = Review.status == ReviewStatus.PENDING
+    newest_first = sa.select(Review).options(selectinload(Review.customer)).where(pending)
     return {
         "count": session().scalar(sa.select(sa.func.count()).select_from(Review).where(pending)) or 0,
-        "newest": list(session().scalars(
-            sa.select(Review).where(pending).order_by(Review.created_at.desc(), Review.id.desc()).limit(newest))),
+        "newest": list(session().scalars(newest_first.order_by(Review.created_at.desc(), Review.id.desc()).limit(newest))),
     }
 
 

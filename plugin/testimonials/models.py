@@ -7,7 +7,7 @@ import enum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, BigIntPK, UTCDateTime, utcnow, value_enum
 
@@ -32,7 +32,6 @@ class Testimonial(Base):
     __tablename__ = "journeykit_testimonials"
     __table_args__ = (
         sa.CheckConstraint("consent", name="consent_given"),
-        sa.Index("ix_journeykit_testimonials_listing", "status", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -63,12 +62,26 @@ class Testimonial(Base):
     tag_rows: Mapped[list[TestimonialTag]] = relationship(
         cascade="all, delete-orphan", order_by="TestimonialTag.tag", lazy="selectin"
     )
-    #: The pin order as a non-null sort key, so keyset paging can order "pinned first" portably.
-    pin_rank: Mapped[int] = column_property(sa.func.coalesce(position, UNPINNED))
+    #: The pin order as a non-null sort key (``position``, else :data:`UNPINNED`), so keyset paging orders
+    #: "pinned first" portably and the wall is read in its index's order.  Stored, not computed per row:
+    #: :func:`_rank` sets it whenever ``position`` changes (MariaDB indexes no expressions).
+    pin_rank: Mapped[int] = mapped_column(sa.Integer, default=UNPINNED, server_default=sa.text(str(UNPINNED)))
 
     @property
     def tags(self) -> list[str]:
         return [row.tag for row in self.tag_rows]
+
+
+@sa.event.listens_for(Testimonial.position, "set")
+def _rank(target: Testimonial, value: int | None, _old: object, _initiator: object) -> None:
+    """Keep ``pin_rank`` equal to ``coalesce(position, UNPINNED)`` on every change of the position."""
+    target.pin_rank = UNPINNED if value is None else value
+
+
+#: The wall's order (:data:`journeykit.testimonials.lifecycle.WALL_ORDER`: pin rank up, then newest), read
+#: backwards: the rank is held descending, so it ascends while the rest descends.
+sa.Index("ix_journeykit_testimonials_wall", Testimonial.status, Testimonial.pin_rank.desc(), Testimonial.published_at,
+         Testimonial.id)
 
 
 class TestimonialTag(Base):
