@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import pathlib
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -31,11 +31,12 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
+from bench import servers  # noqa: E402
 from bench.stripe_webhook import database  # noqa: E402
 from journeykit.core import migrate  # noqa: E402
 from journeykit.testing import StripeEvents, encode, signature_header  # noqa: E402
 from tests.conftest import ADMIN_KEY, make_shop  # noqa: E402
-from tests.postgres import _free_port  # noqa: E402
+from tests.postgres import free_port  # noqa: E402
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"}
 PRODUCTS = 50
@@ -67,26 +68,16 @@ def seed(url: str) -> dict[str, str]:
     return tokens
 
 
-def serve(url: str, port: int) -> subprocess.Popen:
-    env = {"JOURNEYKIT_TEST_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread",
-                               "--threads", "4", "--preload", "--log-level", "warning", "tests.instance_app:create_app()"],
-                              cwd=ROOT, env=env)
-    for _ in range(600):
-        try:
-            requests.get(f"http://127.0.0.1:{port}/journeykit/embed.js", timeout=2)
-            time.sleep(2)  # both workers up, so keep-alive connections spread over them
-            return server
-        except requests.RequestException:
-            time.sleep(0.1)
-    server.kill()
-    sys.exit("gunicorn did not start")
+def serve(url: str, port: int) -> contextlib.AbstractContextManager[servers.Served]:
+    """The bare test shop (tests/instance_app.py) under gunicorn on ``url``'s database."""
+    env = {"JOURNEYKIT_TEST_DATABASE_URL": url}
+    return servers.gunicorn("tests.instance_app:create_app()", port, env=env, ready="/journeykit/embed.js", settle=2)
 
 
-def resident_mb(server: subprocess.Popen) -> float:
+def resident_mb(pid: int) -> float:
     """The workers' resident memory, in MB (the master's children, from /proc)."""
     total = 0
-    for child in pathlib.Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split():
+    for child in pathlib.Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         for line in pathlib.Path(f"/proc/{child}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
@@ -152,17 +143,12 @@ def main() -> None:
     args.postgres = not args.url
     with database(args) as url:
         tokens = seed(url)
-        port = _free_port()
-        server = serve(url, port)
-        try:
-            memory = [resident_mb(server)]
+        with serve(url, free_port()) as server:
+            memory = [resident_mb(server.pid)]
             halves = []
             for _ in range(2):
-                halves.append(drive(f"http://127.0.0.1:{port}", tokens, args.seconds / 2, args.connections))
-                memory.append(resident_mb(server))
-        finally:
-            server.terminate()
-            server.wait(30)
+                halves.append(drive(server.base, tokens, args.seconds / 2, args.connections))
+                memory.append(resident_mb(server.pid))
     timings = {kind: halves[0][0].get(kind, []) + halves[1][0].get(kind, []) for kind in MIX}
     failures = halves[0][1] + halves[1][1]
     total = sum(len(values) for values in timings.values())

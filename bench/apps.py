@@ -1,0 +1,56 @@
+"""The WSGI apps that ``scripts/bench`` serves with gunicorn (``bench.apps:hello()`` and so on).
+
+``BENCH_DATABASE_URL`` names the seeded database of the two demo-shop apps.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: The Stripe webhook secret of the benchmarked shop (the driver signs its events with it).
+WEBHOOK_SECRET = "whsec_bench_secret"
+#: Limits far above what a 2-core machine can send: the benchmark measures work, not refusals.
+UNLIMITED = {f"JOURNEYKIT_{name}_RATE_LIMIT": "1000000000 per minute"
+             for name in ("REVIEWS", "TESTIMONIALS", "EVENTS", "REDEMPTIONS")}
+
+
+def hello() -> Flask:
+    """Flask's own ceiling on this machine: the reference every figure is divided by."""
+    app = Flask(__name__)
+    app.add_url_rule("/", "hello", lambda: "Hello, World!")
+    return app
+
+
+def shop(database_url: str | None = None) -> Flask:
+    """The demo shop with JourneyKit, on the seeded database (``BENCH_DATABASE_URL`` unless given)."""
+    from examples.demoshop import create_app
+
+    return create_app(_config(database_url))
+
+
+def shop_without_journeykit() -> Flask:
+    """The same shop's own pages and request hooks with JourneyKit not mounted: what its routes cost on their own.
+
+    Only routes that render no widget work here (the product picture); the
+    pages' templates call JourneyKit.
+    """
+    from examples import demoshop
+    from examples.demoshop import views, web
+    from examples.demoshop.models import db
+
+    app = Flask(demoshop.__name__, instance_path=str(Path(demoshop.__file__).resolve().parent / "instance"))
+    app.config.from_mapping(demoshop.default_config())
+    app.config.update(_config(), JOURNEYKIT_VISITOR_COOKIE="journeykit_visitor")  # web.py reads JourneyKit's cookie name
+    db.init_app(app)
+    app.register_blueprint(views.bp)
+    web.install(app)
+    return app
+
+
+def _config(database_url: str | None = None) -> dict[str, Any]:
+    return {"SQLALCHEMY_DATABASE_URI": database_url or os.environ["BENCH_DATABASE_URL"], "DEMOSHOP_SETUP_ON_START": False,
+            "JOURNEYKIT_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "JOURNEYKIT_STRIPE_API_KEY": None, **UNLIMITED}
