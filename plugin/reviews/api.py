@@ -130,7 +130,7 @@ def admin_list() -> dict[str, Any]:
     """``?status=pending&rating=1&verified=1&photos=1&product=…&q=…``, newest first (an empty value: any)."""
     query = admin_queue.Filters.from_args(request.args).where(sa.select(Review))
     items, cursor = paging.newest_first(query, Review.id)
-    return {"items": _admin.dump(items, many=True), "next": cursor}
+    return {"items": _admin.dump(listing.with_customers(items), many=True), "next": cursor}
 
 
 def _admin_change(review_id: int, decide: Callable[[Review], Review]) -> dict[str, Any]:

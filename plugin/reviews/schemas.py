@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import url_for
-from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow import Schema, fields, validate
 
 from ..core.inputs import storable
 from ..core.limits import max_length
-from .listing import with_customers
 
 #: The most characters a review's text may have (a policy: the column itself is unbounded).
 BODY_LENGTH = 5000
@@ -66,11 +63,6 @@ class AdminReviewSchema(ReviewSchema):
     status = fields.Function(lambda review: review.status.value)
     rejection_reason = fields.Function(lambda review: review.rejection_reason.value if review.rejection_reason else None)
     customer_id = fields.Function(lambda review: review.customer.shop_customer_id)
-
-    @pre_dump(pass_collection=True)
-    def _load_customers(self, data: Any, many: bool, **kwargs: Any) -> Any:
-        with_customers(data if many else [data])
-        return data
 
 
 class SubmitSchema(Schema):
