@@ -7,7 +7,9 @@ product or shopper of their own batch; the others see 1 row, then 31.  The
 two reads always differ in their arguments (another product, shopper or
 limit), so neither is answered from a read cache filled by the other: both
 are first, uncached reads.  Each read also has a small budget, so a new query
-per request shows up here as well.
+per request shows up here as well.  The read cache's lookup of its version
+tokens is not counted: whether it is sent depends on whether the process's
+watcher already knows them (tests/test_read_cache.py counts it).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from .sql_statements import Statement, recorded
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 API = "/journeykit/api/v1"
 PAGES = "/journeykit/admin"
+#: The read cache's lookup of its version tokens (journeykit.core.read_cache.versions).
+VERSION_LOOKUP = "SELECT scope, version FROM journeykit_read_versions"
 #: Rows written for the second read (the first reads one of each).
 MANY = 30
 
@@ -48,20 +52,20 @@ def _limit(batch: str) -> int:
     return 50 if batch == "a" else 49
 
 
-#: Budgets of the cached public reads count the first, uncached read: the read cache's version lookup, then
-#: the queries (a page of reviews: the reviews, then their photos in one query).
+#: Budgets of the cached public reads count the first, uncached read's queries (a page of reviews: the reviews, then
+#: their photos in one query).
 PUBLIC = [
-    *(Read(f"reviews sort={sort}", lambda b, s=sort: f"{API}/products/sku-{b}/reviews?sort={s}&limit={_limit(b)}", 3)
+    *(Read(f"reviews sort={sort}", lambda b, s=sort: f"{API}/products/sku-{b}/reviews?sort={s}&limit={_limit(b)}", 2)
       for sort in ("newest", "highest", "lowest", "helpful")),
-    Read("reviews rating=1", lambda b: f"{API}/products/sku-{b}/reviews?rating=1&limit={_limit(b)}", 3),
-    Read("rating", lambda b: f"{API}/products/sku-{b}/rating", 2),
-    Read("reviews fragment", lambda b: f"/journeykit/widgets/reviews?product=sku-{b}", 4),
-    Read("rating fragment", lambda b: f"/journeykit/widgets/rating?product=sku-{b}", 2),
-    Read("testimonials fragment", lambda b: f"/journeykit/widgets/testimonials?layout={'grid' if b == 'a' else 'carousel'}", 3),
-    Read("testimonials", lambda b: f"{API}/testimonials?limit={_limit(b)}", 3),
-    Read("testimonials by tag", lambda b: f"{API}/testimonials?tag=tag-{b}&limit={_limit(b)}", 3),
-    Read("loyalty program", lambda b: f"{API}/loyalty/program?batch={b}", 2),
-    Read("referral program", lambda b: f"{API}/referrals/program?batch={b}", 2),
+    Read("reviews rating=1", lambda b: f"{API}/products/sku-{b}/reviews?rating=1&limit={_limit(b)}", 2),
+    Read("rating", lambda b: f"{API}/products/sku-{b}/rating", 1),
+    Read("reviews fragment", lambda b: f"/journeykit/widgets/reviews?product=sku-{b}", 3),
+    Read("rating fragment", lambda b: f"/journeykit/widgets/rating?product=sku-{b}", 1),
+    Read("testimonials fragment", lambda b: f"/journeykit/widgets/testimonials?layout={'grid' if b == 'a' else 'carousel'}", 2),
+    Read("testimonials", lambda b: f"{API}/testimonials?limit={_limit(b)}", 2),
+    Read("testimonials by tag", lambda b: f"{API}/testimonials?tag=tag-{b}&limit={_limit(b)}", 2),
+    Read("loyalty program", lambda b: f"{API}/loyalty/program?batch={b}", 1),
+    Read("referral program", lambda b: f"{API}/referrals/program?batch={b}", 1),
     Read("me/loyalty", lambda b: f"{API}/me/loyalty", 11, shopper=True),
     Read("me/referral", lambda b: f"{API}/me/referral", 9, shopper=True),
     Read("loyalty fragment", lambda b: "/journeykit/widgets/loyalty", 10, shopper=True),
@@ -214,7 +218,7 @@ def statements_of(app: Flask, journey: Any, read: Read, batch: str) -> list[Stat
     with recorded(app) as statements:
         response = client.get(read.path(batch), headers=_headers(app, journey, read, batch))
     assert response.status_code == 200, (read.name, response.status_code, response.get_data(as_text=True)[:500])
-    return statements
+    return [statement for statement in statements if not statement.sql.startswith(VERSION_LOOKUP)]
 
 
 def _counts(shop: tuple[Any, Any, Any], reads: list[Read]) -> dict[str, tuple[int, int]]:

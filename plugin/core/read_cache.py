@@ -45,6 +45,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
+from . import version_watch
 from .db import Base, engine
 from .dialects import family
 from .settings import Setting
@@ -73,6 +74,8 @@ class ReadVersion(Base):
 VERSIONS: sa.Table = ReadVersion.__table__  # type: ignore[assignment]
 #: ``session.info`` key: the scopes this transaction already gave a new token (one per scope and transaction).
 _BUMPED = "journeykit_read_scopes_bumped"
+#: ``session.info`` key: tokens were written since the last commit (kept through savepoints, unlike ``_BUMPED``).
+_UNCOMMITTED = "journeykit_read_versions_written"
 
 
 # -- what writes change --------------------------------------------------------
@@ -177,6 +180,7 @@ def bump(db_session: Session, scopes: Iterable[str]) -> None:
         statement = insert.on_conflict_do_update(index_elements=["scope"], set_={"version": insert.excluded.version})
     connection.execute(statement)
     done.update(fresh)
+    db_session.info[_UNCOMMITTED] = True
 
 
 def _connection(db_session: Session) -> sa.Connection:
@@ -217,6 +221,13 @@ def _bump_for_statements(state: Any) -> Any:
     return result
 
 
+@sa.event.listens_for(Session, "after_commit")
+def _tell_watcher(db_session: Session) -> None:
+    """New tokens are committed: this process's watcher forgets the old ones now, not when told by the database."""
+    if db_session.info.pop(_UNCOMMITTED, False):
+        version_watch.changed(db_session.get_bind(clause=VERSIONS))
+
+
 @sa.event.listens_for(Session, "after_transaction_end")
 def _forget_bumps(db_session: Session, _transaction: Any) -> None:
     """A new transaction (or the rest of one whose savepoint rolled back) bumps again."""
@@ -229,16 +240,20 @@ def _writing(db_session: Session) -> bool:
 
 
 def versions(scopes: Sequence[str], db_session: Session | None = None) -> tuple[int, ...]:
-    """The version tokens of ``scopes``, in order (one small query of plain SQL: no ORM, no compiling).
+    """The version tokens of ``scopes`` as they are now, in order.
 
-    Read in ``db_session``'s transaction when one is open, so the body
-    rendered next is never older than the tokens it is kept under, whatever
-    the isolation level; else on a pooled connection of its own, before the
-    session reads anything (at READ COMMITTED, JourneyKit's level, the
-    session then sees the writes these tokens stand for, or later ones).
+    From the engine's watcher when it has one, which knows without a query
+    whether they changed since it last read them
+    (:mod:`~journeykit.core.version_watch`); else one small query of plain
+    SQL (no ORM, no compiling), in ``db_session``'s transaction when one is
+    open (no second connection), or on a pooled connection of its own.
     """
-    if db_session is not None and db_session.in_transaction():
+    if db_session is not None and db_session.in_transaction() and not version_watch.watching(engine()):
         return _versions_on(_connection(db_session), scopes)
+    return version_watch.tokens(engine(), scopes, _fetch_versions)
+
+
+def _fetch_versions(scopes: Sequence[str]) -> tuple[int, ...]:
     with engine().connect() as connection:
         return _versions_on(connection, scopes)
 
@@ -355,13 +370,24 @@ def serve(render: Callable[[], ResponseReturnValue], *, scopes: Sequence[str], f
     if db_session is not None and _writing(db_session):
         return _fresh(render, None, freshness)
     names = _with_whole_scopes(scopes)
-    cache_key = (request.endpoint, tuple(sorted((request.view_args or {}).items())),
-                 tuple(sorted(request.args.items(multi=True))), request.url_root, names, versions(names, db_session))
+    read = (request.endpoint, tuple(sorted((request.view_args or {}).items())),
+            tuple(sorted(request.args.items(multi=True))), _site(request.environ), names)
     cache = cache_for(current_app._get_current_object())  # type: ignore[attr-defined]
-    entry = cache.get(cache_key)
+    tokens = versions(names, db_session)
+    entry = cache.get((*read, tokens))
     if entry is not None:
         return _answer(entry, freshness)
-    return _fresh(render, (cache, cache_key), freshness)
+    if db_session is not None and db_session.in_transaction() and version_watch.watching(engine()):
+        # the body renders in the session's transaction, whose snapshot (SQLite's, or any at REPEATABLE READ) may be
+        # older than the watcher's tokens: it is kept under the tokens that snapshot sees
+        tokens = _versions_on(_connection(db_session), names)
+    return _fresh(render, (cache, (*read, tokens)), freshness)
+
+
+def _site(environ: dict[str, Any]) -> tuple[Any, ...]:
+    """What the site's address (``request.url_root``, in the bodies' absolute URLs) is made of, unparsed."""
+    return tuple(environ.get(name) for name in (
+        "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME"))
 
 
 def _current_session() -> Session | None:

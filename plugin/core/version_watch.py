@@ -1,0 +1,262 @@
+"""Whether the public reads' version tokens changed, known without a query per request.
+
+:mod:`~journeykit.core.read_cache` keys every kept body by the tokens of
+``journeykit_read_versions``.  Asking the database for them on every read
+costs a round trip, most of a cached read's time; a *watcher* remembers the
+tokens it read and forgets them all as soon as anything may have changed them:
+
+- **SQLite**: ``PRAGMA data_version`` on a connection of the watcher's own
+  changes whenever any other connection, in any process, commits to the file
+  (a few microseconds, and exact: a commit has changed it before it returns).
+- **PostgreSQL**: a trigger on the tokens' table (migration ``a4b8d2e6f1c7``)
+  sends ``NOTIFY journeykit_read_versions`` with each committed change; a
+  thread per process ``LISTEN``\\ s.  Writes of this process are seen at once
+  (:func:`changed`, after their commit); another process's within the
+  milliseconds PostgreSQL takes to pass the notification on.  Until the
+  listener is connected, and whenever it is not, every read asks the database.
+- **Elsewhere** (MariaDB, other drivers, in-memory SQLite): every read asks.
+
+The tokens a watcher keeps belong to the *stamp* it took before reading them:
+a change after that moves the stamp, and the next read forgets them.  Tokens
+that a slower thread read before a change another thread has already seen
+are not kept at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import sqlite3
+import threading
+import weakref
+from typing import Any, Callable, Hashable, Sequence
+
+import sqlalchemy as sa
+
+log = logging.getLogger("journeykit.read_cache")
+
+#: The channel the tokens' trigger notifies on PostgreSQL.
+CHANNEL = "journeykit_read_versions"
+#: Seconds the listener waits for a notification before checking whether it should stop.
+POLL_SECONDS = 1.0
+#: Longest pause between attempts to connect the listener again.
+MAX_BACKOFF_SECONDS = 30.0
+
+Fetch = Callable[[Sequence[str]], tuple[int, ...]]
+
+
+class Watcher:
+    """Tokens known to be current, dropped whenever :meth:`stamp` moves."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[str, int] = {}
+        self._seen: Hashable = None
+
+    def stamp(self) -> Hashable:
+        """A value that moves whenever the tokens may have changed; ``None`` when this cannot be told now."""
+        raise NotImplementedError
+
+    def tokens(self, scopes: Sequence[str], fetch: Fetch) -> tuple[int, ...]:
+        """The tokens of ``scopes``: remembered if still current, else ``fetch``\\ ed (and remembered)."""
+        with self._lock:
+            stamp = self.stamp()
+            if stamp is None:
+                known = None
+            else:
+                if stamp != self._seen:
+                    self._tokens, self._seen = {}, stamp
+                known = [self._tokens.get(scope) for scope in scopes]
+        if known is not None and None not in known:
+            return tuple(known)  # type: ignore[arg-type]
+        fetched = fetch(scopes)
+        if stamp is not None:
+            with self._lock:
+                if self._seen == stamp:  # else a later read saw a change first: these may be older than its
+                    self._tokens.update(zip(scopes, fetched))
+        return fetched
+
+    def changed(self) -> None:
+        """This process committed a change to the tokens: forget them now."""
+
+    def stop(self) -> None:
+        """Release what the watcher holds (the engine was disposed, or is gone)."""
+
+
+class SQLiteWatcher(Watcher):
+    """``PRAGMA data_version`` on a connection of its own: it moves with every other connection's commit."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self._connection: sqlite3.Connection | None = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None)
+
+    def stamp(self) -> Hashable:
+        return None if self._connection is None else self._connection.execute("PRAGMA data_version").fetchone()[0]
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+class PostgresWatcher(Watcher):
+    """A thread ``LISTEN``\\ ing on :data:`CHANNEL`; each notification moves the stamp."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        super().__init__()
+        self._engine = weakref.ref(engine)
+        self._generation = 0
+        self._listening = False
+        self._stopped = threading.Event()
+        self._wake_up, self._wake = os.pipe()  # stop() wakes the listener at once: it lets go of its connection
+        threading.Thread(target=self._listen, name="journeykit-read-versions", daemon=True).start()
+
+    def stamp(self) -> Hashable:
+        return self._generation if self._listening else None
+
+    def changed(self) -> None:
+        with self._lock:
+            self._generation += 1
+
+    def stop(self) -> None:
+        with self._lock:
+            if not self._stopped.is_set():
+                self._stopped.set()
+                os.write(self._wake, b"x")
+
+    def _listen(self) -> None:
+        try:
+            self._listen_until_stopped()
+        finally:
+            with self._lock:  # stop() writes to the pipe only until it is closed
+                self._stopped.set()
+                os.close(self._wake_up)
+                os.close(self._wake)
+
+    def _listen_until_stopped(self) -> None:
+        """Connect, listen until the connection fails, connect again after a pause; until stopped."""
+        failures = 0
+        while not self._stopped.is_set():
+            engine = self._engine()
+            if engine is None:
+                return
+            try:
+                connection = _listening_connection(engine)
+            except Exception as error:  # noqa: BLE001 - the reads ask the database meanwhile
+                failures += 1
+                log.warning("journeykit: cannot listen for read cache changes (%s); reads ask the database", error)
+                self._stopped.wait(min(MAX_BACKOFF_SECONDS, 2.0 ** failures))
+                continue
+            del engine
+            failures = 0
+            try:
+                self._receive(connection)
+            except Exception as error:  # noqa: BLE001 - as above: lost until connected again
+                if not self._stopped.is_set():
+                    log.warning("journeykit: listening for read cache changes stopped (%s); reads ask the database",
+                                error)
+            finally:
+                self._listening = False
+                connection.close()
+
+    def _receive(self, connection: Any) -> None:
+        with self._lock:
+            self._generation += 1  # whatever happened before the LISTEN was never heard
+            self._listening = True
+        while not self._stopped.is_set() and self._engine() is not None:
+            ready, _, _ = select.select([connection, self._wake_up], [], [], POLL_SECONDS)
+            if connection in ready and _drain(connection):
+                self.changed()
+
+
+def _listening_connection(engine: sa.Engine) -> Any:
+    """A driver connection of the engine's own, out of its pool, in autocommit, listening on :data:`CHANNEL`."""
+    pooled = engine.raw_connection()
+    connection = pooled.driver_connection
+    pooled.detach()
+    try:
+        connection.autocommit = True
+        connection.cursor().execute(f"LISTEN {CHANNEL}")
+    except Exception:
+        connection.close()
+        raise
+    return connection
+
+
+def _drain(connection: Any) -> bool:
+    """Read what the server sent; whether it held a notification (psycopg 3, then psycopg2)."""
+    pgconn = getattr(connection, "pgconn", None)
+    if pgconn is not None:
+        pgconn.consume_input()
+        heard = False
+        while pgconn.notifies() is not None:
+            heard = True
+        if pgconn.status != 0:  # CONNECTION_OK
+            raise ConnectionError("the connection was closed")
+        return heard
+    connection.poll()
+    heard = bool(connection.notifies)
+    connection.notifies.clear()
+    return heard
+
+
+# -- one watcher per engine and process ------------------------------------------------------------
+
+
+_watchers: weakref.WeakKeyDictionary[sa.Engine, dict[int, Watcher | None]] = weakref.WeakKeyDictionary()
+_watchers_lock = threading.Lock()
+
+
+def tokens(engine: sa.Engine, scopes: Sequence[str], fetch: Fetch) -> tuple[int, ...]:
+    """The tokens of ``scopes`` from the engine's watcher, or ``fetch``\\ ed when it has none."""
+    watcher = _watcher(engine)
+    return fetch(scopes) if watcher is None else watcher.tokens(scopes, fetch)
+
+
+def changed(engine: sa.Engine) -> None:
+    """This process committed new tokens on ``engine``: its watcher forgets the ones it knew at once."""
+    watcher = _watchers.get(engine, {}).get(os.getpid())
+    if watcher is not None:
+        watcher.changed()
+
+
+def _watcher(engine: sa.Engine) -> Watcher | None:
+    """The engine's watcher in this process (a forked worker makes its own), made on first use."""
+    pid = os.getpid()
+    per_process = _watchers.get(engine)
+    if per_process is not None and pid in per_process:
+        return per_process[pid]
+    with _watchers_lock:
+        per_process = _watchers.setdefault(engine, {})
+        if pid not in per_process:
+            per_process[pid] = _make(engine)
+            if not sa.event.contains(engine, "engine_disposed", _forget):
+                sa.event.listen(engine, "engine_disposed", _forget)
+        return per_process[pid]
+
+
+def _make(engine: sa.Engine) -> Watcher | None:
+    url, driver = engine.url, engine.dialect.driver
+    if url.get_backend_name() == "sqlite" and driver == "pysqlite":
+        memory = url.database in (None, "", ":memory:") or "mode" in url.query or "uri" in url.query
+        return None if memory else SQLiteWatcher(url.database)  # type: ignore[arg-type]
+    if url.get_backend_name() == "postgresql" and driver in ("psycopg", "psycopg2"):
+        return PostgresWatcher(engine)
+    return None
+
+
+def _forget(engine: sa.Engine) -> None:
+    """``engine.dispose()``: release this process's watcher (the next read makes a new one)."""
+    with _watchers_lock:
+        watcher = _watchers.get(engine, {}).pop(os.getpid(), None)
+    if watcher is not None:
+        watcher.stop()
+
+
+def watching(engine: sa.Engine) -> bool:
+    """Whether this process now knows of changes to ``engine``'s tokens without asking (a watcher is listening)."""
+    watcher = _watcher(engine)
+    return watcher is not None and watcher.stamp() is not None
