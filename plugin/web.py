@@ -86,11 +86,8 @@ def create_blueprint() -> Blueprint:
     root.register_blueprint(requests.create_blueprint())
     root.add_app_template_global(format_money, "journeykit_money")
     root.add_app_template_global(products.name, "journeykit_product_name")
-    root.before_request(migrate.ensure_current)  # first: a missing upgrade says so, not a database error
-    root.before_request(_limit_body_size)
+    root.before_request(_guard_request)
     api_bp.before_request(_refuse_foreign_origins)
-    root.before_request(inputs.refuse_nul_in_url)  # every route: pages and widgets query the database too
-    root.before_request(inputs.refuse_out_of_range_ids)
     root.after_request(_add_cors_headers)
     return root
 
@@ -197,6 +194,14 @@ def _is_json_path(path: str) -> bool:
     return any(path.startswith(prefix + sub) for sub in JSON_PATHS)
 
 
+def _guard_request() -> None:
+    """Every request to JourneyKit, before its view (one hook: each costs a little on every read)."""
+    migrate.ensure_current()  # first: a missing upgrade says so, not a database error
+    _limit_body_size()
+    inputs.refuse_nul_in_url()  # every route: pages and widgets query the database too
+    inputs.refuse_out_of_range_ids()
+
+
 def _limit_body_size() -> None:
     """Cap request bodies (``JOURNEYKIT_MAX_CONTENT_LENGTH``): larger ones answer 413.
 
@@ -206,6 +211,8 @@ def _limit_body_size() -> None:
     ``journeykit_extra_body``, the config key of how many more bytes it
     accepts (the photo upload).
     """
+    if not inputs.may_have_body(request.environ):
+        return
     view = current_app.view_functions.get(request.endpoint or "")
     limit = getattr(view, "journeykit_max_body", None) or int(current_app.config["JOURNEYKIT_MAX_CONTENT_LENGTH"])
     extra = getattr(view, "journeykit_extra_body", None)
@@ -257,10 +264,19 @@ def exempt_from_shop_csrf(app: Flask) -> None:
 def _add_cors_headers(response: Response) -> Response:
     """Let the storefront origins of ``JOURNEYKIT_ALLOWED_ORIGINS``, and only them, call us."""
     origin = request.headers.get("Origin")
-    response.vary.add("Origin")
+    _vary_on_origin(response)
     if origin and origin in config.as_list(current_app.config["JOURNEYKIT_ALLOWED_ORIGINS"]):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Headers"] = _CORS_HEADERS
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
         response.headers["Access-Control-Max-Age"] = "600"
     return response
+
+
+def _vary_on_origin(response: Response) -> None:
+    """``Vary: Origin`` added to the header as it is (``response.vary`` would parse and rebuild it: every read pays)."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Origin"
+    elif "origin" not in (name.strip().lower() for name in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, Origin"

@@ -81,9 +81,21 @@ def date_arg(name: str) -> dt.date | None:
 
 def refuse_nul_in_url() -> None:
     """400 for a NUL in the path or query: no database stores it, and no honest client sends it."""
+    environ = request.environ
+    if _plain(environ.get("PATH_INFO", "")) and _plain(environ.get("QUERY_STRING", "")):
+        return  # nothing escaped, nothing outside ASCII: no NUL, no surrogate (the common case, checked cheaply)
     values = [*(request.view_args or {}).values(), *request.args.keys(), *request.args.values()]
     if _has_nul(values):
         raise BadRequest("The URL may not contain NUL characters.", error_code="invalid_characters")
+
+
+def _plain(raw: str) -> bool:
+    return raw.isascii() and "%" not in raw and "\x00" not in raw
+
+
+def may_have_body(environ: dict[str, Any]) -> bool:
+    """Whether a request may carry a body: a ``Content-Length`` above 0, or a chunked one."""
+    return environ.get("CONTENT_LENGTH", "") not in ("", "0") or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "")
 
 
 def refuse_out_of_range_ids() -> None:

@@ -429,15 +429,12 @@ def _etag(body: bytes) -> str:
 
 def _answer(entry: Entry, freshness: Freshness) -> Response:
     """The entry as a 200, or a 304 when the client's ``If-None-Match`` names it (``*`` too)."""
-    if request.if_none_match.contains_weak(entry.etag):
-        response = Response(status=304)
-    else:
-        response = Response(entry.body, content_type=entry.content_type)
-    response.set_etag(entry.etag)
-    response.headers["Cache-Control"] = freshness.header
-    for header in entry.vary:
-        response.vary.add(header)
-    return response
+    headers = [("ETag", f'"{entry.etag}"'), ("Cache-Control", freshness.header)]
+    if entry.vary:
+        headers.append(("Vary", ", ".join(entry.vary)))
+    if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(entry.etag):
+        return Response(status=304, headers=headers)
+    return Response(entry.body, headers=headers, content_type=entry.content_type)
 
 
 def mark_private(response: Response) -> Response:
