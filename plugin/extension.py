@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context, has_request_context
 from flask_sqlalchemy import SQLAlchemy
 
-from . import cli, loyalty, referrals, web
+from . import cli, loyalty, referrals, web, widgets
 from .core import config, dialects, identity, limits, migrate
 from .core.admin_access import AdminGuard
 from .core.db import metadata
@@ -97,6 +97,7 @@ class JourneyKit:
             dialects.read_committed(state.db.engines[state.bind_key])
         app.register_blueprint(web.create_blueprint(), url_prefix=app.config["JOURNEYKIT_URL_PREFIX"])
         web.register_app_hooks(app)
+        widgets.install_embed_shortcut(app)
         web.retry_writes_after_deadlocks(app)
         loyalty.install()
         referrals.install()

@@ -10,7 +10,7 @@ import pathlib
 import re
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Flask, render_template_string, request
 
 from journeykit.widgets import assets
 
@@ -129,3 +129,14 @@ def test_a_file_changed_on_disk_gets_a_new_version_and_etag(tmp_path):
     path.write_text("two(); // longer")
     after = assets.load(str(tmp_path), "journeykit/embed.js")
     assert after.version != before.version and gzip.decompress(after.gzipped) == b"two(); // longer"
+
+
+def test_embed_js_is_answered_in_front_of_the_shop_s_app_and_nothing_else_is(app):
+    seen: list[str] = []
+    app.before_request(lambda: seen.append(request.path))
+    client = app.test_client()
+    assert client.get(EMBED, headers=GZIP).status_code == 200 and client.head(EMBED).status_code == 200
+    assert seen == []  # neither the shop's hooks nor its session ran for the script
+    assert client.post(EMBED).status_code == 405  # other methods are the app's to answer
+    assert client.get(CSS).status_code == 200 and client.get(f"{EMBED}/x").status_code == 404
+    assert seen == [EMBED, CSS, f"{EMBED}/x"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     current_app,
     g,
@@ -22,6 +23,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
+from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
 from journeykit.core import migrate, read_cache
@@ -277,10 +279,21 @@ send_review.journeykit_own_csrf = True  # type: ignore[attr-defined]  # the cust
 
 
 def embed_js() -> Response:
+    """The loader script (the app's own route: the shortcut below answers first)."""
+    return _embed_answer(request)
+
+
+def _embed_answer(asked: Request) -> Response:
     """The loader script: any site may load it (``Access-Control-Allow-Origin: *``); see :mod:`.assets` for caching."""
-    response = assets.send(_static_folder(), EMBED_JS)
+    response = assets.answer(asked, _static_folder(), EMBED_JS)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def install_embed_shortcut(app: Flask) -> None:
+    """Answer ``{prefix}/embed.js`` in front of the shop's app, as its own route would (see :mod:`.assets`)."""
+    path = app.config["JOURNEYKIT_URL_PREFIX"].rstrip("/") + "/embed.js"
+    app.wsgi_app = assets.Shortcut(app.wsgi_app, path, _embed_answer)  # type: ignore[method-assign]
 
 
 def send_static(filename: str) -> BaseResponse:

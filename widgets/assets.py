@@ -10,6 +10,11 @@ asks again (``stale-while-revalidate`` hides that revalidation from the page).
 Each answer carries a strong ETag, so a revalidation is a bodiless 304.  The
 gzip body is made once per process (and again only if the file changes on
 disk), never per request, and sent to clients whose ``Accept-Encoding`` allows it.
+
+``embed.js`` is answered by :class:`Shortcut`, a WSGI middleware in front of
+the shop's app, as WhiteNoise serves static files: every page view of the
+shop may ask for it, and Flask's dispatch with the shop's own request hooks
+and session would cost several times the answer.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ import mimetypes
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
 from flask import Response, request
+from werkzeug.wrappers import Request
 
 #: The widgets' static folder (the blueprint's).
 FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
@@ -90,18 +97,40 @@ def version(static_folder: str, filename: str) -> str:
 
 
 def send(static_folder: str, filename: str) -> Response:
+    """The file for the current request: see :func:`answer`."""
+    return answer(request, static_folder, filename)
+
+
+def answer(asked: Request, static_folder: str, filename: str) -> Response:
     """The file (gzip when accepted), a 304 when the client's copy is current, cached as its URL deserves.
 
     The headers are written as a plain list: every page view of the shop may
     ask for this file, and werkzeug's header setters would cost more than the rest.
     """
     asset = load(static_folder, filename)
-    gzipped = request.accept_encodings["gzip"] > 0 and len(asset.gzipped) < len(asset.identity)
+    gzipped = asked.accept_encodings["gzip"] > 0 and len(asset.gzipped) < len(asset.identity)
     etag = asset.etag(gzipped)
-    cache_control = IMMUTABLE if request.args.get("v") == asset.version else UNVERSIONED_CACHE_CONTROL[filename]
+    cache_control = IMMUTABLE if asked.args.get("v") == asset.version else UNVERSIONED_CACHE_CONTROL[filename]
     headers = [("ETag", f'"{etag}"'), ("Vary", "Accept-Encoding"), ("Cache-Control", cache_control)]
-    if request.if_none_match.contains_weak(etag):  # weak comparison, as If-None-Match asks; ``*`` included
+    if asked.if_none_match.contains_weak(etag):  # weak comparison, as If-None-Match asks; ``*`` included
         return Response(status=304, headers=headers)
     if gzipped:
         headers.append(("Content-Encoding", "gzip"))
     return Response(asset.gzipped if gzipped else asset.identity, headers=headers, mimetype=asset.mimetype)
+
+
+class Shortcut:
+    """WSGI middleware: ``GET`` and ``HEAD`` of one path answered by ``respond`` before the app is called.
+
+    Nothing of the app runs for it (no request hooks, no session): only for
+    a static file whose answer depends on the request's headers alone.  Any
+    other path, and any other method on this one, goes to the app unchanged.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], path: str, respond: Callable[[Request], Response]) -> None:
+        self.app, self.path, self.respond = app, path, respond
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        return self.respond(Request(environ))(environ, start_response)
