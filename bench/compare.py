@@ -57,6 +57,12 @@ class Mode:
     seconds: int
     label: str
 
+    @property
+    def warm_up(self) -> int:
+        """Seconds of load before a read's measured run (none in quick mode): the steady state of a running shop,
+        whose workers have started, connected and filled their caches."""
+        return 0 if self.label == "quick" else 1
+
 
 def mode_of(args: argparse.Namespace) -> Mode:
     if args.quick:
@@ -130,6 +136,8 @@ def measure(run: Run, base: str, server: str, target: Target) -> Row:
     if not (200 <= status < 300 or status == 304):
         run.fail(f"{target.endpoint} ({server}): {target.method} {target.path} answered {status}")
     script, script_args = target.script()
+    if target.method == "GET" and run.mode.warm_up:  # a write's requests must each be new: no rehearsal for them
+        wrk.run(base, script, run.mode.warm_up, *script_args)
     row = Row(target.endpoint, server, wrk.run(base, script, run.mode.seconds, *script_args), target.note)
     print(report.line(row, run.reference if run.hello else None), flush=True)
     if row.result.errors:

@@ -82,7 +82,7 @@ def known_customer(app, client) -> str:
         journey_capability.ensure_customer("c-known", email="shopper@example.com", name="Jenny Rosen")
         signals.commit()
     log(app, "product_viewed", customer="c-known", at=utcnow() - dt.timedelta(hours=1))  # a shopper who considered
-    client.get("/journeykit/embed.js").close()
+    client.get("/journeykit/static/journeykit/widgets.css").close()
     return "c-known"
 
 
@@ -132,7 +132,7 @@ def test_a_beacon_stays_within_its_statement_budget(shop_factory):
 def test_a_referral_click_stays_within_its_statement_budget(app, client, journey):
     with app.app_context():
         code = journey.referrals.code_for("c-ann")
-    client.get("/journeykit/embed.js").close()  # the start's one-time checks
+    client.get("/journeykit/static/journeykit/widgets.css").close()  # the start's one-time checks
     with recorded(app) as statements:
         answer = client.get(f"/journeykit/r/{code}", headers={"User-Agent": BROWSER})
     assert answer.status_code == 302

@@ -240,3 +240,32 @@ def test_replay_deferred_leaves_events_whose_purchase_never_came(app, db, delive
     result = app.test_cli_runner().invoke(args=["journeykit", "stripe", "replay", "--deferred"])
     assert "0 deferred event(s) applied, 1 still waiting for their purchase" in result.output
     assert _status(db, family["refund_partial"]["id"]) is StripeEventStatus.DEFERRED
+
+
+class _Deadlock(Exception):
+    """What psycopg raises when PostgreSQL breaks a deadlock (MariaDB's 1213 is recognised the same way)."""
+
+    sqlstate = "40P01"
+
+
+def test_a_deadlock_while_a_purchase_applies_its_deferred_refund_still_applies_it(db, deliver_stripe_event,
+                                                                                   monkeypatch):
+    """The retry after the purchase's commit ran into a deadlock (MariaDB under load): the refund must not be left
+    failed (or deferred) with the purchase's webhook already answered as done."""
+    from journeykit import orders
+
+    family = linked_family()
+    assert deliver_stripe_event(family["refund_partial"]).json["outcome"] == "deferred"
+    apply_event, broken = orders.apply_event, []
+
+    def deadlocks_once_on_the_refund(event):
+        if event["id"] == family["refund_partial"]["id"] and not broken:
+            broken.append(event["id"])
+            raise sa.exc.OperationalError("UPDATE journeykit_orders …", {}, _Deadlock("deadlock detected"))
+        return apply_event(event)
+
+    monkeypatch.setattr(orders, "apply_event", deadlocks_once_on_the_refund)
+    assert deliver_stripe_event(family["async_succeeded"]).status_code == 200
+    assert broken
+    assert _status(db, family["refund_partial"]["id"]) is StripeEventStatus.PROCESSED
+    assert _order(db).amount_refunded == 400

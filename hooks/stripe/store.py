@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from journeykit import loyalty, orders
 from journeykit.core import signals
 from journeykit.core.db import session, utcnow
-from journeykit.core.dialects import insert_if_absent
+from journeykit.core.dialects import insert_if_absent, retry_deadlocks
 from journeykit.core.prometheus import grouped, source
 
 from .models import StripeEvent, StripeEventStatus
@@ -177,7 +177,7 @@ def retry_deferred(payment_intent: str | None = None) -> dict[str, int]:
     session().rollback()  # a fresh snapshot for each claim below
     counts = {"applied": 0, "waiting": 0}
     for event_id in waiting:
-        done = _apply_once(event_id, None, (StripeEventStatus.DEFERRED,))
+        done = _apply_deferred(event_id)
         if done is None:
             continue
         if done[0] is StripeEventStatus.DEFERRED:
@@ -186,6 +186,13 @@ def retry_deferred(payment_intent: str | None = None) -> dict[str, int]:
             counts["applied"] += 1
             log.info("stripe event %s %s: deferred, now %s", event_id, done[1], done[0].value)
     return counts
+
+
+@retry_deadlocks
+def _apply_deferred(event_id: str) -> Applied | None:
+    """Apply a deferred event again, and again after a deadlock (which marked it failed): the caller's own event is
+    committed, so a deadlock here must not send it back with this one left undone."""
+    return _apply_once(event_id, None, (StripeEventStatus.DEFERRED, StripeEventStatus.FAILED))
 
 
 def _mark_failed(event_id: str, exc: Exception, unstored: tuple[dict[str, Any], bytes] | None = None) -> None:
