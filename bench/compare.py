@@ -200,21 +200,43 @@ def shop(run: Run, backend: str) -> None:
         env = {"BENCH_DATABASE_URL": url}
         products = [seeding.sku(n) for n in random.Random(1).sample(range(plan.products), min(plan.products, READ_PRODUCTS))]
         images = [f"/images/{sku}.svg" for sku in products]
-        with servers.gunicorn("bench.apps:shop_without_journeykit()", postgres.free_port(), env=env,
-                              ready=images[0], log=run.log) as bare:
-            run.rows.append(measure(run, bare.base, backend, Target(
-                "shop route, JourneyKit not mounted", "GET", images[0], gets(images), note="the product picture")))
+        route = Target("shop route, JourneyKit not mounted", "GET", images[0], gets(images), note=BOTH_RUNS)
+        bare = [measure_bare(run, env, backend, route)]
+        measured = []
         with servers.gunicorn("bench.apps:shop()", postgres.free_port(), env=env, ready="/journeykit/embed.js",
                               log=run.log) as served:
             for target in shop_targets(run, products, images):
-                run.rows.append(measure(run, served.base, backend, target))
+                measured.append(measure(run, served.base, backend, target))
+        bare.append(measure_bare(run, env, backend, route))
+        run.rows += better_of_repeats(bare + measured)
+
+
+#: The shop's own route is measured twice with JourneyKit and twice without (first and last): the better of each.
+BOTH_RUNS = "the product picture; the better of 2 runs"
+
+
+def measure_bare(run: Run, env: dict[str, str], backend: str, route: Target) -> Row:
+    """The shop's own route served by the same shop with JourneyKit not mounted."""
+    with servers.gunicorn("bench.apps:shop_without_journeykit()", postgres.free_port(), env=env,
+                          ready=route.path, log=run.log) as bare:
+        return measure(run, bare.base, backend, route)
+
+
+def better_of_repeats(rows: list[Row]) -> list[Row]:
+    """Each endpoint once, where it first stood: the better of its runs."""
+    best: dict[str, Row] = {}
+    for row in rows:
+        if row.endpoint not in best or row.result.rate > best[row.endpoint].result.rate:
+            best[row.endpoint] = row
+    return list(best.values())
 
 
 def shop_targets(run: Run, products: list[str], images: list[str]) -> Iterator[Target]:
     from journeykit.widgets import EMBED_JS, assets
 
     plan = run.mode.plan
-    yield Target("shop route, JourneyKit mounted", "GET", images[0], gets(images), note="the product picture")
+    mounted = Target("shop route, JourneyKit mounted", "GET", images[0], gets(images), note=BOTH_RUNS)
+    yield mounted
     reviews = [f"{API}/products/{sku}/reviews?limit=10" for sku in products]
     yield Target("reviews list", "GET", reviews[0], gets(reviews), note=f"{plan.per_product} reviews each, 10 a page")
     ratings = [f"{API}/products/{sku}/rating" for sku in products]
@@ -224,6 +246,10 @@ def shop_targets(run: Run, products: list[str], images: list[str]) -> Iterator[T
     yield Target("testimonials", "GET", f"{API}/testimonials", gets([f"{API}/testimonials"]))
     embed = f"/journeykit/embed.js?v={assets.version(assets.FOLDER, EMBED_JS)}"
     yield Target("embed.js", "GET", embed, gets([embed]), note="versioned URL, gzip accepted")
+    yield Target("loyalty program", "GET", f"{API}/loyalty/program", gets([f"{API}/loyalty/program"]))
+    yield Target("referral program", "GET", f"{API}/referrals/program", gets([f"{API}/referrals/program"]))
+    yield mounted
+    # the writes last: requests they leave in flight would slow the reads after them
     beacon = json.dumps({"visitor_id": "probe-visitor-0000000001",
                          "events": [{"name": "product_viewed", "product_id": products[0]}]}).encode()
     nonce = f"{int(time.time())}"
@@ -231,8 +257,6 @@ def shop_targets(run: Run, products: list[str], images: list[str]) -> Iterator[T
                  lambda: (wrk.beacon_script(f"{API}/events", products, nonce), ()), body=beacon,
                  headers={"Content-Type": "application/json"}, note="a new visitor each")
     yield webhook_target(run, products)
-    yield Target("loyalty program", "GET", f"{API}/loyalty/program", gets([f"{API}/loyalty/program"]))
-    yield Target("referral program", "GET", f"{API}/referrals/program", gets([f"{API}/referrals/program"]))
 
 
 def webhook_target(run: Run, products: list[str]) -> Target:

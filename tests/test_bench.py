@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Every row scripts/bench prints for each database, in order.
 SHOP_ROWS = [
     "shop route, JourneyKit not mounted", "shop route, JourneyKit mounted", "reviews list", "rating",
-    "reviews fragment", "testimonials", "embed.js", "event beacon (POST)", "Stripe webhook (signed, distinct)",
-    "loyalty program", "referral program",
+    "reviews fragment", "testimonials", "embed.js", "loyalty program", "referral program",
+    "event beacon (POST)", "Stripe webhook (signed, distinct)",
 ]
 
 

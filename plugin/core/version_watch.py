@@ -90,7 +90,7 @@ class SQLiteWatcher(Watcher):
     def __init__(self, path: str) -> None:
         super().__init__()
         self._connection: sqlite3.Connection | None = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None)
+            path, check_same_thread=False, isolation_level=None, timeout=30)  # as long as JourneyKit's writers wait
 
     def stamp(self) -> Hashable:
         return None if self._connection is None else self._connection.execute("PRAGMA data_version").fetchone()[0]
