@@ -10,7 +10,7 @@ from flask import Flask, current_app, has_app_context, has_request_context
 from flask_sqlalchemy import SQLAlchemy
 
 from . import cli, loyalty, referrals, web, widgets
-from .core import config, dialects, identity, limits, migrate
+from .core import config, dialects, identity, limits, migrate, shop_cookies
 from .core.admin_access import AdminGuard
 from .core.db import metadata
 from .core.identity import CustomerLoader, Shopper
@@ -98,6 +98,7 @@ class JourneyKit:
         app.register_blueprint(web.create_blueprint(), url_prefix=app.config["JOURNEYKIT_URL_PREFIX"])
         web.register_app_hooks(app)
         widgets.install_embed_shortcut(app)
+        shop_cookies.install(app)
         web.retry_writes_after_deadlocks(app)
         loyalty.install()
         referrals.install()

@@ -24,6 +24,7 @@ from .core import (
     openapi,
     products,
     prometheus,
+    shop_cookies,
     shop_settings,
 )
 from .core.identity import TOKEN_HEADER, VISITOR_HEADER
@@ -174,6 +175,7 @@ def register_app_hooks(app: Flask) -> None:
         exc = request.routing_exception
         if exc is None or isinstance(exc, RequestRedirect) or not _is_json_path(request.path):
             return None
+        shop_cookies.keep_for_this_request()
         return errors.http_error_response(exc)  # type: ignore[arg-type]
 
 
@@ -196,6 +198,7 @@ def _is_json_path(path: str) -> bool:
 
 def _guard_request() -> None:
     """Every request to JourneyKit, before its view (one hook: each costs a little on every read)."""
+    shop_cookies.keep_for_this_request()
     migrate.ensure_current()  # first: a missing upgrade says so, not a database error
     _limit_body_size()
     inputs.refuse_nul_in_url()  # every route: pages and widgets query the database too
