@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -71,6 +71,40 @@ def inserted_key(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> A
     # RETURNING tells reliably whether a row was written: psycopg gives no row count for such inserts.
     row = session().execute(statement).first()
     return None if row is None else row[0]
+
+
+def lock_or_create(model: type[Any], column: Any, keys: Iterable[Any], new: Callable[[Any], dict[str, Any]]) -> list[Any]:
+    """The rows of ``model`` whose unique ``column`` holds ``keys``, locked for this transaction, those missing
+    inserted first as ``new(key)``: one statement if all exist (most often), three if some are new.
+
+    Locked in key order, whatever the order of ``keys``: transactions that lock overlapping sets never wait on each
+    other in a cycle.
+    """
+    wanted = sorted(set(keys))
+    if not wanted:
+        return []
+    found = _locked_rows(model, column, wanted)
+    missing = set(wanted) - {getattr(row, column.key) for row in found}
+    if missing:
+        insert_absent(model.__table__, [new(key) for key in sorted(missing)], on=[column.key])
+        found += _locked_rows(model, column, sorted(missing))
+    return found
+
+
+def _locked_rows(model: type[Any], column: Any, keys: list[Any]) -> list[Any]:
+    query = sa.select(model).where(column.in_(keys)).order_by(column).with_for_update()
+    return list(session().scalars(query.execution_options(populate_existing=True)))
+
+
+def insert_absent(table: sa.Table, rows: list[dict[str, Any]], *, on: list[str]) -> None:
+    """:func:`insert_if_absent` for many rows in one statement (the caller then reads, and locks, what it needs)."""
+    if _family_of(table) == "mysql":
+        key = table.c[on[0]]
+        statement = mysql.insert(table).on_duplicate_key_update({key.name: key})  # locks, as above
+    else:
+        module = postgresql if _family_of(table) == "postgresql" else sqlite
+        statement = module.insert(table).on_conflict_do_nothing(index_elements=on)
+    session().execute(statement, rows)  # one statement of many rows, compiled once whatever their number
 
 
 #: ``Session.info`` key: the rows :func:`add_as_written` put in the session since its last commit.
@@ -141,13 +175,13 @@ def upsert_adding(table: sa.Table, rows: list[dict[str, Any]], *, add: str) -> N
     """Insert ``rows``; where a row's primary key exists, add its ``add`` value to the stored one instead."""
     names = [column.name for column in table.primary_key.columns]
     if _family_of(table) == "mysql":
-        statement = mysql.insert(table).values(rows)
+        statement = mysql.insert(table)
         statement = statement.on_duplicate_key_update({add: table.c[add] + statement.inserted[add]})
     else:
         module = postgresql if _family_of(table) == "postgresql" else sqlite
-        statement = module.insert(table).values(rows)
+        statement = module.insert(table)
         statement = statement.on_conflict_do_update(index_elements=names, set_={add: table.c[add] + statement.excluded[add]})
-    session().execute(statement)
+    session().execute(statement, rows)  # many rows in one call, the statement compiled once whatever their number
 
 
 def count_where(*conditions: Any, distinct: Any = None) -> sa.ColumnElement[int]:

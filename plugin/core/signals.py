@@ -2,7 +2,11 @@
 
 Each is sent by the Flask app (``sender=current_app``) after the change it
 reports has been committed, never from inside a transaction that may still
-roll back; receivers take ``(sender, **extra)``.
+roll back; receivers take ``(sender, **extra)``.  They run in an app context,
+not always in the request of the change: storefront beacons are written in
+groups (:mod:`.group_commit`), so the signals of one beacon may be sent from
+the thread of another that arrived with it.  Read what a receiver needs from
+its arguments, not from ``flask.request``.
 """
 
 from __future__ import annotations

@@ -139,11 +139,16 @@ def customer_for(shopper: Shopper | None) -> Customer | None:
     """JourneyKit's customer row for an identified shopper (created on first sight)."""
     if shopper is None:
         return None
+    check_customer_id(shopper)
+    return ensure_customer(shopper.customer_id, email=shopper.email, name=shopper.name)
+
+
+def check_customer_id(shopper: Shopper | None) -> None:
+    """A 400 for a shop's customer id longer than JourneyKit stores (only a ``customer_loader`` can name one)."""
     most = limits.length("journeykit_customers.shop_customer_id")
-    if len(shopper.customer_id) > most:  # only a shop's customer_loader can name one (tokens refuse them)
+    if shopper is not None and len(shopper.customer_id) > most:
         raise BadRequest(f"The shop's customer id is {len(shopper.customer_id)} characters long; JourneyKit "
                          f"stores at most {most}.", error_code="customer_id_too_long")
-    return ensure_customer(shopper.customer_id, email=shopper.email, name=shopper.name)
 
 
 def signed_in_customer() -> tuple[Shopper, Customer]:

@@ -10,7 +10,10 @@ dropped rather than refused (a refusal would only be retried).
 from __future__ import annotations
 
 import json
-from typing import Any
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 from crawlerdetect import CrawlerDetect
 from flask import current_app, has_request_context, request
@@ -18,17 +21,23 @@ from werkzeug.exceptions import HTTPException
 
 from ..core import products, rate_limits, signals
 from ..core.config import as_list
+from ..core.dialects import retry_deadlocks
 from ..core.errors import ValidationError
+from ..core.group_commit import GroupCommit
 from ..core.identity import Shopper, current_visitor_id, is_visitor_id, read_token
 from ..core.inputs import load_json
-from . import schemas
-from .customers import customer_for, ensure_customer
-from .tracking import record_event
+from . import people, schemas
+from .customers import check_customer_id, customer_for, ensure_customer
+from .stage_rules import IGNORED_EVENTS
+from .tracking import lock_visitors, record_event
 
 _batch_schema = schemas.EventBatchSchema()
 _event_schema = schemas.EventSchema()
 #: One detector for the process: its patterns compile once and its answers are cached.
 _crawlers = CrawlerDetect()
+#: One group commit of beacons per app in this process.
+_committers: weakref.WeakKeyDictionary[Any, GroupCommit[_Beacon]] = weakref.WeakKeyDictionary()
+_committers_lock = threading.Lock()
 
 
 def is_bot(user_agent: str | None) -> bool:
@@ -87,18 +96,60 @@ def receive_batch() -> dict[str, int]:
     rate_limits.hit("events", "JOURNEYKIT_EVENTS_RATE_LIMIT", *_limit_keys(shopper, visitor_id))
     if ignored_agent(request.user_agent.string) or owner_request():
         return {"accepted": 0, "ignored": len(batch["events"])}
-    customer = customer_for(shopper)
-    for event in batch["events"]:
-        record_event(
-            event["name"],
-            customer=customer,
-            visitor_id=visitor_id,
-            product_id=event["product_id"],
-            properties=event["properties"],
-            source="browser",
-        )
-    signals.commit()
+    check_customer_id(shopper)
+    signals.commit()  # the request's own transaction ends: another request's thread may write this batch
+    committer().submit(_Beacon(shopper, visitor_id, batch["events"]), _store_group)
     return {"accepted": len(batch["events"]), "ignored": 0}
+
+
+@dataclass(frozen=True)
+class _Beacon:
+    """A storefront batch, checked and ready to store: by whom, and what happened."""
+
+    shopper: Shopper | None
+    visitor_id: str | None
+    events: list[dict[str, Any]]
+
+    @property
+    def order(self) -> tuple[str, str]:
+        """Groups lock visitors and people in this order: two groups sharing a shopper never wait on each other in a cycle."""
+        return (self.visitor_id or "", self.shopper.customer_id if self.shopper else "")
+
+
+def committer() -> GroupCommit[_Beacon]:
+    """This process's group commit of beacons for the current app."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _committers_lock:
+        return _committers.setdefault(app, GroupCommit())
+
+
+def _record(beacon: _Beacon) -> None:
+    customer = customer_for(beacon.shopper)
+    for event in beacon.events:
+        record_event(event["name"], customer=customer, visitor_id=beacon.visitor_id, product_id=event["product_id"],
+                     properties=event["properties"], source="browser")
+
+
+@retry_deadlocks
+def _store_group(beacons: Sequence[_Beacon]) -> list[None]:
+    """Several requests' batches in one transaction, the rollups they move written once (see :mod:`..core.group_commit`)."""
+    ordered = sorted(beacons, key=lambda beacon: beacon.order)
+    with people.gathered():
+        _lock_group(ordered)
+        for beacon in ordered:
+            _record(beacon)
+    signals.commit()
+    return [None] * len(beacons)
+
+
+def _lock_group(beacons: Sequence[_Beacon]) -> None:
+    """Lock the group's visitors, then its anonymous people, each kind in one go (their order: see :attr:`_Beacon.order`)."""
+    visitors = {visitor.id: visitor for visitor in lock_visitors(beacon.visitor_id for beacon in beacons if beacon.visitor_id)}
+    people.lock_anonymous(
+        beacon.visitor_id for beacon in beacons
+        if beacon.visitor_id and beacon.shopper is None and visitors[beacon.visitor_id].customer_id is None
+        and any(event["name"] not in IGNORED_EVENTS for event in beacon.events)
+    )
 
 
 def _batch_shopper(batch: dict[str, Any]) -> Shopper | None:

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 
-from ..core import signals
+from ..core import dialects, locked_rows, signals
 from ..core.db import session, utcnow
-from ..core import dialects
 from ..core.dialects import add_as_written, insert_if_absent, inserted_key
 from . import rollups
 from .models import Customer, JourneyEvent, Person, PersonWeek, Visitor
@@ -46,48 +46,12 @@ from .stage_rules import (
 )
 from .stages import Stage
 
-_CACHE = "journeykit_locked_rows"
+#: Where :func:`gathered` keeps the active weeks to insert.
+_WEEKS = "journeykit_gathered_weeks"
 #: The ``reached_*_at`` columns, in stage order.
 REACHED = [f"reached_{stage.value}_at" for stage in STAGES]
 PersonKey = tuple[str, Any]  # ("customer", id) or ("visitor", id)
 PERSON_WEEKS: sa.Table = PersonWeek.__table__  # type: ignore[assignment]
-
-
-# -- the per-transaction cache of locked rows ---------------------------------
-
-def _session() -> sa.orm.Session:
-    """The actual session behind Flask-SQLAlchemy's scoped one (which hides ``get_transaction``)."""
-    scoped = session()
-    return scoped() if isinstance(scoped, sa.orm.scoped_session) else scoped
-
-
-def cached(key: tuple[str, Any]) -> Any:
-    """A row locked earlier in this transaction, or ``None``."""
-    db_session = _session()
-    stored = db_session.info.get(_CACHE)
-    if stored is None or stored[0] is not db_session.get_transaction():
-        return None
-    row = stored[1].get(key)
-    if row is not None and not sa.inspect(row).persistent:  # e.g. created in a rolled-back savepoint
-        del stored[1][key]
-        return None
-    return row
-
-
-def remember(key: tuple[str, Any], row: Any) -> None:
-    """Cache a row locked in this transaction (the lock lasts as long as the transaction)."""
-    db_session = _session()
-    transaction = db_session.get_transaction()
-    stored = db_session.info.get(_CACHE)
-    if stored is None or stored[0] is not transaction:
-        stored = db_session.info[_CACHE] = (transaction, {})
-    stored[1][key] = row
-
-
-def _forget(key: tuple[str, Any]) -> None:
-    stored = _session().info.get(_CACHE)
-    if stored is not None:
-        stored[1].pop(key, None)
 
 
 # -- finding and locking people ----------------------------------------------
@@ -107,7 +71,7 @@ def locked(key: PersonKey, *, create: bool) -> tuple[Person | None, bool]:
     Two first events of one person at once: one insert wins, the other waits
     for it on the unique index, does nothing, and then locks the one row.
     """
-    person = cached(key)
+    person = locked_rows.cached(key)
     if person is not None:
         return person, False
     write_lock()
@@ -121,22 +85,61 @@ def locked(key: PersonKey, *, create: bool) -> tuple[Person | None, bool]:
         if person is None:  # another transaction's insert won: its row, now committed
             person = session().scalars(query).one()
     if person is not None:
-        remember(key, person)
+        locked_rows.remember(key, person)
     return person, created
 
 
 def _new_person(key: PersonKey) -> Person | None:
     """A new person with ``key``, inserted (and so locked) and put in the session as written; ``None`` if one exists."""
-    now = utcnow()
-    values: dict[str, Any] = {column.key: None for column in Person.__table__.columns if column.key != "id"}
-    values.update({_column(key).key: key[1], "stage": Stage.AWARENESS, "paid_orders": 0, "created_at": now,
-                   "updated_at": now})
+    values = _blank_person(key[1], by=_column(key).key)
     row_id = inserted_key(Person.__table__, values, on=[_column(key).key])  # type: ignore[arg-type]
     if row_id is None:
         return None
     person = Person(id=row_id, **values)
     add_as_written(person)
     return person
+
+
+def lock_anonymous(visitor_ids: Iterable[str]) -> None:
+    """The anonymous people of these (unjoined) visitors, new ones created, locked and cached, in one go.
+
+    For a group of beacons, after their visitors (:func:`.tracking.lock_visitors`).
+    """
+    write_lock()
+    for person in dialects.lock_or_create(Person, Person.visitor_id, visitor_ids, _blank_person):
+        locked_rows.remember(("visitor", person.visitor_id), person)
+
+
+@contextmanager
+def gathered() -> Iterator[None]:
+    """Within: the rollups (:func:`.rollups.gathered`) and the new active weeks are written once, at the end.
+
+    For a group of events in one transaction; a read of a person's weeks
+    (:func:`weeks_of`) writes those gathered so far first.
+    """
+    info = session().info
+    info[_WEEKS] = []
+    try:
+        with rollups.gathered():
+            yield
+            _write_weeks()
+    finally:
+        info.pop(_WEEKS, None)
+
+
+def _write_weeks() -> None:
+    weeks = session().info.get(_WEEKS)
+    if weeks:
+        session().execute(sa.insert(PERSON_WEEKS), weeks)
+        weeks.clear()
+
+
+def _blank_person(key: Any, by: str = "visitor_id") -> dict[str, Any]:
+    """A new person's row, seen now, at awareness: an anonymous visitor's, or with ``by="customer_id"`` a customer's."""
+    now = utcnow()
+    values: dict[str, Any] = {column.key: None for column in Person.__table__.columns if column.key != "id"}
+    values.update({by: key, "stage": Stage.AWARENESS, "paid_orders": 0, "created_at": now, "updated_at": now})
+    return values
 
 
 def person_for(customer: Customer | None, visitor_id: str | None) -> tuple[Person, bool] | None:
@@ -150,7 +153,7 @@ def person_for(customer: Customer | None, visitor_id: str | None) -> tuple[Perso
 
 def discard(person: Person) -> None:
     """Remove a person created for an event that turned out to be a duplicate."""
-    _forget(("customer", person.customer_id) if person.customer_id is not None else ("visitor", person.visitor_id))
+    locked_rows.forget(("customer", person.customer_id) if person.customer_id is not None else ("visitor", person.visitor_id))
     session().delete(person)
 
 
@@ -172,6 +175,7 @@ def reach_of(person: Person) -> Reach:
 
 
 def weeks_of(person: Person) -> set[dt.date]:
+    _write_weeks()
     return set(session().scalars(sa.select(PERSON_WEEKS.c.week).where(PERSON_WEEKS.c.person_id == person.id)))
 
 
@@ -274,7 +278,11 @@ def _mark_week(person: Person, week: dt.date) -> bool:
     if last == week:
         return False
     if last is None or week > last:  # later than every marked week: cannot be marked yet
-        session().execute(sa.insert(PERSON_WEEKS).values(person_id=person.id, week=week))
+        gathering = session().info.get(_WEEKS)
+        if gathering is not None:
+            gathering.append({"person_id": person.id, "week": week})
+        else:
+            session().execute(sa.insert(PERSON_WEEKS).values(person_id=person.id, week=week))
         person.last_active_week = week
         return True
     return insert_if_absent(PERSON_WEEKS, {"person_id": person.id, "week": week}, on=["person_id", "week"])
@@ -314,10 +322,10 @@ def join(visitor_id: str, customer: Customer, rules: Rules) -> None:
     if anonymous is None:
         return
     own, _ = locked(("customer", customer.id), create=False)
-    _forget(("visitor", visitor_id))
+    locked_rows.forget(("visitor", visitor_id))
     if own is None:  # the customer had no events: the anonymous person simply becomes theirs
         anonymous.visitor_id, anonymous.customer_id = None, customer.id
-        remember(("customer", customer.id), anonymous)
+        locked_rows.remember(("customer", customer.id), anonymous)
         _store(anonymous, reach_of(anonymous), customer=customer, visitor_id=visitor_id, old_stage=anonymous.stage)
         return
     before = [(reach_of(person), weeks_of(person)) for person in (own, anonymous)]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Iterable
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 import sqlalchemy as sa
 
@@ -29,6 +30,8 @@ COHORT_STAGES: sa.Table = CohortStage.__table__  # type: ignore[assignment]
 COHORT_ACTIVITY: sa.Table = CohortActivity.__table__  # type: ignore[assignment]
 STAGE_WAITS: sa.Table = StageWait.__table__  # type: ignore[assignment]
 TABLES = (STAGE_DAYS, COHORT_STAGES, COHORT_ACTIVITY, STAGE_WAITS)
+#: Where :func:`gathered` keeps its delta: the session's info, since its transaction is the one written.
+_GATHERED = "journeykit_gathered_rollups"
 
 
 def cohort_of(reach: Reach) -> dt.date | None:
@@ -70,6 +73,24 @@ def activity_contributions(cohort: dt.date | None, weeks: Iterable[dt.date]) -> 
     return Counter({(COHORT_ACTIVITY, (cohort, week)): 1 for week in weeks})
 
 
+@contextmanager
+def gathered() -> Iterator[None]:
+    """Within: :func:`apply` adds to one delta, written when the block ends without error.
+
+    For a group of events in one transaction (:mod:`..core.group_commit`):
+    the rollup rows every event moves (today's) are written and locked once,
+    at the end, not once per event from the first one on.
+    """
+    info = session().info
+    info[_GATHERED] = Counter()
+    try:
+        yield
+    except BaseException:
+        info.pop(_GATHERED, None)
+        raise
+    _write(info.pop(_GATHERED))
+
+
 def apply(delta: Counter[Key]) -> None:
     """Add ``delta`` to the rollups (one upsert per table); rows that reach zero are deleted.
 
@@ -77,6 +98,14 @@ def apply(delta: Counter[Key]) -> None:
     keys sorted), so two people's events that touch the same days cannot
     deadlock each other.
     """
+    gathering = session().info.get(_GATHERED)
+    if gathering is not None:
+        gathering.update(delta)
+    else:
+        _write(delta)
+
+
+def _write(delta: Counter[Key]) -> None:
     for table in TABLES:
         changes = sorted((key, change) for (of, key), change in delta.items() if of is table and change)
         if not changes:

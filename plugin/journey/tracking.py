@@ -8,8 +8,9 @@ from typing import Any, Iterable, Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import make_transient_to_detached
 
+from ..core import locked_rows
 from ..core.db import session, utcnow
-from ..core.dialects import add_as_written, insert_if_absent, inserted_key
+from ..core.dialects import add_as_written, insert_if_absent, inserted_key, lock_or_create
 from . import people
 from .models import Customer, JourneyEvent, Visitor
 from .stage_rules import IGNORED_EVENTS, current_rules
@@ -24,7 +25,7 @@ def ensure_visitor(visitor_id: str, customer: Customer | None = None) -> Visitor
     The row is locked for the transaction (and cached in it), which orders
     concurrent joins and events of one visitor.
     """
-    visitor = people.cached(("visitor_row", visitor_id))
+    visitor = locked_rows.cached(("visitor_row", visitor_id))
     if visitor is not None and (customer is None or visitor.customer_id is not None):
         return visitor
     now = utcnow()
@@ -39,7 +40,7 @@ def ensure_visitor(visitor_id: str, customer: Customer | None = None) -> Visitor
             visitor = session().get(Visitor, visitor_id, populate_existing=True, with_for_update=True)
             assert visitor is not None
     visitor.last_seen_at = now
-    people.remember(("visitor_row", visitor_id), visitor)
+    locked_rows.remember(("visitor_row", visitor_id), visitor)
     if customer is not None and visitor.customer_id is None:
         if customer.id is None:
             session().flush()
@@ -47,6 +48,23 @@ def ensure_visitor(visitor_id: str, customer: Customer | None = None) -> Visitor
         visitor.joined_at = now
         people.join(visitor_id, customer, current_rules())
     return visitor
+
+
+def lock_visitors(visitor_ids: Iterable[str]) -> list[Visitor]:
+    """The visitors with these ids, new ones created, all locked and cached for this transaction, in one go.
+
+    For a group of beacons (:mod:`.events`): :func:`ensure_visitor` then finds
+    each one locked, as if it had come first.
+    """
+    now = utcnow()
+    people.write_lock()
+    new = lambda visitor_id: {"id": visitor_id, "customer_id": None, "first_seen_at": now,  # noqa: E731
+                              "last_seen_at": now, "joined_at": None}
+    visitors = lock_or_create(Visitor, Visitor.id, visitor_ids, new)
+    for visitor in visitors:
+        visitor.last_seen_at = now
+        locked_rows.remember(("visitor_row", visitor.id), visitor)
+    return visitors
 
 
 def record_event(

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from flask import current_app
 
-from ..core import dialects, signals
+from ..core import dialects, locked_rows, signals
 from ..core.db import session, utcnow
-from ..core.dialects import insert_if_absent
 from . import rules
 from .models import EntryKind, PointsBalance, PointsEntry
 
@@ -104,17 +103,17 @@ def take_back(customer: Customer, points: int, kind: EntryKind, *, key: str, sou
 
 
 def locked_balance(customer: Customer) -> PointsBalance:
-    """The customer's balance row, created at zero if new, locked until the transaction ends."""
+    """The customer's balance row, created at zero if new, locked until the transaction ends (once per transaction:
+    a purchase's points, tier and reversals all ask for it)."""
     if customer.id is None:
         session().flush()
+    row = locked_rows.cached(("points_balance", customer.id))
+    if row is not None:
+        return row
     dialects.write_lock(PointsBalance.__table__)  # type: ignore[arg-type]
-    query = (sa.select(PointsBalance).where(PointsBalance.customer_id == customer.id).with_for_update()
-             .execution_options(populate_existing=True))
-    row = session().scalars(query).first()
-    if row is None:
-        insert_if_absent(PointsBalance.__table__, {"customer_id": customer.id, "balance": 0, "earned": 0,  # type: ignore[arg-type]
-                                                   "updated_at": utcnow()}, on=["customer_id"])
-        row = session().scalars(query).one()
+    new = lambda customer_id: {"customer_id": customer_id, "balance": 0, "earned": 0, "updated_at": utcnow()}  # noqa: E731
+    [row] = dialects.lock_or_create(PointsBalance, PointsBalance.customer_id, [customer.id], new)
+    locked_rows.remember(("points_balance", customer.id), row)
     return row
 
 
