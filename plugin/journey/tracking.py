@@ -32,7 +32,7 @@ def ensure_visitor(visitor_id: str, customer: Customer | None = None) -> Visitor
     people.write_lock()
     visitor = session().get(Visitor, visitor_id, populate_existing=True, with_for_update=True)
     if visitor is None:
-        values = {"id": visitor_id, "customer_id": None, "first_seen_at": now, "last_seen_at": now, "joined_at": None}
+        values = _new_visitor(visitor_id, now)
         if insert_if_absent(Visitor.__table__, values, on=["id"]):
             visitor = Visitor(**values)  # locked, being new
             add_as_written(visitor)
@@ -58,13 +58,16 @@ def lock_visitors(visitor_ids: Iterable[str]) -> list[Visitor]:
     """
     now = utcnow()
     people.write_lock()
-    new = lambda visitor_id: {"id": visitor_id, "customer_id": None, "first_seen_at": now,  # noqa: E731
-                              "last_seen_at": now, "joined_at": None}
-    visitors = lock_or_create(Visitor, Visitor.id, visitor_ids, new)
+    visitors = lock_or_create(Visitor, Visitor.id, visitor_ids, lambda visitor_id: _new_visitor(visitor_id, now))
     for visitor in visitors:
         visitor.last_seen_at = now
         locked_rows.remember(("visitor_row", visitor.id), visitor)
     return visitors
+
+
+def _new_visitor(visitor_id: str, now: dt.datetime) -> dict[str, Any]:
+    """A visitor's row as first seen ``now``, joined to no customer yet."""
+    return {"id": visitor_id, "customer_id": None, "first_seen_at": now, "last_seen_at": now, "joined_at": None}
 
 
 def record_event(
