@@ -31,16 +31,19 @@ def find_server() -> str | None:
 def throwaway_server(server: str) -> Iterator[str]:
     """Start a private server; yield its URL (no database part); stop it and delete its files."""
     home = tempfile.mkdtemp(prefix="journeykit-mariadb-", dir="/tmp")
-    data, port = os.path.join(home, "data"), free_port()
+    data, scratch, port = os.path.join(home, "data"), os.path.join(home, "tmp"), free_port()
+    os.mkdir(scratch)  # its own temporary tables: servers set up at once in a shared /tmp remove each other's
     user = ["--user=root"] if os.geteuid() == 0 else []
-    subprocess.run(
+    installed = subprocess.run(
         ["mariadb-install-db", "--no-defaults", f"--datadir={data}", *user, "--auth-root-authentication-method=normal",
-         "--skip-test-db"],
-        check=True, capture_output=True,
+         "--skip-test-db", f"--tmpdir={scratch}"],
+        capture_output=True,
     )
+    if installed.returncode:
+        raise RuntimeError(f"mariadb-install-db failed: {installed.stderr.decode()[-2000:]}")
     log = open(os.path.join(home, "server.log"), "wb")
     process = subprocess.Popen(
-        [server, "--no-defaults", f"--datadir={data}", *user, f"--port={port}", "--bind-address=127.0.0.1",
+        [server, "--no-defaults", f"--datadir={data}", f"--tmpdir={scratch}", *user, f"--port={port}", "--bind-address=127.0.0.1",
          f"--socket={home}/sock", f"--pid-file={home}/pid", "--skip-log-bin", "--innodb-flush-log-at-trx-commit=0",
          "--innodb-buffer-pool-size=256M", "--max-connections=300",
          "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"],
