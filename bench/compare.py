@@ -3,6 +3,7 @@
     scripts/bench                      # 1,000,000 reviews / 10,000 products / 1,000,000 events, 5 s per row
     scripts/bench --rows 100000        # the same with 100,000 reviews over 1,000 products and 100,000 events
     scripts/bench --quick --no-write   # seconds: 1,000 reviews, 1 s per row (CI runs this)
+    scripts/bench --rows 10000 --only webhook   # hello-world and the rows named so: to try one change quickly
 
 On loopback, one server at a time, each under gunicorn (2 workers × 4
 threads, gthread, --preload): (a) a Flask hello-world, (b) the demo shop
@@ -85,6 +86,11 @@ class Run:
     load: float = field(default_factory=lambda: os.getloadavg()[0])
     #: The run's files: the servers' output (shown when a row fails, kept then), the signed webhook events.
     folder: pathlib.Path = field(default_factory=lambda: pathlib.Path(tempfile.mkdtemp(prefix="journeykit-bench-")))
+    #: ``--only``: measure just the rows whose endpoint names hold this text (hello-world always runs).
+    only: str = ""
+
+    def wants(self, endpoint: str) -> bool:
+        return self.only.lower() in endpoint.lower()
 
     @property
     def log(self) -> pathlib.Path:
@@ -202,13 +208,14 @@ def shop(run: Run, backend: str) -> None:
         products = [seeding.sku(n) for n in random.Random(1).sample(range(plan.products), min(plan.products, READ_PRODUCTS))]
         images = [f"/images/{sku}.svg" for sku in products]
         route = Target("shop route, JourneyKit not mounted", "GET", images[0], gets(images), note=BOTH_RUNS)
-        bare = [measure_bare(run, env, backend, route)]
+        bare = measure_bare(run, env, backend, route)
         measured = []
         with servers.gunicorn("bench.apps:shop()", postgres.free_port(), env=env, ready="/journeykit/embed.js",
                               log=run.log) as served:
             for target in shop_targets(run, products, images):
-                measured.append(measure(run, served.base, backend, target))
-        bare.append(measure_bare(run, env, backend, route))
+                if run.wants(target.endpoint):
+                    measured.append(measure(run, served.base, backend, target))
+        bare += measure_bare(run, env, backend, route)
         run.rows += better_of_repeats(bare + measured)
 
 
@@ -216,11 +223,13 @@ def shop(run: Run, backend: str) -> None:
 BOTH_RUNS = "the product picture; the better of 2 runs"
 
 
-def measure_bare(run: Run, env: dict[str, str], backend: str, route: Target) -> Row:
-    """The shop's own route served by the same shop with JourneyKit not mounted."""
+def measure_bare(run: Run, env: dict[str, str], backend: str, route: Target) -> list[Row]:
+    """The shop's own route served by the same shop with JourneyKit not mounted (none when ``--only`` leaves it out)."""
+    if not run.wants(route.endpoint):
+        return []
     with servers.gunicorn("bench.apps:shop_without_journeykit()", postgres.free_port(), env=env,
                           ready=route.path, log=run.log) as bare:
-        return measure(run, bare.base, backend, route)
+        return [measure(run, bare.base, backend, route)]
 
 
 def better_of_repeats(rows: list[Row]) -> list[Row]:
@@ -291,6 +300,8 @@ def webhook_target(run: Run, products: list[str]) -> Target:
 
 def peer(run: Run) -> None:
     """Isso's comment list: one thread with as many comments as the busiest product has reviews."""
+    if not run.wants("Isso comment list"):
+        return
     python = isso.ensure_venv()
     run.versions["Isso"] = isso.VERSION
     with tempfile.TemporaryDirectory(prefix="journeykit-isso-") as folder:
@@ -332,13 +343,15 @@ def main() -> None:
     parser.add_argument("--databases", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite")
     parser.add_argument("--no-write", action="store_true", help=f"print only; do not update {DOC.relative_to(ROOT)}")
     parser.add_argument("--write", action="store_true", help="update the docs even in --quick mode")
+    parser.add_argument("--only", default="", metavar="TEXT",
+                        help="measure only the rows whose name holds TEXT (e.g. webhook); the docs are not written")
     args = parser.parse_args()
     names = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
     backends = [names[name.strip()] for name in args.databases.split(",") if name.strip() in names]
     if len(backends) != len(args.databases.split(",")):
         parser.error(f"--databases: a comma-separated list of {', '.join(names)}")
     wrk.ensure_installed()
-    run = Run(mode_of(args))
+    run = Run(mode_of(args), only=args.only)
     started = time.perf_counter()
     print(report.HEADER, flush=True)
     hello(run)
@@ -350,8 +363,9 @@ def main() -> None:
     print(f"\n{len(run.rows) + len(run.hello)} rows in {time.perf_counter() - started:.0f} s; every response 2xx or 304; "
           f"ratios to hello-world's best ({run.reference:,.0f} req/s)\n")
     print(report.table(run.table_rows(), run.reference))
-    if args.no_write or (run.mode.label == "quick" and not args.write):
-        print(f"\n{DOC.relative_to(ROOT)} not written ({'--no-write' if args.no_write else '--quick'})")
+    skipped = "--no-write" if args.no_write else "--only" if args.only else "--quick" if run.mode.label == "quick" else ""
+    if skipped and not (skipped == "--quick" and args.write):
+        print(f"\n{DOC.relative_to(ROOT)} not written ({skipped})")
     else:
         write(run)
 
