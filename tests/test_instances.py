@@ -18,7 +18,15 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from journeykit.models import Customer, JourneyEvent, Order, Review, StripeEvent, StripeEventStatus
+from journeykit.models import (
+    Customer,
+    JourneyEvent,
+    Order,
+    PointsBalance,
+    Review,
+    StripeEvent,
+    StripeEventStatus,
+)
 from journeykit.testing import StripeEvents, encode, signature_header
 
 from .conftest import SERVER_BACKENDS
@@ -103,3 +111,45 @@ def test_two_instances_take_the_same_traffic_and_nothing_is_doubled_or_lost(app,
         assert count(JourneyEvent, JourneyEvent.name == "product_viewed") == len(events)
         assert count(Customer, Customer.shop_customer_id.like("c-inst-%")) == PURCHASES
     assert check(app) == 0  # people, weeks and rollups are exactly what the event log says
+
+
+@pytest.mark.parametrize("backend", ["sqlite", *SERVER_BACKENDS], indirect=True)
+def test_an_instance_earns_at_the_rate_the_owner_just_set_in_another(app, db, client, admin_headers, tmp_path):
+    """Every process keeps the owner's settings between requests (core.read_cache.remembered): a change made in
+    another process is what its next purchases earn by, as soon as it knows of it (SQLite: the next request;
+    PostgreSQL: the change's notification, which the program's read waits for here; MariaDB: it asks every time)."""
+    server, base = _start(app.config["SQLALCHEMY_DATABASE_URI"], "memory://", tmp_path / "gunicorn.log")
+    stripe = StripeEvents()
+
+    def buy(n: int) -> int:
+        body, headers = _signed(stripe.checkout_completed(customer_id=f"c-rate-{n}", products=["sku-1"],
+                                                          amount_total=1000))
+        assert requests.post(f"{base}/journeykit/stripe/webhook", data=body, headers=headers, timeout=30).json()[
+            "outcome"] == "processed"
+        with app.app_context():
+            return db.session.scalar(sa.select(PointsBalance.balance).join(Customer).where(
+                Customer.shop_customer_id == f"c-rate-{n}"))
+
+    def program_says(words: str) -> bool:
+        """Every worker's program shows ``words`` (each worker has its own watcher), within 2 s."""
+        deadline = time.monotonic() + 2
+        while words not in (shown := "".join(requests.get(f"{base}/journeykit/api/v1/loyalty/program", timeout=30).text
+                                             for _ in range(8))) or shown.count(words) < 8:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    try:
+        assert [buy(n) for n in range(4)] == [10] * 4  # the config's rate, now kept by both workers
+        assert client.put("/journeykit/api/v1/admin/loyalty/rules", json={"points_per_unit": 7},
+                          headers=admin_headers).status_code == 200
+        assert program_says("7 points for every")
+        assert [buy(n) for n in range(4, 10)] == [70] * 6
+        assert client.put("/journeykit/api/v1/admin/loyalty/rules", json={"points_per_unit": None},
+                          headers=admin_headers).status_code == 200  # back to the config's
+        assert program_says("1 point for every")
+        assert [buy(n) for n in range(10, 14)] == [10] * 4
+    finally:
+        server.terminate()
+        server.wait(30)

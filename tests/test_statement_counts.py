@@ -25,22 +25,28 @@ SECRET = "whsec_test_secret"
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 STORE = "https://store.example"
 #: Statements of the read cache's version counters (another budget: the cache's).
-_READ_CACHE = re.compile(r"journeykit_read_versions|read_cache", re.IGNORECASE)
+_READ_CACHE = re.compile(r"^\s*(INSERT|UPDATE)\b[^;]*journeykit_read_versions", re.IGNORECASE)
 
 #: A known customer's first paid checkout (24 before issue 17; SQLite 25): the event stored and
 #: claimed (1, committed with its effects), the customer found (1), the order written whole (1)
 #: and its products (1, one multi-row insert), the person locked (1), the purchase logged (1),
 #: their earliest advocacy event (1: an advocate's reach dates from the first purchase; none
-#: read for a buyer who never considered, since advocacy engages), the
-#: rollups (3: stage days, cohort stages, stage waits), the customer's stage (1), the person's
-#: stage and paid orders (1), the event's status (1), and after the commit the refunds deferred
-#: on its payment (1).
+#: read for a buyer who never considered, since advocacy engages), the customer's stage (1), the
+#: person's stage and paid orders (1), the event's status (1), the rollups (3: stage days, cohort
+#: stages, stage waits; last, so the rows every purchase moves are locked only for the commit), and
+#: after the commit the refunds deferred on its payment (1).
 PURCHASE_CORE_BUDGET = 14
-#: The same purchase with what other capabilities do in its transaction (loyalty's points: 7, the balance locked
-#: once per transaction, was 8; the outbound hooks' endpoints: 1), which their owners budget.
-PURCHASE_BUDGET = 22
+#: The same purchase with what other capabilities do in its transaction (loyalty's points: 5, was 8: the
+#: balance locked once per transaction, the entry inserted unless its key was posted; the owner's
+#: settings and the outbound hooks' endpoints: 0 on PostgreSQL, whose watcher knows they are
+#: unchanged, else a token read for what the watcher cannot vouch for: one here; was a query each), which their
+#: owners budget.
+PURCHASE_BUDGET = 20
 #: Statements of the reacting capabilities (loyalty, referrals, outbound hooks, settings), by the tables they touch.
-_OTHERS = re.compile(r"journeykit_(points_|settings|webhook_endpoints|referral)", re.IGNORECASE)
+_OTHERS = re.compile(r"journeykit_(points_|settings|webhook_endpoints|referral|read_versions)", re.IGNORECASE)
+_ROLLUP = re.compile(r"^INSERT INTO journeykit_(stage_days|cohort_stages|stage_waits)\b")
+#: What a process keeps between requests (core.read_cache.remembered): on PostgreSQL none of these is read again.
+_KEPT = re.compile(r"^SELECT\b.*\bFROM journeykit_(settings|webhook_endpoints|read_versions)\b", re.IGNORECASE)
 #: The issue's target for a plain purchase (not reached yet: see the report of issue 17).
 PURCHASE_TARGET = 5
 #: Stripe delivering the same event again (was 2): the insert that finds it (1), the claim that finds it done (1).
@@ -48,10 +54,11 @@ DUPLICATE_BUDGET = 2
 #: A known visitor's beacon of one event (was 5): the visitor locked (1; SQLite: its write lock first, 1) and
 #: touched (1), the person locked (1), the event (1).
 BEACON_BUDGET = 5
-#: A new visitor's click on a referral link (was 21): of the journey's, the visitor (2) and the person (2) made
-#: without reading them back, the week (1), the rollups (4), the event (1), the person's stage (1); the rest is
-#: the referrals' own (code, click, click day, attribution, settings) and the outbound hooks' (1).
-CLICK_BUDGET = 18
+#: A new visitor's click on a referral link (was 21, then 18): of the journey's, the visitor (2) and the person (2)
+#: made without reading them back, the week (1), the rollups (4), the event (1), the person's stage (1); the rest
+#: is the referrals' own (code, click, click day, attribution) and, except on PostgreSQL, a token read of what
+#: each process keeps (the settings, the outbound hooks' endpoints).
+CLICK_BUDGET = 17
 
 
 def own(statements: list[Statement]) -> list[str]:
@@ -64,6 +71,13 @@ def core(statements: list[Statement]) -> list[str]:
     return [statement for statement in own(statements) if not _OTHERS.search(statement)]
 
 
+def _nothing_kept_read_again(db, statements: list[Statement]) -> None:
+    """On PostgreSQL the watcher knows the owner's settings and endpoints are unchanged: neither is read, nor a token."""
+    if db.engine.dialect.name == "postgresql":
+        kept = [statement for statement in own(statements) if _KEPT.search(statement)]
+        assert not kept, listing(kept)
+
+
 def listing(statements: list[str]) -> str:
     return "\n".join(f"  {n}. {statement[:160]}" for n, statement in enumerate(statements, 1))
 
@@ -73,7 +87,8 @@ def known_customer(app, client) -> str:
     """A customer JourneyKit knows (by the shop's id, with the e-mail and name Stripe will send) who has viewed a
     product, not yet a buyer.
 
-    The client has made a first request (the start's one-time checks are not the webhook's cost).
+    The shop has run a while: another customer's purchase came first (the start's one-time checks and the
+    first reads of what each process keeps are not this webhook's cost).
     """
     from journeykit import journey as journey_capability
     from journeykit.core import signals
@@ -82,17 +97,24 @@ def known_customer(app, client) -> str:
         journey_capability.ensure_customer("c-known", email="shopper@example.com", name="Jenny Rosen")
         signals.commit()
     log(app, "product_viewed", customer="c-known", at=utcnow() - dt.timedelta(hours=1))  # a shopper who considered
-    client.get("/journeykit/static/journeykit/widgets.css").close()
+    first = StripeEvents().checkout_completed(customer_id="c-earlier", products=["sku-1"])
+    assert deliver(client, first, secret=SECRET).json["outcome"] == "processed"
     return "c-known"
 
 
-def test_a_plain_purchase_stays_within_its_statement_budget(app, client, known_customer):
+def test_a_plain_purchase_stays_within_its_statement_budget(app, db, client, known_customer):
     event = StripeEvents().checkout_completed(customer_id=known_customer, products=["sku-1", "sku-2"])
     with recorded(app) as statements:
         answer = deliver(client, event, secret=SECRET)
     assert answer.status_code == 200 and answer.json["outcome"] == "processed", answer.json
     assert len(core(statements)) <= PURCHASE_CORE_BUDGET, listing(core(statements))
     assert len(own(statements)) <= PURCHASE_BUDGET, listing(own(statements))
+    _nothing_kept_read_again(db, statements)
+    # the rollup rows every purchase moves (today's) are written last, after the event's status: locked for the
+    # commit alone, so concurrent purchases do not queue behind each other's loyalty and hooks
+    written = [statement for statement in own(statements) if not statement.startswith("SELECT")]
+    assert [_ROLLUP.search(statement) is not None for statement in written][-3:] == [True] * 3, listing(written)
+    assert not any(_ROLLUP.search(statement) for statement in written[:-3]), listing(written)
 
 
 @pytest.mark.xfail(reason="issue 17's target of 5 statements needs loyalty and outbound hooks to write less too",
@@ -129,11 +151,13 @@ def test_a_beacon_stays_within_its_statement_budget(shop_factory):
     assert len(own(statements)) <= BEACON_BUDGET, listing(own(statements))
 
 
-def test_a_referral_click_stays_within_its_statement_budget(app, client, journey):
+def test_a_referral_click_stays_within_its_statement_budget(app, db, client, journey):
     with app.app_context():
         code = journey.referrals.code_for("c-ann")
-    client.get("/journeykit/static/journeykit/widgets.css").close()  # the start's one-time checks
+    # another visitor's click first: the start's one-time checks and what each process keeps are not this click's
+    assert app.test_client().get(f"/journeykit/r/{code}", headers={"User-Agent": BROWSER}).status_code == 302
     with recorded(app) as statements:
         answer = client.get(f"/journeykit/r/{code}", headers={"User-Agent": BROWSER})
     assert answer.status_code == 302
     assert len(own(statements)) <= CLICK_BUDGET, listing(own(statements))
+    _nothing_kept_read_again(db, statements)

@@ -31,7 +31,7 @@ from blinker import NamedSignal
 from flask import Flask, Response, current_app, g, has_request_context
 from sqlalchemy.orm import scoped_session
 
-from journeykit.core import signals
+from journeykit.core import read_cache, signals
 from journeykit.core.db import session, utcnow
 from journeykit.core.dialects import count_where
 from journeykit.core.prometheus import grouped, source
@@ -51,6 +51,9 @@ LEASE = dt.timedelta(minutes=5)
 #: takes it within seconds, and a claimed row is not due again before its lease ends).
 OVERDUE = dt.timedelta(minutes=5)
 _ENDPOINTS_CACHE = "journeykit_hook_endpoints"
+#: The read cache's scope of the endpoints: each process keeps them until the owner changes one.
+ENDPOINTS = "webhook_endpoints"
+read_cache.watch(WebhookEndpoint, ENDPOINTS)
 #: ``g`` attribute: the ``evt_…`` ids a request queued, tried after its response when configured.
 _REQUEST_EVENTS = "journeykit_hook_events"
 
@@ -59,19 +62,23 @@ _REQUEST_EVENTS = "journeykit_hook_events"
 
 
 def _subscribed(event_type: str) -> list[int]:
-    """Ids of the active endpoints that want ``event_type``, read once per transaction."""
+    """Ids of the active endpoints that want ``event_type``: looked up once per transaction, read from the
+    database only when the owner has changed them (:func:`journeykit.core.read_cache.remembered`)."""
     db_session = session()
     if isinstance(db_session, scoped_session):
         db_session = db_session()
     transaction = db_session.get_transaction()
     cached = db_session.info.get(_ENDPOINTS_CACHE)
     if cached is None or cached[0] is not transaction:
-        rows = db_session.execute(
-            sa.select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.active.is_(True))
-        ).all()
-        cached = (db_session.get_transaction(), [(row.id, row.event_types or []) for row in rows])
+        cached = (transaction, read_cache.remembered(ENDPOINTS, _active_endpoints, db_session))
         db_session.info[_ENDPOINTS_CACHE] = cached
     return [endpoint_id for endpoint_id, types in cached[1] if not types or event_type in types]
+
+
+def _active_endpoints() -> tuple[tuple[int, tuple[str, ...]], ...]:
+    rows = session().execute(
+        sa.select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(WebhookEndpoint.active.is_(True)))
+    return tuple((row.id, tuple(row.event_types or ())) for row in rows)
 
 
 def _on_queue(signal: NamedSignal, extra: dict[str, Any]) -> None:
@@ -79,8 +86,9 @@ def _on_queue(signal: NamedSignal, extra: dict[str, Any]) -> None:
     event_type = payloads.event_type(signal)
     if event_type is None:
         return
-    endpoint_ids = _subscribed(event_type)  # the query flushes, so new rows have their ids
+    endpoint_ids = _subscribed(event_type)
     if endpoint_ids:
+        session().flush()  # the payload names new rows by their ids
         event_id = enqueue(event_type, payloads.data(signal, extra), endpoint_ids)
         if has_request_context():
             g.setdefault(_REQUEST_EVENTS, []).append(event_id)

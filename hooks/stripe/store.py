@@ -30,7 +30,7 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 
-from journeykit import loyalty, orders
+from journeykit import journey, loyalty, orders
 from journeykit.core import signals
 from journeykit.core.db import session, utcnow
 from journeykit.core.dialects import insert_if_absent, retry_deadlocks
@@ -138,8 +138,9 @@ def _apply_once(
         payload = session().scalar(sa.select(StripeEvent.payload).where(StripeEvent.event_id == event_id))
         event = json.loads(payload)
     try:
-        status = StripeEventStatus.IGNORED if ignore_reason else _applied(event)
-        _finish(event_id, status, ignore_reason)
+        with journey.shared_rows_last():  # the rollups every purchase moves: locked only for the commit
+            status = StripeEventStatus.IGNORED if ignore_reason else _applied(event)
+            _finish(event_id, status, ignore_reason)
         signals.commit()
     except Exception as exc:
         signals.rollback()

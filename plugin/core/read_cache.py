@@ -42,13 +42,12 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
 from . import version_watch
 from .db import Base, engine
 from .dialects import family
-from .settings import Setting
 
 #: How many rendered bodies each app keeps, and how many bytes at most.
 MAX_ENTRIES = 2048
@@ -58,6 +57,7 @@ MAX_BYTES = 32 * 1024 * 1024
 FRESH_SECONDS = 60
 #: The scopes: one product's reviews and rating (keyed by product id), the testimonials' wall, the owner's settings.
 REVIEWS, TESTIMONIALS, SETTINGS = "reviews", "testimonials", "settings"
+T = TypeVar("T")
 
 
 class ReadVersion(Base):
@@ -108,9 +108,6 @@ def watch(model: type, scope: str, *, key: InstrumentedAttribute[Any] | None = N
     """
     table: sa.Table = model.__table__  # type: ignore[attr-defined]
     _WATCHED[table.name] = _Watch(model, scope, key, through)
-
-
-watch(Setting, SETTINGS)
 
 
 def scope(name: str, key: Any = None) -> str:
@@ -239,6 +236,13 @@ def _writing(db_session: Session) -> bool:
     return bool(db_session.info.get(_BUMPED) or db_session.new or db_session.dirty or db_session.deleted)
 
 
+def _writing_to(db_session: Session, scope_name: str) -> bool:
+    """Whether this session changed ``scope_name``'s rows and has not committed them."""
+    pending = (*db_session.new, *db_session.dirty, *db_session.deleted)
+    return scope_name in db_session.info.get(_BUMPED, ()) or any(
+        getattr(_watched_row(row), "scope", None) == scope_name for row in pending)
+
+
 def versions(scopes: Sequence[str], db_session: Session | None = None) -> tuple[int, ...]:
     """The version tokens of ``scopes`` as they are now, in order.
 
@@ -333,6 +337,49 @@ def cache_for(app: Flask) -> LRU:
         with _caches_lock:
             cache = _caches.setdefault(app, LRU())
     return cache
+
+
+_remembered: weakref.WeakKeyDictionary[Flask, dict[str, tuple[tuple[int, ...], Any]]] = weakref.WeakKeyDictionary()
+
+
+def remembered(scope_name: str, load: Callable[[], T], db_session: Session | scoped_session) -> T:
+    """What ``load()`` reads from one whole scope's rows (the owner's settings, say), kept per app and process.
+
+    Read again only after a write gave the scope a new token.  When the
+    engine's watcher knows the token is unchanged (:mod:`~journeykit.core.version_watch`;
+    another PostgreSQL process's write is seen within milliseconds), this
+    costs no query; otherwise one small query of the token, in the session's
+    own transaction (a second connection per request could drain the pool), and
+    ``load()`` only if the token moved.  The watcher learns a token read so
+    only where the transaction sees the latest commits (PostgreSQL's READ
+    COMMITTED), not from an older snapshot.  A transaction that changed the scope
+    reads for itself.  The value is shared between threads: callers must not
+    change it.
+    """
+    if isinstance(db_session, scoped_session):
+        db_session = db_session()
+    if _writing_to(db_session, scope_name):
+        return load()
+    kept = _remembered.setdefault(current_app._get_current_object(), {})  # type: ignore[attr-defined]
+    hit = kept.get(scope_name)
+    if hit is not None and hit[0] == version_watch.known(engine(), (scope_name,)):
+        return hit[1]
+    connection = _connection(db_session)
+    fetch = functools.partial(_versions_on, connection)
+    # what this transaction sees; the watcher may keep it only if that is the latest (each statement's own snapshot)
+    tokens = version_watch.tokens(engine(), (scope_name,), fetch) if _sees_latest(connection) else fetch((scope_name,))
+    if hit is not None and hit[0] == tokens:
+        return hit[1]
+    value = load()
+    kept[scope_name] = (tokens, value)
+    return value
+
+
+def _sees_latest(connection: sa.Connection) -> bool:
+    """Whether each statement of the connection's transaction sees every commit before it (PostgreSQL's READ
+    COMMITTED), so what it reads is as current as a query of its own."""
+    level = connection.get_execution_options().get("isolation_level", connection.default_isolation_level)
+    return family(connection) == "postgresql" and level == "READ COMMITTED"
 
 
 # -- serving -------------------------------------------------------------------

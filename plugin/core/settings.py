@@ -4,9 +4,11 @@ A setting is a config key (``JOURNEYKIT_POINTS_SIGNUP``) the owner may
 override from an owner page or the admin API; :data:`~journeykit.core.config_checks.SETTINGS`
 lists them with the check the config itself passes at start, so the admin
 can never store what the app would refuse to start with.  Overrides live in
-``journeykit_settings`` and are read once per app context (a request, a
-command) and kept in ``g``: a setting costs one query per request, not one
-per use.  A setting the owner never changed, or put back, follows the config.
+``journeykit_settings``; every process keeps them until a write changes
+them (:func:`~journeykit.core.read_cache.remembered`, under the ``settings``
+scope's token), and a request or command looks once and keeps them in ``g``:
+with a version watcher a setting costs no query at all.  A setting the owner
+never changed, or put back, follows the config.
 Capabilities read their settings through :func:`value` only, so what the admin
 shows is what the code does.
 """
@@ -20,6 +22,7 @@ import sqlalchemy as sa
 from flask import current_app, g
 from sqlalchemy.orm import Mapped, mapped_column
 
+from . import read_cache
 from .config_checks import SETTINGS, check_setting
 from .db import Base, JSONType, UTCDateTime, session, utcnow
 from .dialects import insert_if_absent
@@ -41,15 +44,22 @@ class Setting(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+read_cache.watch(Setting, read_cache.SETTINGS)
+
+
 def _overrides() -> dict[str, dict[str, Any]]:
     """The owner's overrides by key (plain values, so they outlive the transaction that read them)."""
     cached = g.get(_CACHE)
     if cached is None:
-        rows = session().execute(sa.select(Setting.key, Setting.value, Setting.updated_by, Setting.updated_at))
-        cached = {row.key: {"value": row.value, "updated_by": row.updated_by, "updated_at": row.updated_at}
-                  for row in rows if row.key in SETTINGS}
+        cached = read_cache.remembered(read_cache.SETTINGS, _read_overrides, session())
         setattr(g, _CACHE, cached)
     return cached
+
+
+def _read_overrides() -> dict[str, dict[str, Any]]:
+    rows = session().execute(sa.select(Setting.key, Setting.value, Setting.updated_by, Setting.updated_at))
+    return {row.key: {"value": row.value, "updated_by": row.updated_by, "updated_at": row.updated_at}
+            for row in rows if row.key in SETTINGS}
 
 
 def value(key: str) -> Any:

@@ -77,6 +77,15 @@ class Watcher:
                     self._tokens.update(zip(scopes, fetched))
         return fetched
 
+    def known(self, scopes: Sequence[str]) -> tuple[int, ...] | None:
+        """The tokens of ``scopes`` if all are remembered and still current; ``None`` asks no query."""
+        with self._lock:
+            stamp = self.stamp()
+            if stamp is None or stamp != self._seen:
+                return None
+            known = [self._tokens.get(scope) for scope in scopes]
+        return None if None in known else tuple(known)  # type: ignore[arg-type]
+
     def changed(self) -> None:
         """This process committed a change to the tokens: forget them now."""
 
@@ -214,6 +223,12 @@ def tokens(engine: sa.Engine, scopes: Sequence[str], fetch: Fetch) -> tuple[int,
     """The tokens of ``scopes`` from the engine's watcher, or ``fetch``\\ ed when it has none."""
     watcher = _watcher(engine)
     return fetch(scopes) if watcher is None else watcher.tokens(scopes, fetch)
+
+
+def known(engine: sa.Engine, scopes: Sequence[str]) -> tuple[int, ...] | None:
+    """The tokens of ``scopes`` if the engine's watcher knows them current (no query); else ``None``."""
+    watcher = _watcher(engine)
+    return None if watcher is None else watcher.known(scopes)
 
 
 def changed(engine: sa.Engine) -> None:

@@ -26,6 +26,7 @@ from .customers import (
     signup_handlers,
 )
 from .events import ignored_agent, owner_request
+from .people import gathered as shared_rows_last
 from .people import stage_of_customer
 from .privacy import forget, personal_data
 from .reports import (
@@ -70,6 +71,7 @@ __all__ = [
     "normalize_email",
     "owner_request",
     "require_customer",
+    "shared_rows_last",
     "signed_in_customer",
     "signup_handlers",
     "personal_data",

@@ -114,8 +114,11 @@ def lock_anonymous(visitor_ids: Iterable[str]) -> None:
 def gathered() -> Iterator[None]:
     """Within: the rollups (:func:`.rollups.gathered`) and the new active weeks are written once, at the end.
 
-    For a group of events in one transaction; a read of a person's weeks
-    (:func:`weeks_of`) writes those gathered so far first.
+    For a group of events in one transaction, and for a Stripe event's
+    effects (as ``journey.shared_rows_last``): the rollup rows every
+    transaction moves are then locked only from the end of the block to the
+    commit.  A read of a person's weeks (:func:`weeks_of`) writes those
+    gathered so far first.
     """
     info = session().info
     info[_WEEKS] = []

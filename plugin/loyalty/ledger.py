@@ -69,13 +69,15 @@ def post(
     ``points_changed`` signal goes out with the commit.
     """
     row = locked_balance(customer)
-    if posted(customer.id, key) is not None:
-        return None
     now = at or utcnow()
-    entry = PointsEntry(customer_id=customer.id, points=points, kind=kind, description=description, key=key,
-                        source_type=source[0] if source else None, source_id=source[1] if source else None,
-                        actor=actor, created_at=now, spendable_at=rules.spendable_at(kind, points, now))
-    session().add(entry)
+    values = {"customer_id": customer.id, "points": points, "kind": kind, "description": description, "key": key,
+              "source_type": source[0] if source else None, "source_id": source[1] if source else None,
+              "actor": actor, "created_at": now, "spendable_at": rules.spendable_at(kind, points, now)}
+    entry_id = dialects.inserted_key(PointsEntry.__table__, values, on=["customer_id", "key"])  # type: ignore[arg-type]
+    if entry_id is None:  # posted before
+        return None
+    entry = PointsEntry(id=entry_id, **values)
+    dialects.add_as_written(entry)
     row.balance += points
     if points > 0 and kind not in NOT_EARNED:
         row.earned += points

@@ -4,7 +4,7 @@ Points per unit, the four bonuses and the pending days are read here and
 nowhere else (:func:`value`), so what the admin shows is what earning does.
 Each rule is a config key (:data:`~journeykit.core.config_checks.EARNING_RULES`) the
 owner may override; the overrides are JourneyKit's settings
-(:mod:`journeykit.core.settings`), read once per request.
+(:mod:`journeykit.core.settings`), kept per process until the owner changes them.
 """
 
 from __future__ import annotations
