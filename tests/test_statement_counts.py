@@ -36,8 +36,9 @@ _READ_CACHE = re.compile(r"^\s*(INSERT|UPDATE)\b[^;]*journeykit_read_versions", 
 #: stages, stage waits; last, so the rows every purchase moves are locked only for the commit), and
 #: after the commit the refunds deferred on its payment (1).
 PURCHASE_CORE_BUDGET = 14
-#: The same purchase with what other capabilities do in its transaction (loyalty's points: 5, was 8: the
-#: balance locked once per transaction, the entry inserted unless its key was posted; the owner's
+#: The same purchase with what other capabilities do in its transaction (loyalty's points: 4, was 8: the
+#: balance locked once per transaction, a new one inserted and returned in one statement (MariaDB reads
+#: it back: 5), the entry inserted unless its key was posted; the owner's
 #: settings and the outbound hooks' endpoints: 0 on PostgreSQL, whose watcher knows they are
 #: unchanged, else a token read for what the watcher cannot vouch for: one here; was a query each), which their
 #: owners budget.

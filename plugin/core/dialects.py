@@ -75,7 +75,8 @@ def inserted_key(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> A
 
 def lock_or_create(model: type[Any], column: Any, keys: Iterable[Any], new: Callable[[Any], dict[str, Any]]) -> list[Any]:
     """The rows of ``model`` whose unique ``column`` holds ``keys``, locked for this transaction, those missing
-    inserted first as ``new(key)``: one statement if all exist (most often), three if some are new.
+    inserted first as ``new(key)``: one statement if all exist (most often), two if some are new (the insert
+    returns its rows, which it has locked; MySQL reads them back: three).
 
     Locked in key order, whatever the order of ``keys``: transactions that lock overlapping sets never wait on each
     other in a cycle.
@@ -84,11 +85,25 @@ def lock_or_create(model: type[Any], column: Any, keys: Iterable[Any], new: Call
     if not wanted:
         return []
     found = _locked_rows(model, column, wanted)
-    missing = set(wanted) - {getattr(row, column.key) for row in found}
+    missing = sorted(set(wanted) - {getattr(row, column.key) for row in found})
     if missing:
-        insert_absent(model.__table__, [new(key) for key in sorted(missing)], on=[column.key])
-        found += _locked_rows(model, column, sorted(missing))
+        rows = [new(key) for key in missing]
+        if _family_of(model.__table__) == "mysql":
+            insert_absent(model.__table__, rows, on=[column.key])
+        else:
+            made = _inserted_rows(model, column, rows)
+            found += made
+            missing = sorted(set(missing) - {getattr(row, column.key) for row in made})  # another made them first
+        if missing:
+            found += _locked_rows(model, column, missing)
     return found
+
+
+def _inserted_rows(model: type[Any], column: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """Insert ``rows`` where absent and return those written, as the session's objects (PostgreSQL, SQLite)."""
+    module = postgresql if _family_of(model.__table__) == "postgresql" else sqlite
+    statement = module.insert(model).on_conflict_do_nothing(index_elements=[column.key]).returning(model)
+    return list(session().scalars(statement, rows))
 
 
 def _locked_rows(model: type[Any], column: Any, keys: list[Any]) -> list[Any]:
