@@ -60,10 +60,12 @@ class Mode:
 
     @property
     def warm_up(self) -> int:
-        """Seconds of load before a read's measured run (none in quick mode): the steady state of a running shop,
-        whose workers have started, connected and filled their caches (reads spread over 1,000 products need
-        the 2 s: after 1, many were still rendered for the first time)."""
+        """Seconds of each warm-up round before a read's measured run (none in quick mode): see :func:`warm_up`."""
         return 0 if self.label == "quick" else 2
+
+
+#: A read's warm-up ends when a round's rate is within this share of the round before, or after this many rounds.
+STEADY, MOST_ROUNDS = 0.1, 8
 
 
 def mode_of(args: argparse.Namespace) -> Mode:
@@ -144,12 +146,28 @@ def measure(run: Run, base: str, server: str, target: Target) -> Row:
         run.fail(f"{target.endpoint} ({server}): {target.method} {target.path} answered {status}")
     script, script_args = target.script()
     if target.method == "GET" and run.mode.warm_up:  # a write's requests must each be new: no rehearsal for them
-        wrk.run(base, script, run.mode.warm_up, *script_args)
+        warm_up(run, base, script, script_args)
     row = Row(target.endpoint, server, wrk.run(base, script, run.mode.seconds, *script_args), target.note)
     print(report.line(row, run.reference if run.hello else None), flush=True)
     if row.result.errors:
         run.fail(f"{target.endpoint} ({server}): wrk counted errors {row.result.errors}")
     return row
+
+
+def warm_up(run: Run, base: str, script: str, script_args: tuple[str, ...]) -> None:
+    """Load the row until it is steady: the state of a running shop, whose workers have started, connected and
+    kept every product's body (each worker its own).
+
+    Rounds of ``warm_up`` seconds until one's rate is within :data:`STEADY` of the round before (at most
+    :data:`MOST_ROUNDS`): a fixed 2 s left reads spread over 1,000 products partly cold on a slower machine,
+    which measured first renders instead of the steady state.
+    """
+    before = 0.0
+    for _ in range(MOST_ROUNDS):
+        rate = wrk.run(base, script, run.mode.warm_up, *script_args).rate
+        if before and abs(rate - before) <= STEADY * before:
+            return
+        before = rate
 
 
 def gets(paths: list[str]) -> Callable[[], tuple[str, tuple[str, ...]]]:
