@@ -64,8 +64,9 @@ class Mode:
         return 0 if self.label == "quick" else 2
 
 
-#: A read's warm-up ends when a round's rate is within this share of the round before, or after this many rounds.
-STEADY, MOST_ROUNDS = 0.1, 8
+#: A read's warm-up ends when a round's rate is no more than this share above the round before (after at least
+#: the fewest rounds), or after the most rounds.
+STEADY, FEWEST_ROUNDS, MOST_ROUNDS = 0.05, 3, 15
 
 
 def mode_of(args: argparse.Namespace) -> Mode:
@@ -158,14 +159,14 @@ def warm_up(run: Run, base: str, script: str, script_args: tuple[str, ...]) -> N
     """Load the row until it is steady: the state of a running shop, whose workers have started, connected and
     kept every product's body (each worker its own).
 
-    Rounds of ``warm_up`` seconds until one's rate is within :data:`STEADY` of the round before (at most
-    :data:`MOST_ROUNDS`): a fixed 2 s left reads spread over 1,000 products partly cold on a slower machine,
-    which measured first renders instead of the steady state.
+    Rounds of ``warm_up`` seconds while the rate still rises by more than :data:`STEADY` a round (first renders
+    give way to kept bodies), between :data:`FEWEST_ROUNDS` and :data:`MOST_ROUNDS`: a fixed 2 s left reads
+    spread over 1,000 products partly cold on a slower machine, which measured first renders instead.
     """
     before = 0.0
-    for _ in range(MOST_ROUNDS):
+    for done in range(1, MOST_ROUNDS + 1):
         rate = wrk.run(base, script, run.mode.warm_up, *script_args).rate
-        if before and abs(rate - before) <= STEADY * before:
+        if done >= FEWEST_ROUNDS and rate <= before * (1 + STEADY):
             return
         before = rate
 
