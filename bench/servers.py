@@ -66,3 +66,15 @@ def _wait(server: subprocess.Popen, url: str, timeout: float = 120) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def worker_cpu(master: int) -> dict[int, int]:
+    """CPU time (clock ticks) each of the gunicorn master's workers has used so far, by pid."""
+    spent = {}
+    for child in pathlib.Path(f"/proc/{master}/task/{master}/children").read_text().split():
+        try:
+            fields = pathlib.Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        spent[int(child)] = int(fields[11]) + int(fields[12])  # utime + stime
+    return spent
