@@ -143,8 +143,10 @@ def probe(base: str, target: Target) -> int:
 
 #: A run in which one worker did more than this share of the workers' CPU time is run again (see :func:`balanced`).
 LOPSIDED = 0.8
-#: How many times a row is run at most while its runs are lopsided.
-ATTEMPTS = 3
+#: How many times a row is run at most while its runs are lopsided (it happens to one run in four or so).
+ATTEMPTS = 6
+#: The note of a row whose every run was lopsided.
+LOPSIDED_NOTE = "one worker took the load in every run: understated"
 
 
 def measure(run: Run, served: servers.Served, server: str, target: Target) -> Row:
@@ -154,16 +156,17 @@ def measure(run: Run, served: servers.Served, server: str, target: Target) -> Ro
         run.fail(f"{target.endpoint} ({server}): {target.method} {target.path} answered {status}")
     if target.method == "GET" and run.mode.warm_up:  # a write's requests must each be new: no rehearsal for them
         warm_up(run, base, *target.script())
-    row = Row(target.endpoint, server, balanced(run, served, target), target.note)
+    result, even = balanced(run, served, target)
+    row = Row(target.endpoint, server, result, target.note if even else "; ".join(filter(None, [target.note, LOPSIDED_NOTE])))
     print(report.line(row, run.reference if run.hello else None), flush=True)
     if row.result.errors:
         run.fail(f"{target.endpoint} ({server}): wrk counted errors {row.result.errors}")
     return row
 
 
-def balanced(run: Run, served: servers.Served, target: Target) -> wrk.Result:
+def balanced(run: Run, served: servers.Served, target: Target) -> tuple[wrk.Result, bool]:
     """The row's measured run, run again (a new script each time: a write's requests stay new) when its
-    connections landed mostly on one worker.
+    connections landed mostly on one worker; and whether the last run was even.
 
     wrk opens its keep-alive connections at once and gunicorn's workers share one listening socket, so now
     and then one worker accepts nearly all of them: the other idles and the row reads a third to a half of
@@ -176,9 +179,9 @@ def balanced(run: Run, served: servers.Served, target: Target) -> wrk.Result:
         after = servers.worker_cpu(served.pid)
         spent = [after[pid] - before[pid] for pid in before if pid in after]
         if sum(spent) == 0 or max(spent) <= LOPSIDED * sum(spent):
-            break
+            return result, True
         print(f"  ({target.endpoint}: one worker took {max(spent) / sum(spent):.0%} of the load; run again)", flush=True)
-    return result
+    return result, False
 
 
 def warm_up(run: Run, base: str, script: str, script_args: tuple[str, ...]) -> None:
