@@ -7,7 +7,7 @@ capability imports it.
 """
 
 from .core.audit import AuditEntry
-from .core.read_cache import ReadVersion
+from .core.read_versions import ReadVersion
 from .core.settings import Setting
 from .hooks.outbound.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .hooks.stripe.models import StripeEvent, StripeEventStatus

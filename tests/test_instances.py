@@ -115,7 +115,7 @@ def test_two_instances_take_the_same_traffic_and_nothing_is_doubled_or_lost(app,
 
 @pytest.mark.parametrize("backend", ["sqlite", *SERVER_BACKENDS], indirect=True)
 def test_an_instance_earns_at_the_rate_the_owner_just_set_in_another(app, db, client, admin_headers, tmp_path):
-    """Every process keeps the owner's settings between requests (core.read_cache.remembered): a change made in
+    """Every process keeps the owner's settings between requests (core.read_versions.remembered): a change made in
     another process is what its next purchases earn by, as soon as it knows of it (SQLite: the next request;
     PostgreSQL: the change's notification, which the program's read waits for here; MariaDB: it asks every time)."""
     server, base = _start(app.config["SQLALCHEMY_DATABASE_URI"], "memory://", tmp_path / "gunicorn.log")

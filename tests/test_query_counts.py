@@ -31,7 +31,7 @@ from .sql_statements import Statement, recorded
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 API = "/journeykit/api/v1"
 PAGES = "/journeykit/admin"
-#: The read cache's lookup of its version tokens (journeykit.core.read_cache.versions).
+#: The read cache's lookup of its version tokens (journeykit.core.read_versions.versions).
 VERSION_LOOKUP = "SELECT scope, version FROM journeykit_read_versions"
 #: Rows written for the second read (the first reads one of each).
 MANY = 30

@@ -2,7 +2,7 @@
 
 Counted with a ``before_cursor_execute`` listener on the shop's engine
 (tests/sql_statements.py), on every database.  The read cache's version
-bumps (plugin/core/read_cache.py, its own budget) are left out: :func:`own`.  What a
+bumps (plugin/core/read_versions.py, its own budget) are left out: :func:`own`.  What a
 path's budget holds is listed beside it; a test failure prints the
 statements, so a new one is easy to place.
 """
@@ -46,7 +46,7 @@ PURCHASE_BUDGET = 20
 #: Statements of the reacting capabilities (loyalty, referrals, outbound hooks, settings), by the tables they touch.
 _OTHERS = re.compile(r"journeykit_(points_|settings|webhook_endpoints|referral|read_versions)", re.IGNORECASE)
 _ROLLUP = re.compile(r"^INSERT INTO journeykit_(stage_days|cohort_stages|stage_waits)\b")
-#: What a process keeps between requests (core.read_cache.remembered): on PostgreSQL none of these is read again.
+#: What a process keeps between requests (core.read_versions.remembered): on PostgreSQL none of these is read again.
 _KEPT = re.compile(r"^SELECT\b.*\bFROM journeykit_(settings|webhook_endpoints|read_versions)\b", re.IGNORECASE)
 #: The issue's target for a plain purchase (not reached yet: see the report of issue 17).
 PURCHASE_TARGET = 5

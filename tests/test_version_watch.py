@@ -15,7 +15,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from journeykit.core import read_cache, version_watch
+from journeykit.core import read_versions, version_watch
 
 from .conftest import MARIADB, POSTGRESQL
 
@@ -31,7 +31,7 @@ class Fetches:
     def __call__(self, scopes: Sequence[str]) -> tuple[int, ...]:
         self.count += 1
         with self.engine.connect() as connection:
-            found = read_cache._versions_on(connection, scopes)
+            found = read_versions.versions_on(connection, scopes)
         if self.before is not None:  # a write lands after the tokens were read, before they are remembered
             self.before()
         return found
@@ -118,9 +118,9 @@ def test_a_write_of_this_process_is_seen_at_once_and_a_truncation_is_heard(app, 
     fetch = Fetches(engine)
     version_watch.tokens(engine, SCOPES, fetch)
     with app.app_context():
-        read_cache.bump(db.session, ["reviews:sku-1"])
+        read_versions.bump(db.session, ["reviews:sku-1"])
         db.session.commit()
-        written = db.session.scalar(sa.select(read_cache.ReadVersion.version).filter_by(scope="reviews:sku-1"))
+        written = db.session.scalar(sa.select(read_versions.ReadVersion.version).filter_by(scope="reviews:sku-1"))
     assert version_watch.tokens(engine, SCOPES, fetch) == (written, 0)  # no waiting for the notification
     with psycopg.connect(_libpq(engine.url), autocommit=True) as other:
         other.execute("TRUNCATE journeykit_read_versions")

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
-from journeykit.core import migrate, read_cache
+from journeykit.core import migrate, read_cache, read_versions
 from journeykit.core.errors import NotFound
 from journeykit.core.identity import TOKEN_HEADER, VISITOR_HEADER, is_visitor_id
 
@@ -209,12 +209,12 @@ def widget_fragment(kind: str) -> Response:
 
     if own:
         return render()
-    keyed = [read_cache.scope(_SCOPES[kind], product if kind != "testimonials" else None)] if kind in _SCOPES else []
-    return read_cache.serve(render, scopes=[*keyed, read_cache.SETTINGS], freshness=read_cache.LIVELY)
+    keyed = [read_versions.scope(_SCOPES[kind], product if kind != "testimonials" else None)] if kind in _SCOPES else []
+    return read_cache.serve(render, scopes=[*keyed, read_versions.SETTINGS], freshness=read_cache.LIVELY)
 
 
 #: The read cache's scope of each public fragment (:mod:`journeykit.core.read_cache`); the reviews' is per product.
-_SCOPES = {"reviews": read_cache.REVIEWS, "rating": read_cache.REVIEWS, "testimonials": read_cache.TESTIMONIALS}
+_SCOPES = {"reviews": read_versions.REVIEWS, "rating": read_versions.REVIEWS, "testimonials": read_versions.TESTIMONIALS}
 
 
 def _fragment_html(kind: str, product: str | None) -> str:

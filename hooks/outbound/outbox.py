@@ -31,7 +31,7 @@ from blinker import NamedSignal
 from flask import Flask, Response, current_app, g, has_request_context
 from sqlalchemy.orm import scoped_session
 
-from journeykit.core import read_cache, signals
+from journeykit.core import read_versions, signals
 from journeykit.core.db import session, utcnow
 from journeykit.core.dialects import count_where
 from journeykit.core.prometheus import grouped, source
@@ -53,7 +53,7 @@ OVERDUE = dt.timedelta(minutes=5)
 _ENDPOINTS_CACHE = "journeykit_hook_endpoints"
 #: The read cache's scope of the endpoints: each process keeps them until the owner changes one.
 ENDPOINTS = "webhook_endpoints"
-read_cache.watch(WebhookEndpoint, ENDPOINTS)
+read_versions.watch(WebhookEndpoint, ENDPOINTS)
 #: ``g`` attribute: the ``evt_…`` ids a request queued, tried after its response when configured.
 _REQUEST_EVENTS = "journeykit_hook_events"
 
@@ -63,14 +63,14 @@ _REQUEST_EVENTS = "journeykit_hook_events"
 
 def _subscribed(event_type: str) -> list[int]:
     """Ids of the active endpoints that want ``event_type``: looked up once per transaction, read from the
-    database only when the owner has changed them (:func:`journeykit.core.read_cache.remembered`)."""
+    database only when the owner has changed them (:func:`journeykit.core.read_versions.remembered`)."""
     db_session = session()
     if isinstance(db_session, scoped_session):
         db_session = db_session()
     transaction = db_session.get_transaction()
     cached = db_session.info.get(_ENDPOINTS_CACHE)
     if cached is None or cached[0] is not transaction:
-        cached = (transaction, read_cache.remembered(ENDPOINTS, _active_endpoints, db_session))
+        cached = (transaction, read_versions.remembered(ENDPOINTS, _active_endpoints, db_session))
         db_session.info[_ENDPOINTS_CACHE] = cached
     return [endpoint_id for endpoint_id, types in cached[1] if not types or event_type in types]
 

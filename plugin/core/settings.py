@@ -5,7 +5,7 @@ override from an owner page or the admin API; :data:`~journeykit.core.config_che
 lists them with the check the config itself passes at start, so the admin
 can never store what the app would refuse to start with.  Overrides live in
 ``journeykit_settings``; every process keeps them until a write changes
-them (:func:`~journeykit.core.read_cache.remembered`, under the ``settings``
+them (:func:`~journeykit.core.read_versions.remembered`, under the ``settings``
 scope's token), and a request or command looks once and keeps them in ``g``:
 with a version watcher a setting costs no query at all.  A setting the owner
 never changed, or put back, follows the config.
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask import current_app, g
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import read_cache
+from . import read_versions
 from .config_checks import SETTINGS, check_setting
 from .db import Base, JSONType, UTCDateTime, session, utcnow
 from .dialects import insert_if_absent
@@ -44,14 +44,14 @@ class Setting(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-read_cache.watch(Setting, read_cache.SETTINGS)
+read_versions.watch(Setting, read_versions.SETTINGS)
 
 
 def _overrides() -> dict[str, dict[str, Any]]:
     """The owner's overrides by key (plain values, so they outlive the transaction that read them)."""
     cached = g.get(_CACHE)
     if cached is None:
-        cached = read_cache.remembered(read_cache.SETTINGS, _read_overrides, session())
+        cached = read_versions.remembered(read_versions.SETTINGS, _read_overrides, session())
         setattr(g, _CACHE, cached)
     return cached
 

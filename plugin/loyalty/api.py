@@ -9,7 +9,7 @@ from flask import Blueprint, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey
-from ..core import openapi, rate_limits, read_cache
+from ..core import openapi, rate_limits, read_cache, read_versions
 from ..core.errors import ValidationError
 from ..core.inputs import NOT_BLANK, load_json
 from . import MAX_KEY, for_shopper, redeem_for
@@ -117,7 +117,7 @@ _program, _loyalty, _request, _redemption = ProgramSchema(), LoyaltySchema(), Re
 
 
 @openapi.documented(response=ProgramSchema)
-@read_cache.public(lambda: [read_cache.SETTINGS], read_cache.SETTLED)  # the owner's settings and the config
+@read_cache.public(lambda: [read_versions.SETTINGS], read_cache.SETTLED)  # the owner's settings and the config
 def program() -> dict[str, Any]:
     """The shop's loyalty program: how to earn points, what they buy, the tiers and where to join."""
     return _program.dump(describe())

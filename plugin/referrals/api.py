@@ -9,7 +9,7 @@ from flask import Blueprint
 from marshmallow import Schema, fields
 
 from .. import journey
-from ..core import dialects, openapi, read_cache, signals
+from ..core import dialects, openapi, read_cache, read_versions, signals
 from . import for_shopper, offer
 
 
@@ -65,7 +65,7 @@ _referral, _program = ReferralSchema(), ReferralProgramSchema()
 
 
 @openapi.documented(response=ReferralProgramSchema)
-@read_cache.public(lambda: [read_cache.SETTINGS], read_cache.SETTLED)  # the owner's settings and the config
+@read_cache.public(lambda: [read_versions.SETTINGS], read_cache.SETTLED)  # the owner's settings and the config
 def referral_program() -> dict[str, Any]:
     """The shop's referral offer: what a friend gets, what the referrer gets, and where to join."""
     return _program.dump(offer.describe())

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
-from ..core import openapi, paging, read_cache, settings
+from ..core import openapi, paging, read_cache, read_versions, settings
 from ..core.admin_access import admin_required
 from ..core.errors import ValidationError
 from ..core.identity import current_visitor_id
@@ -44,13 +44,13 @@ _submit, _reject, _reply, _bulk = SubmitSchema(), RejectSchema(), ReplySchema(),
 # What the storefront's reads of a product draw from (the reviews, their photos, the rating): any change to
 # them, by any write path, gives ``reviews:<product id>`` a new version (:mod:`journeykit.core.read_cache`).
 # Helpful votes reach the storefront through ``Review.helpful_count`` alone.
-read_cache.watch(Review, read_cache.REVIEWS, key=Review.product_id)
-read_cache.watch(ReviewPhoto, read_cache.REVIEWS, key=Review.product_id, through=ReviewPhoto.review)
-read_cache.watch(ProductRating, read_cache.REVIEWS, key=ProductRating.product_id)
+read_versions.watch(Review, read_versions.REVIEWS, key=Review.product_id)
+read_versions.watch(ReviewPhoto, read_versions.REVIEWS, key=Review.product_id, through=ReviewPhoto.review)
+read_versions.watch(ProductRating, read_versions.REVIEWS, key=ProductRating.product_id)
 
 
 def _product_scope(product_id: str) -> list[str]:
-    return [read_cache.scope(read_cache.REVIEWS, product_id)]
+    return [read_versions.scope(read_versions.REVIEWS, product_id)]
 
 
 @openapi.documented(response=openapi.page(ReviewSchema), query=[

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, request
 from marshmallow import Schema, fields, validate
 
 from .. import journey, reviews
-from ..core import audit, openapi, paging, rate_limits, read_cache
+from ..core import audit, openapi, paging, rate_limits, read_cache, read_versions
 from ..core.admin_access import admin_required
 from ..core.db import session
 from ..core.errors import ValidationError
@@ -72,8 +72,8 @@ _public, _own, _admin = TestimonialSchema(), OwnTestimonialSchema(), AdminTestim
 _collect, _curate = CollectSchema(), CurateSchema()
 
 # The wall's scope of the read cache: any change to a testimonial or its tags gives it a new version.
-read_cache.watch(Testimonial, read_cache.TESTIMONIALS)
-read_cache.watch(TestimonialTag, read_cache.TESTIMONIALS)
+read_versions.watch(Testimonial, read_versions.TESTIMONIALS)
+read_versions.watch(TestimonialTag, read_versions.TESTIMONIALS)
 
 
 @openapi.documented(body=CollectSchema, response=OwnTestimonialSchema, status=201)
@@ -96,7 +96,7 @@ def collect() -> tuple[dict[str, Any], int]:
     openapi.query("featured", "1: only featured ones.", type="integer", enum=[0, 1]),
     *openapi.paged(default=12, maximum=50),
 ])
-@read_cache.public(lambda: [read_cache.TESTIMONIALS], read_cache.LIVELY)
+@read_cache.public(lambda: [read_versions.TESTIMONIALS], read_cache.LIVELY)
 def wall() -> dict[str, Any]:
     """Published testimonials, pinned first: ``?tag=…&featured=1&limit=12&cursor=…``."""
     tag = request.args.get("tag")
