@@ -61,16 +61,24 @@ def inserted_key(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> A
     database = _family_of(table)
     if database == "mysql":
         return _insert_on_mysql(table, values, on)
-    module = postgresql if database == "postgresql" else sqlite
-    statement = (
-        module.insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=on)
-        .returning(*table.primary_key.columns)
-    )
     # RETURNING tells reliably whether a row was written: psycopg gives no row count for such inserts.
-    row = session().execute(statement).first()
+    row = session().execute(_insert_returning_key(table, database, tuple(on)), values).first()
     return None if row is None else row[0]
+
+
+# The statements below are built once per table and database, then run with each call's values as parameters:
+# building one (coercing every column and value) cost more than SQLAlchemy's compiling, which it caches anyway.
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_returning_key(table: sa.Table, database: str, on: tuple[str, ...]) -> Any:
+    return (_insert(database, table).on_conflict_do_nothing(index_elements=list(on))
+            .returning(*table.primary_key.columns))
+
+
+def _insert(database: str, target: Any) -> Any:
+    """PostgreSQL's or SQLite's ``INSERT`` (both have ``ON CONFLICT``)."""
+    return (postgresql if database == "postgresql" else sqlite).insert(target)
 
 
 def lock_or_create(model: type[Any], column: Any, keys: Iterable[Any], new: Callable[[Any], dict[str, Any]]) -> list[Any]:
@@ -101,25 +109,37 @@ def lock_or_create(model: type[Any], column: Any, keys: Iterable[Any], new: Call
 
 def _inserted_rows(model: type[Any], column: Any, rows: list[dict[str, Any]]) -> list[Any]:
     """Insert ``rows`` where absent and return those written, as the session's objects (PostgreSQL, SQLite)."""
-    module = postgresql if _family_of(model.__table__) == "postgresql" else sqlite
-    statement = module.insert(model).on_conflict_do_nothing(index_elements=[column.key]).returning(model)
-    return list(session().scalars(statement, rows))
+    return list(session().scalars(_insert_returning_rows(model, _family_of(model.__table__), column.key), rows))
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_returning_rows(model: type[Any], database: str, key: str) -> Any:
+    return _insert(database, model).on_conflict_do_nothing(index_elements=[key]).returning(model)
 
 
 def _locked_rows(model: type[Any], column: Any, keys: list[Any]) -> list[Any]:
-    query = sa.select(model).where(column.in_(keys)).order_by(column).with_for_update()
-    return list(session().scalars(query.execution_options(populate_existing=True)))
+    return list(session().scalars(_select_locked(model, column.key), {"keys": keys}))
+
+
+@functools.lru_cache(maxsize=None)
+def _select_locked(model: type[Any], key: str) -> Any:
+    column = getattr(model, key)
+    query = sa.select(model).where(column.in_(sa.bindparam("keys", expanding=True))).order_by(column).with_for_update()
+    return query.execution_options(populate_existing=True)
 
 
 def insert_absent(table: sa.Table, rows: list[dict[str, Any]], *, on: list[str]) -> None:
     """:func:`insert_if_absent` for many rows in one statement (the caller then reads, and locks, what it needs)."""
-    if _family_of(table) == "mysql":
+    # one statement of many rows, compiled once whatever their number
+    session().execute(_insert_absent(table, _family_of(table), tuple(on)), rows)
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_absent(table: sa.Table, database: str, on: tuple[str, ...]) -> Any:
+    if database == "mysql":
         key = table.c[on[0]]
-        statement = mysql.insert(table).on_duplicate_key_update({key.name: key})  # locks, as above
-    else:
-        module = postgresql if _family_of(table) == "postgresql" else sqlite
-        statement = module.insert(table).on_conflict_do_nothing(index_elements=on)
-    session().execute(statement, rows)  # one statement of many rows, compiled once whatever their number
+        return mysql.insert(table).on_duplicate_key_update({key.name: key})  # locks, as above
+    return _insert(database, table).on_conflict_do_nothing(index_elements=list(on))
 
 
 #: ``Session.info`` key: the rows :func:`add_as_written` put in the session since its last commit.
@@ -163,13 +183,17 @@ def _insert_on_mysql(table: sa.Table, values: dict[str, Any], on: list[str]) -> 
     FOUND_ROWS), so the clause also sets ``LAST_INSERT_ID`` to a marker no
     insert produces, as MySQL's manual does to tell the two apart.
     """
-    key = table.c[on[0]]
-    untouched = sa.func.if_(sa.func.last_insert_id(_DUPLICATE_MARK), key, key)
-    statement = mysql.insert(table).values(**values).on_duplicate_key_update({key.name: untouched})
-    row_id = session().execute(statement).lastrowid
+    row_id = session().execute(_insert_on_duplicate_mark(table, on[0]), values).lastrowid
     if row_id == _DUPLICATE_MARK:
         return None
     return row_id if row_id else True  # a key the server does not count (a string id): inserted, key unknown
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_on_duplicate_mark(table: sa.Table, on: str) -> Any:
+    key = table.c[on]
+    untouched = sa.func.if_(sa.func.last_insert_id(_DUPLICATE_MARK), key, key)
+    return mysql.insert(table).on_duplicate_key_update({key.name: untouched})
 def write_lock(table: sa.Table) -> None:
     """On SQLite, take the database's write lock now, before reading what this transaction will change.
 
@@ -188,15 +212,17 @@ def write_lock(table: sa.Table) -> None:
 
 def upsert_adding(table: sa.Table, rows: list[dict[str, Any]], *, add: str) -> None:
     """Insert ``rows``; where a row's primary key exists, add its ``add`` value to the stored one instead."""
-    names = [column.name for column in table.primary_key.columns]
-    if _family_of(table) == "mysql":
+    session().execute(_upsert_adding(table, _family_of(table), add), rows)  # many rows, compiled once whatever their number
+
+
+@functools.lru_cache(maxsize=None)
+def _upsert_adding(table: sa.Table, database: str, add: str) -> Any:
+    if database == "mysql":
         statement = mysql.insert(table)
-        statement = statement.on_duplicate_key_update({add: table.c[add] + statement.inserted[add]})
-    else:
-        module = postgresql if _family_of(table) == "postgresql" else sqlite
-        statement = module.insert(table)
-        statement = statement.on_conflict_do_update(index_elements=names, set_={add: table.c[add] + statement.excluded[add]})
-    session().execute(statement, rows)  # many rows in one call, the statement compiled once whatever their number
+        return statement.on_duplicate_key_update({add: table.c[add] + statement.inserted[add]})
+    statement = _insert(database, table)
+    names = [column.name for column in table.primary_key.columns]
+    return statement.on_conflict_do_update(index_elements=names, set_={add: table.c[add] + statement.excluded[add]})
 
 
 def count_where(*conditions: Any, distinct: Any = None) -> sa.ColumnElement[int]:
