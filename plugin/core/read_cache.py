@@ -26,6 +26,7 @@ from typing import Any, Callable, Hashable, Sequence, TypeVar
 from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
+from werkzeug.http import parse_etags
 
 from . import version_watch
 from .db import engine
@@ -132,23 +133,29 @@ SETTLED = Freshness(max_age=300, stale=3600)
 def serve(render: Callable[[], ResponseReturnValue], *, scopes: Sequence[str], freshness: Freshness) -> Response:
     """A public read: from the cache when its scopes' tokens are unchanged, else ``render()``ed and kept.
 
-    The cache key is the endpoint, its URL arguments, the query arguments
-    (in any order), the site's address (bodies hold absolute URLs) and the
-    scopes' tokens; ``reviews:sku-1`` also depends on ``reviews``.
+    The cache key is the endpoint, its URL arguments, the query string as
+    sent (the same arguments in another order are kept apart: parsing them
+    would cost every read more than a second entry costs once), the site's
+    address (bodies hold absolute URLs) and the scopes' tokens;
+    ``reviews:sku-1`` also depends on ``reviews``.
     What ``render`` answers other than a plain 200, or marks ``private`` or
     ``no-store`` (one shopper's own), is returned as it is and never kept.
+    The request and app are looked up once: each look-up through Flask's
+    proxies costs a microsecond, and a cached read is made of few more.
     """
-    db_session = _current_session()
+    app, asked = current_app._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
+    db_session = _current_session(app)
     if db_session is not None and writing(db_session):
         return _fresh(render, None, freshness)
     names = _with_whole_scopes(scopes)
-    read = (request.endpoint, tuple(sorted((request.view_args or {}).items())),
-            tuple(sorted(request.args.items(multi=True))), _site(request.environ), names)
-    cache = cache_for(current_app._get_current_object())  # type: ignore[attr-defined]
+    environ = asked.environ
+    read = (asked.endpoint, tuple(sorted((asked.view_args or {}).items())), environ.get("QUERY_STRING", ""),
+            _site(environ), names)
+    cache = cache_for(app)
     tokens = versions(names, db_session)
     entry = cache.get((*read, tokens))
     if entry is not None:
-        return _answer(entry, freshness)
+        return _answer(entry, freshness, environ)
     if db_session is not None and db_session.in_transaction() and version_watch.watching(engine()):
         # the body renders in the session's transaction, whose snapshot (SQLite's, or any at REPEATABLE READ) may be
         # older than the watcher's tokens: it is kept under the tokens that snapshot sees
@@ -162,9 +169,9 @@ def _site(environ: dict[str, Any]) -> tuple[Any, ...]:
         "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME"))
 
 
-def _current_session() -> Session | None:
+def _current_session(app: Flask) -> Session | None:
     """The request's session if it has one yet (a cached read never makes one)."""
-    scoped = current_app.extensions["journeykit"].db.session
+    scoped = app.extensions["journeykit"].db.session
     return scoped() if scoped.registry.has() else None
 
 
@@ -184,10 +191,10 @@ def _fresh(render: Callable[[], ResponseReturnValue], keep: tuple[LRU, Hashable]
         return response
     body = response.get_data()
     entry = Entry(body, response.content_type or "", tuple(response.vary), _etag(body), time.monotonic())
-    db_session = _current_session()
+    db_session = _current_session(current_app._get_current_object())  # type: ignore[attr-defined]
     if keep is not None and not (db_session is not None and writing(db_session)):  # rendering wrote nothing
         keep[0].put(keep[1], entry)
-    return _answer(entry, freshness)
+    return _answer(entry, freshness, request.environ)
 
 
 def _is_private(response: Response) -> bool:
@@ -199,12 +206,13 @@ def _etag(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
-def _answer(entry: Entry, freshness: Freshness) -> Response:
+def _answer(entry: Entry, freshness: Freshness, environ: dict[str, Any]) -> Response:
     """The entry as a 200, or a 304 when the client's ``If-None-Match`` names it (``*`` too)."""
     headers = [("ETag", f'"{entry.etag}"'), ("Cache-Control", freshness.header)]
     if entry.vary:
         headers.append(("Vary", ", ".join(entry.vary)))
-    if "HTTP_IF_NONE_MATCH" in request.environ and request.if_none_match.contains_weak(entry.etag):
+    asked = environ.get("HTTP_IF_NONE_MATCH")
+    if asked is not None and parse_etags(asked).contains_weak(entry.etag):
         return Response(status=304, headers=headers)
     return Response(entry.body, headers=headers, content_type=entry.content_type)
 
