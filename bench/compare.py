@@ -89,11 +89,12 @@ class Run:
     load: float = field(default_factory=lambda: os.getloadavg()[0])
     #: The run's files: the servers' output (shown when a row fails, kept then), the signed webhook events.
     folder: pathlib.Path = field(default_factory=lambda: pathlib.Path(tempfile.mkdtemp(prefix="journeykit-bench-")))
-    #: ``--only``: measure just the rows whose endpoint names hold this text (hello-world always runs).
+    #: ``--only``: measure just the rows whose endpoint names hold one of these comma-separated texts (hello-world
+    #: always runs).
     only: str = ""
 
     def wants(self, endpoint: str) -> bool:
-        return self.only.lower() in endpoint.lower()
+        return any(text.strip().lower() in endpoint.lower() for text in self.only.split(","))
 
     @property
     def log(self) -> pathlib.Path:
@@ -391,7 +392,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help=f"print only; do not update {DOC.relative_to(ROOT)}")
     parser.add_argument("--write", action="store_true", help="update the docs even in --quick mode")
     parser.add_argument("--only", default="", metavar="TEXT",
-                        help="measure only the rows whose name holds TEXT (e.g. webhook); the docs are not written")
+                        help="measure only the rows whose name holds TEXT, or one of several "
+                             "comma-separated (e.g. webhook or 'reviews list,rating'); the docs are not written")
     args = parser.parse_args()
     names = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}
     backends = [names[name.strip()] for name in args.databases.split(",") if name.strip() in names]
