@@ -135,12 +135,16 @@ def _new_order(obj: dict[str, Any], target: OrderStatus, *, at: dt.datetime) -> 
     if key is None:
         return None
     if products:
-        session().execute(sa.insert(OrderItem.__table__).values(
-            [{"order_id": key, "product_id": product, "quantity": 1, "amount_total": None} for product in products]))
+        session().execute(_ITEMS_INSERT, [{"order_id": key, "product_id": product, "quantity": 1, "amount_total": None}
+                                          for product in products])  # built once: one statement for any number
     order = Order(id=key, **values)
     add_as_written(order)
     set_committed_value(order, "customer", customer)
     return order
+
+
+#: An order's products, inserted as one statement with a parameter set each (SQLAlchemy's "insertmanyvalues").
+_ITEMS_INSERT = sa.insert(OrderItem.__table__)
 
 
 def _locked_order(obj: dict[str, Any]) -> Order:
