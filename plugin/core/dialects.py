@@ -194,6 +194,8 @@ def _insert_on_duplicate_mark(table: sa.Table, on: str) -> Any:
     key = table.c[on]
     untouched = sa.func.if_(sa.func.last_insert_id(_DUPLICATE_MARK), key, key)
     return mysql.insert(table).on_duplicate_key_update({key.name: untouched})
+
+
 def write_lock(table: sa.Table) -> None:
     """On SQLite, take the database's write lock now, before reading what this transaction will change.
 
