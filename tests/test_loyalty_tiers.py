@@ -12,6 +12,7 @@ from journeykit.loyalty import tiers
 from journeykit.testing import deliver
 
 from .loyalty_helpers import entries
+from .sql_statements import recorded
 
 TIERS = {"JOURNEYKIT_LOYALTY_TIERS": [{"name": "Silver", "points": 100, "bonus_percent": 10},
                                       {"name": "Gold", "points": 300, "bonus_percent": 50}],
@@ -60,6 +61,22 @@ def test_a_customer_goes_up_at_once_and_purchase_points_carry_the_tiers_bonus(sh
     assert deliver(client, stripe_events.charge_refunded(second, amount_refunded=5000), secret=SECRET).status_code == 200
     assert entries(app)[-1] == (-55, "reversal")
     assert _mine(app, journey)["tier"] == "Gold"  # 245 in the window now, but nobody goes down mid-purchase
+
+
+def test_a_window_is_read_only_once_the_customer_ever_earned_a_higher_tiers_points(shop_factory, stripe_events,
+                                                                                     changes):
+    app, _, _ = shop_factory(TIERS)
+    client = app.test_client()
+    window_reads = lambda statements: [statement for statement in statements  # noqa: E731
+                                       if "sum(journeykit_points_entries.points)" in statement.sql.lower()]
+    with recorded(app) as statements:  # 50 points, never more: Silver's 100 are out of reach unread
+        assert deliver(client, stripe_events.checkout_completed(customer_id="c-1", amount_total=5000),
+                       secret=SECRET).status_code == 200
+    assert window_reads(statements) == [] and changes == []
+    with recorded(app) as statements:  # 60 more: 110 ever earned, so the window is read, and holds Silver's 100
+        assert deliver(client, stripe_events.checkout_completed(customer_id="c-1", amount_total=6000),
+                       secret=SECRET).status_code == 200
+    assert len(window_reads(statements)) == 1 and changes == [("c-1", "member", "Silver")]
 
 
 def test_a_customer_goes_down_only_at_the_evaluation_when_the_window_no_longer_holds_enough(shop_factory, changes):

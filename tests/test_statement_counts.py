@@ -33,8 +33,9 @@ _READ_CACHE = re.compile(r"^\s*(INSERT|UPDATE)\b[^;]*journeykit_read_versions", 
 #: their earliest advocacy event (1: an advocate's reach dates from the first purchase; none
 #: read for a buyer who never considered, since advocacy engages), the customer's stage (1), the
 #: person's stage and paid orders (1), the event's status (1), the rollups (3: stage days, cohort
-#: stages, stage waits; last, so the rows every purchase moves are locked only for the commit), and
-#: after the commit the refunds deferred on its payment (1).
+#: stages, stage waits; last, so the rows every purchase moves are locked only for the commit; on
+#: PostgreSQL one statement: :func:`rollup_statements`), and after the commit the refunds deferred on its
+#: payment (1).
 PURCHASE_CORE_BUDGET = 14
 #: The same purchase with what other capabilities do in its transaction (loyalty's points: 4, was 8: the
 #: balance locked once per transaction, a new one inserted and returned in one statement (MariaDB reads
@@ -45,7 +46,7 @@ PURCHASE_CORE_BUDGET = 14
 PURCHASE_BUDGET = 20
 #: Statements of the reacting capabilities (loyalty, referrals, outbound hooks, settings), by the tables they touch.
 _OTHERS = re.compile(r"journeykit_(points_|settings|webhook_endpoints|referral|read_versions)", re.IGNORECASE)
-_ROLLUP = re.compile(r"^INSERT INTO journeykit_(stage_days|cohort_stages|stage_waits)\b")
+_ROLLUP = re.compile(r"^(WITH \w+ AS \()?INSERT INTO journeykit_(stage_days|cohort_stages|stage_waits)\b")
 #: What a process keeps between requests (core.read_versions.remembered): on PostgreSQL none of these is read again.
 _KEPT = re.compile(r"^SELECT\b.*\bFROM journeykit_(settings|webhook_endpoints|read_versions)\b", re.IGNORECASE)
 #: The issue's target for a plain purchase (not reached yet: see the report of issue 17).
@@ -60,6 +61,11 @@ BEACON_BUDGET = 5
 #: is the referrals' own (code, click, click day, attribution) and, except on PostgreSQL, a token read of what
 #: each process keeps (the settings, the outbound hooks' endpoints).
 CLICK_BUDGET = 17
+
+
+def rollup_statements(db) -> int:
+    """How many statements write a purchase's three rollup tables: PostgreSQL writes them in one round trip."""
+    return 1 if db.engine.dialect.name == "postgresql" else 3
 
 
 def own(statements: list[Statement]) -> list[str]:
@@ -108,14 +114,16 @@ def test_a_plain_purchase_stays_within_its_statement_budget(app, db, client, kno
     with recorded(app) as statements:
         answer = deliver(client, event, secret=SECRET)
     assert answer.status_code == 200 and answer.json["outcome"] == "processed", answer.json
-    assert len(core(statements)) <= PURCHASE_CORE_BUDGET, listing(core(statements))
-    assert len(own(statements)) <= PURCHASE_BUDGET, listing(own(statements))
+    fewer = 3 - rollup_statements(db)
+    assert len(core(statements)) <= PURCHASE_CORE_BUDGET - fewer, listing(core(statements))
+    assert len(own(statements)) <= PURCHASE_BUDGET - fewer, listing(own(statements))
     _nothing_kept_read_again(db, statements)
     # the rollup rows every purchase moves (today's) are written last, after the event's status: locked for the
     # commit alone, so concurrent purchases do not queue behind each other's loyalty and hooks
     written = [statement for statement in own(statements) if not statement.startswith("SELECT")]
-    assert [_ROLLUP.search(statement) is not None for statement in written][-3:] == [True] * 3, listing(written)
-    assert not any(_ROLLUP.search(statement) for statement in written[:-3]), listing(written)
+    last = rollup_statements(db)
+    assert [_ROLLUP.search(statement) is not None for statement in written][-last:] == [True] * last, listing(written)
+    assert not any(_ROLLUP.search(statement) for statement in written[:-last]), listing(written)
 
 
 @pytest.mark.xfail(reason="issue 17's target of 5 statements needs loyalty and outbound hooks to write less too",

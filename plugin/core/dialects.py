@@ -227,6 +227,52 @@ def _upsert_adding(table: sa.Table, database: str, add: str) -> Any:
     return statement.on_conflict_do_update(index_elements=names, set_={add: table.c[add] + statement.excluded[add]})
 
 
+def upserts_adding(tables: tuple[sa.Table, ...], rows: dict[sa.Table, list[dict[str, Any]]], *, add: str) -> None:
+    """:func:`upsert_adding` into several ``tables``, in their order: rows many transactions share, in one round trip.
+
+    On PostgreSQL one statement writes them all, so their locks are held for
+    one round trip and the commit, not one per table: rows every writer moves
+    (today's rollups) queue writers for as long as they stay locked.  Each
+    table's rows arrive as arrays (``unnest``), so the statement is the same
+    whatever their number, and each clause reads the count of the one before
+    it: PostgreSQL then runs them in this order, and every writer locks the
+    tables in one order (clauses that read nothing run in an order it leaves
+    unspecified, which could deadlock two writers).  Elsewhere: a statement
+    per table with rows.
+    """
+    if _family_of(tables[0]) != "postgresql":
+        for table in tables:
+            if rows.get(table):
+                upsert_adding(table, rows[table], add=add)
+        return
+    parameters = {
+        f"{table.name}_{column.name}": [row[column.name] for row in rows.get(table, ())]
+        for table in tables for column in _upserted_columns(table, add)
+    }
+    session().execute(_chained_upserts(tables, add), parameters)
+
+
+def _upserted_columns(table: sa.Table, add: str) -> list[sa.Column[Any]]:
+    return [*table.primary_key.columns, table.c[add]]
+
+
+@functools.lru_cache(maxsize=None)
+def _chained_upserts(tables: tuple[sa.Table, ...], add: str) -> Any:
+    before = None
+    for table in tables:
+        columns = _upserted_columns(table, add)
+        arrays = [sa.bindparam(f"{table.name}_{column.name}", type_=postgresql.ARRAY(column.type)) for column in columns]
+        given = sa.func.unnest(*arrays).table_valued(*(column.name for column in columns)).render_derived()
+        source = sa.select(*given.c)
+        if before is not None:  # waits for the clause before to finish: see upserts_adding
+            source = source.where(sa.select(sa.func.count()).select_from(before).scalar_subquery() >= sa.literal_column("0"))
+        statement = postgresql.insert(table).from_select([column.name for column in columns], source)
+        statement = statement.on_conflict_do_update(index_elements=[column.name for column in columns[:-1]],
+                                                    set_={add: table.c[add] + statement.excluded[add]})
+        before = statement.returning(sa.literal_column("1")).cte(f"{table.name}_upserted")
+    return sa.select(sa.func.count()).select_from(before)
+
+
 def count_where(*conditions: Any, distinct: Any = None) -> sa.ColumnElement[int]:
     """``COUNT(*) FILTER (WHERE …)`` written so that MySQL understands it too.
 

@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 import sqlalchemy as sa
 
 from ..core.db import session
-from ..core.dialects import upsert_adding
+from ..core.dialects import upserts_adding
 from .models import CohortActivity, CohortStage, StageDay, StageWait
 from .stage_rules import CONVERTS_FROM, STAGES, Reach, day_of, week_of
 from .waits import bucket_of
@@ -92,7 +92,7 @@ def gathered() -> Iterator[None]:
 
 
 def apply(delta: Counter[Key]) -> None:
-    """Add ``delta`` to the rollups (one upsert per table); rows that reach zero are deleted.
+    """Add ``delta`` to the rollups (:func:`..core.dialects.upserts_adding`); rows that reach zero are deleted.
 
     Every transaction locks rollup rows in the same order (table by table,
     keys sorted), so two people's events that touch the same days cannot
@@ -106,12 +106,13 @@ def apply(delta: Counter[Key]) -> None:
 
 
 def _write(delta: Counter[Key]) -> None:
-    for table in TABLES:
-        changes = sorted((key, change) for (of, key), change in delta.items() if of is table and change)
-        if not changes:
-            continue
-        _upsert(table, changes)
-        emptied = [key for key, change in changes if change < 0]
+    changes = {table: sorted((key, change) for (of, key), change in delta.items() if of is table and change)
+               for table in TABLES}
+    if not any(changes.values()):
+        return
+    upserts_adding(TABLES, {table: _rows(table, table_changes) for table, table_changes in changes.items()}, add="people")
+    for table, table_changes in changes.items():
+        emptied = [key for key, change in table_changes if change < 0]
         if emptied:
             _delete_emptied(table, emptied)
 
@@ -127,9 +128,9 @@ def _delete_emptied(table: sa.Table, keys: list[tuple[object, ...]]) -> None:
     session().execute(by_key, [{f"key_{column.name}": value for column, value in zip(columns, key)} for key in keys])
 
 
-def _upsert(table: sa.Table, changes: list[tuple[tuple[object, ...], int]]) -> None:
+def _rows(table: sa.Table, changes: list[tuple[tuple[object, ...], int]]) -> list[dict[str, object]]:
     names = [column.name for column in table.primary_key.columns]
-    upsert_adding(table, [{**dict(zip(names, key)), "people": change} for key, change in changes], add="people")
+    return [{**dict(zip(names, key)), "people": change} for key, change in changes]
 
 
 def snapshot(connection: sa.Connection | None = None) -> dict[sa.Table, dict[tuple[object, ...], int]]:

@@ -125,10 +125,20 @@ def on_purchase(order: Order) -> None:
 
 
 def _upgrade(customer: Customer, row: PointsBalance) -> None:
-    if configured():
+    if _may_rise(row):
         wanted = deserved(standing(customer.id))
         if _rank(wanted) > _rank(row.tier):
             _change(customer, row, wanted)
+
+
+def _may_rise(row: PointsBalance) -> bool:
+    """Whether a tier above the one held may be within reach, so the window is worth reading.
+
+    A window never holds more points than the customer ever earned (every
+    counted entry is earned or takes earnings back), so a points tier above
+    that lifetime total is out of reach unread: most purchases read no window.
+    """
+    return any(not by_points(tier) or row.earned >= tier["points"] for tier in configured()[_rank(row.tier):])
 
 
 def evaluate(now: dt.datetime | None = None) -> dict[str, int]:
