@@ -156,7 +156,7 @@ def measure(run: Run, served: servers.Served, server: str, target: Target) -> Ro
     if not (200 <= status < 300 or status == 304):
         run.fail(f"{target.endpoint} ({server}): {target.method} {target.path} answered {status}")
     if target.method == "GET" and run.mode.warm_up:  # a write's requests must each be new: no rehearsal for them
-        warm_up(run, base, *target.script())
+        warm_up(run, served, *target.script())
     result, even = balanced(run, served, target)
     row = Row(target.endpoint, server, result, target.note if even else "; ".join(filter(None, [target.note, LOPSIDED_NOTE])))
     print(report.line(row, run.reference if run.hello else None), flush=True)
@@ -175,30 +175,38 @@ def balanced(run: Run, served: servers.Served, target: Target) -> tuple[wrk.Resu
     """
     for _ in range(ATTEMPTS):
         script, script_args = target.script()
-        before = servers.worker_cpu(served.pid)
-        result = wrk.run(served.base, script, run.mode.seconds, *script_args)
-        after = servers.worker_cpu(served.pid)
-        spent = [after[pid] - before[pid] for pid in before if pid in after]
-        if sum(spent) == 0 or max(spent) <= LOPSIDED * sum(spent):
+        result, share = spread(served, script, run.mode.seconds, script_args)
+        if share <= LOPSIDED:
             return result, True
-        print(f"  ({target.endpoint}: one worker took {max(spent) / sum(spent):.0%} of the load; run again)", flush=True)
+        print(f"  ({target.endpoint}: one worker took {share:.0%} of the load; run again)", flush=True)
     return result, False
 
 
-def warm_up(run: Run, base: str, script: str, script_args: tuple[str, ...]) -> None:
+def spread(served: servers.Served, script: str, seconds: int, script_args: tuple[str, ...]) -> tuple[wrk.Result, float]:
+    """One wrk run, and the share of the workers' CPU time the busiest worker took in it (0 if none was spent)."""
+    before = servers.worker_cpu(served.pid)
+    result = wrk.run(served.base, script, seconds, *script_args)
+    after = servers.worker_cpu(served.pid)
+    spent = [after[pid] - before[pid] for pid in before if pid in after]
+    return result, max(spent) / sum(spent) if sum(spent) else 0.0
+
+
+def warm_up(run: Run, served: servers.Served, script: str, script_args: tuple[str, ...]) -> None:
     """Load the row until it is steady: the state of a running shop, whose workers have started, connected and
     kept every product's body (each worker its own).
 
     Rounds of ``warm_up`` seconds while the rate still rises by more than :data:`STEADY` a round (first renders
     give way to kept bodies), between :data:`FEWEST_ROUNDS` and :data:`MOST_ROUNDS`: a fixed 2 s left reads
-    spread over 1,000 products partly cold on a slower machine, which measured first renders instead.
+    spread over 1,000 products partly cold on a slower machine, which measured first renders instead.  A round
+    whose connections landed on one worker does not count as steady: it left the other worker cold, and a
+    measured run that then reached it read that worker's first renders (rows at 0.1–0.2 now and then).
     """
     before = 0.0
     for done in range(1, MOST_ROUNDS + 1):
-        rate = wrk.run(base, script, run.mode.warm_up, *script_args).rate
-        if done >= FEWEST_ROUNDS and rate <= before * (1 + STEADY):
+        result, share = spread(served, script, run.mode.warm_up, script_args)
+        if done >= FEWEST_ROUNDS and share <= LOPSIDED and result.rate <= before * (1 + STEADY):
             return
-        before = rate
+        before = result.rate if share <= LOPSIDED else 0.0  # no baseline: the next round may reach a cold worker
 
 
 def gets(paths: list[str]) -> Callable[[], tuple[str, tuple[str, ...]]]:
