@@ -222,7 +222,11 @@ def _upsert_adding(table: sa.Table, database: str, add: str) -> Any:
     if database == "mysql":
         statement = mysql.insert(table)
         return statement.on_duplicate_key_update({add: table.c[add] + statement.inserted[add]})
-    statement = _insert(database, table)
+    return _adding_on_conflict(_insert(database, table), table, add)
+
+
+def _adding_on_conflict(statement: Any, table: sa.Table, add: str) -> Any:
+    """``statement`` (an ``INSERT`` into ``table``) that adds its ``add`` value to a row whose primary key exists."""
     names = [column.name for column in table.primary_key.columns]
     return statement.on_conflict_do_update(index_elements=names, set_={add: table.c[add] + statement.excluded[add]})
 
@@ -266,9 +270,8 @@ def _chained_upserts(tables: tuple[sa.Table, ...], add: str) -> Any:
         source = sa.select(*given.c)
         if before is not None:  # waits for the clause before to finish: see upserts_adding
             source = source.where(sa.select(sa.func.count()).select_from(before).scalar_subquery() >= sa.literal_column("0"))
-        statement = postgresql.insert(table).from_select([column.name for column in columns], source)
-        statement = statement.on_conflict_do_update(index_elements=[column.name for column in columns[:-1]],
-                                                    set_={add: table.c[add] + statement.excluded[add]})
+        statement = _adding_on_conflict(postgresql.insert(table).from_select([column.name for column in columns], source),
+                                        table, add)
         before = statement.returning(sa.literal_column("1")).cte(f"{table.name}_upserted")
     return sa.select(sa.func.count()).select_from(before)
 
