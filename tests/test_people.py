@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -9,8 +10,8 @@ import sqlalchemy as sa
 
 from journeykit import Stage
 from journeykit.core.db import session
+from journeykit.journey.stage_rules import NO_REACH, Rules, advance, fold, week_of
 from journeykit.models import JourneyEvent
-from journeykit.journey.stage_rules import Rules, week_of
 
 from .people_helpers import check, day, join, log, person, stage_signals
 
@@ -110,6 +111,28 @@ def test_purchases_and_retention_follow_the_configured_rules(shop_factory):
         assert journey.metrics.customer_stage("nobody") is Stage.AWARENESS
     assert _reached(person(app, customer="c-1"))[2:4] == [day(3), day(9)]
     assert check(app) == 0
+
+
+@pytest.mark.parametrize("retention", [1, 2, 3])
+def test_each_purchase_moves_retention_as_the_whole_history_would_reading_it_only_when_the_reach_cannot_tell(retention):
+    """Every order of five paid orders' times (two alike), one at a time: a regular customer's next order, no
+    earlier than their Nth, reads no history; nor does a second order when two make a repeat customer."""
+    rules = Rules.from_config({"JOURNEYKIT_RETENTION_PURCHASES": retention})
+    times = [day(3), day(1), day(4), day(1), day(5)]
+    for order in set(itertools.permutations(times)):
+        reach, reads = NO_REACH, []
+        for count, moment in enumerate(order, 1):
+            history = [("purchase", "stripe", at, {}) for at in order[:count]]
+            nth = fold(history, rules).reach[3]
+            reach = advance(reach, "purchase", "stripe", moment, rules, paid_orders=count,
+                            nth_purchase=lambda nth=nth: reads.append(count) or nth, first_advocacy=lambda: None)
+            assert reach == fold(history, rules).reach, (order, count)
+        assert all(count >= retention for count in reads), (order, reads)
+        later = [count for count, moment in enumerate(order, 1)
+                 if count > retention and moment >= sorted(order[:count - 1])[retention - 1]]
+        assert not set(reads) & set(later), (order, reads)
+        if retention == 2:
+            assert 2 not in reads, (order, reads)
 
 
 def test_bad_stage_rules_are_refused():

@@ -126,6 +126,19 @@ def test_a_plain_purchase_stays_within_its_statement_budget(app, db, client, kno
     assert not any(_ROLLUP.search(statement) for statement in written[:-last]), listing(written)
 
 
+def test_a_regular_customers_next_purchase_reads_no_history(app, client, known_customer):
+    """Retention is the Nth paid order by time: a later order leaves it, so nothing of the journey's log is read."""
+    for _ in range(2):  # a repeat customer from the second
+        event = StripeEvents().checkout_completed(customer_id=known_customer, products=["sku-1"])
+        assert deliver(client, event, secret=SECRET).json["outcome"] == "processed"
+    event = StripeEvents().checkout_completed(customer_id=known_customer, products=["sku-1"])
+    with recorded(app) as statements:
+        assert deliver(client, event, secret=SECRET).json["outcome"] == "processed"
+    read = [statement for statement in own(statements)
+            if statement.startswith("SELECT") and "FROM journeykit_journey_events" in statement]
+    assert not read, listing(read)
+
+
 @pytest.mark.xfail(reason="issue 17's target of 5 statements needs loyalty and outbound hooks to write less too",
                    strict=True)
 def test_a_plain_purchase_meets_the_issues_target(app, client, known_customer):

@@ -234,8 +234,7 @@ def advance(
     if rules.engages(name, source):
         considered = _earliest(considered, moment)
     if rules.is_purchase(name, source):
-        if paid_orders >= rules.retention_purchases:
-            repeat = nth_purchase()
+        repeat = _nth_after(repeat, bought, moment, paid_orders, rules.retention_purchases, nth_purchase)
         if bought is None or moment < bought:
             if bought is None or advocate == bought:
                 advocated = first_advocacy()
@@ -246,3 +245,23 @@ def advance(
     if rules.is_advocacy(name, source) and bought is not None:
         advocate = _earliest(advocate, max(bought, moment))
     return (seen, considered, bought, repeat, advocate)
+
+
+def _nth_after(
+    repeat: dt.datetime | None, bought: dt.datetime | None, moment: dt.datetime, paid_orders: int, nth: int,
+    read: Callable[[], dt.datetime],
+) -> dt.datetime | None:
+    """When the ``nth`` paid order happened once one more, at ``moment``, makes ``paid_orders``; the log is read
+    only when the stored reach cannot tell.
+
+    A purchase no earlier than the Nth leaves the N earliest as they were, so a
+    regular customer's next order reads nothing; the second of two purchases is
+    the later of them and the first.
+    """
+    if paid_orders < nth:
+        return repeat
+    if repeat is not None and moment >= repeat:
+        return repeat
+    if nth == paid_orders == 2 and bought is not None:
+        return max(bought, moment)
+    return read()
