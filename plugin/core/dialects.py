@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.schema import CreateTable
 
 from . import signals
@@ -140,37 +139,6 @@ def _insert_absent(table: sa.Table, database: str, on: tuple[str, ...]) -> Any:
         key = table.c[on[0]]
         return mysql.insert(table).on_duplicate_key_update({key.name: key})  # locks, as above
     return _insert(database, table).on_conflict_do_nothing(index_elements=list(on))
-
-
-#: ``Session.info`` key: the rows :func:`add_as_written` put in the session since its last commit.
-_WRITTEN = "journeykit_rows_as_written"
-
-
-def add_as_written(row: Any) -> None:
-    """Put a row this transaction has just inserted with a Core statement (every column of it set on ``row``, its
-    key from :func:`inserted_key`) in the session as persistent, without reading it back.
-
-    The session then treats it as a row it inserted itself: a rollback takes
-    it out again (the row is gone, and a new one may get its id).
-    """
-    make_transient_to_detached(row)
-    scoped = session()
-    db_session = scoped() if isinstance(scoped, sa.orm.scoped_session) else scoped
-    db_session.add(row)
-    written = db_session.info.get(_WRITTEN)
-    if written is None:
-        written = db_session.info[_WRITTEN] = []
-        event.listen(db_session, "after_commit", lambda done: done.info[_WRITTEN].clear())
-        event.listen(db_session, "after_soft_rollback", _forget_written)
-    written.append(row)
-
-
-def _forget_written(db_session: sa.orm.Session, _previous: Any) -> None:
-    written = db_session.info[_WRITTEN]
-    for row in written:
-        if row in db_session:
-            db_session.expunge(row)
-    written.clear()
 
 
 def _insert_on_mysql(table: sa.Table, values: dict[str, Any], on: list[str]) -> Any:

@@ -18,6 +18,7 @@ from ..core.db import session, utcnow
 from ..core.dialects import insert_if_absent
 from ..core.errors import BadRequest, NotFound, Unauthorized
 from ..core.identity import Shopper
+from ..core.written import write_changes
 from .models import Customer
 from .stages import Stage
 from .tracking import record_event
@@ -72,6 +73,7 @@ def ensure_customer(
         customer.email = email
     if name and customer.name != name:
         customer.name = name
+    write_changes(customer)
     if created:
         record_event("customer_created", customer=customer, dedupe_key=f"customer_created:{customer.id}", at=seen_at or now)
         for handler in signup_handlers:

@@ -25,7 +25,8 @@ import sqlalchemy as sa
 
 from ..core import dialects, locked_rows, signals
 from ..core.db import session, utcnow
-from ..core.dialects import add_as_written, insert_if_absent, inserted_key
+from ..core.dialects import insert_if_absent, inserted_key
+from ..core.written import add_as_written, write_changes
 from . import rollups
 from .models import Customer, JourneyEvent, Person, PersonWeek, Visitor
 from .rollups import activity_contributions, cohort_of, stage_contributions
@@ -311,6 +312,17 @@ def _store(person: Person, reach: Reach, *, customer: Customer | None, visitor_i
             old=old_stage,
             new=stage,
         )
+
+
+def write(person: Person, customer: Customer | None) -> None:
+    """Write what one event changed of its person (and customer) now, an UPDATE each, not at the next flush.
+
+    For an event on its own (a purchase's): a flush costs several times its
+    statements.  A batch's people are left to one flush of them all.
+    """
+    write_changes(person)
+    if customer is not None:
+        write_changes(customer)
 
 
 # -- a visitor joins a customer ------------------------------------------------

@@ -10,7 +10,8 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from ..core import locked_rows
 from ..core.db import session, utcnow
-from ..core.dialects import add_as_written, insert_if_absent, inserted_key, lock_or_create
+from ..core.dialects import insert_if_absent, inserted_key, lock_or_create
+from ..core.written import add_as_written
 from . import people
 from .models import Customer, JourneyEvent, Visitor
 from .stage_rules import IGNORED_EVENTS, current_rules
@@ -120,6 +121,8 @@ def record_event(
             found[0], customer=customer, visitor_id=visitor_id, name=name, source=source,
             at=values["occurred_at"], properties=values["properties"], rules=current_rules(),
         )
+        if dedupe_key is not None:  # an event on its own (a purchase's, a review's): not one of a batch's people
+            people.write(found[0], customer)
     return event
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from flask import current_app
 
-from ..core import dialects, locked_rows, signals
+from ..core import dialects, locked_rows, signals, written
 from ..core.db import session, utcnow
 from . import rules
 from .models import EntryKind, PointsBalance, PointsEntry
@@ -77,14 +77,14 @@ def post(
     if entry_id is None:  # posted before
         return None
     entry = PointsEntry(id=entry_id, **values)
-    dialects.add_as_written(entry)
+    written.add_as_written(entry)
     row.balance += points
     if points > 0 and kind not in NOT_EARNED:
         row.earned += points
     if kind in ACTIVITY:
         row.last_activity_at = max(now, row.last_activity_at or now)
     row.updated_at = utcnow()
-    session().flush()
+    written.write_changes(row)
     signals.queue(signals.points_changed, customer_id=customer.shop_customer_id, customer=customer, delta=points,
                   balance=row.balance, kind=kind.value)
     return entry

@@ -23,8 +23,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import journey
 from ..core import limits, signals
 from ..core.db import session, utcnow
-from ..core.dialects import add_as_written, inserted_key
+from ..core.dialects import inserted_key
 from ..core.identity import is_visitor_id
+from ..core.written import add_as_written
 from .models import DisputeStatus, Order, OrderItem, OrderStatus
 
 if TYPE_CHECKING:
