@@ -34,6 +34,14 @@ def _customer(app) -> int:
         return customer.id
 
 
+def _new_email_written(customer_id: int) -> Customer:
+    """The customer, loaded, given a new e-mail and written (in an app context)."""
+    customer = session().get(Customer, customer_id)
+    customer.email = "new@example.com"
+    write_changes(customer)
+    return customer
+
+
 def test_changes_are_written_in_one_update_and_nothing_is_flushed_again(app):
     customer_id = _customer(app)
     with app.app_context():
@@ -71,9 +79,7 @@ def test_only_the_row_is_written_not_the_rest_of_the_session(app):
 def test_the_session_holds_what_was_written_and_the_onupdate_value(app):
     customer_id = _customer(app)
     with app.app_context():
-        customer = session().get(Customer, customer_id)
-        customer.email = "new@example.com"
-        write_changes(customer)
+        customer = _new_email_written(customer_id)
         assert not sa.inspect(customer).modified
         written_at = customer.updated_at  # no query: the value the statement set
         session().commit()
@@ -83,9 +89,7 @@ def test_the_session_holds_what_was_written_and_the_onupdate_value(app):
 def test_a_rollback_undoes_the_write_and_the_session_reads_the_row_again(app):
     customer_id = _customer(app)
     with app.app_context():
-        customer = session().get(Customer, customer_id)
-        customer.email = "new@example.com"
-        write_changes(customer)
+        customer = _new_email_written(customer_id)
         session().rollback()
         assert customer.email == "old@example.com"  # expired by the rollback, read again
     assert _stored(customer_id).email == "old@example.com"
@@ -94,12 +98,12 @@ def test_a_rollback_undoes_the_write_and_the_session_reads_the_row_again(app):
 def test_a_row_deleted_meanwhile_fails_as_a_flush_would(app):
     customer_id = _customer(app)
     with app.app_context():
-        customer = session().get(Customer, customer_id)
+        loaded = session().get(Customer, customer_id)
         with session().get_bind().begin() as connection:
             connection.execute(sa.delete(Customer.__table__).where(Customer.id == customer_id))
-        customer.email = "new@example.com"
         with pytest.raises(StaleDataError):
-            write_changes(customer)
+            _new_email_written(customer_id)
+        assert sa.inspect(loaded).modified  # not marked written
         session().rollback()
 
 
