@@ -27,23 +27,23 @@ STORE = "https://store.example"
 #: Statements of the read cache's version counters (another budget: the cache's).
 _READ_CACHE = re.compile(r"^\s*(INSERT|UPDATE)\b[^;]*journeykit_read_versions", re.IGNORECASE)
 
-#: A known customer's first paid checkout (24 before issue 17; SQLite 25): the event stored and
-#: claimed (1, committed with its effects), the customer found (1), the order written whole (1)
-#: and its products (1, one multi-row insert), the person locked (1), the purchase logged (1),
-#: their earliest advocacy event (1: an advocate's reach dates from the first purchase; none
-#: read for a buyer who never considered, since advocacy engages), the customer's stage (1), the
-#: person's stage and paid orders (1), the event's status (1), the rollups (3: stage days, cohort
-#: stages, stage waits; last, so the rows every purchase moves are locked only for the commit; on
-#: PostgreSQL one statement: :func:`rollup_statements`), and after the commit the refunds deferred on its
-#: payment (1).
-PURCHASE_CORE_BUDGET = 14
+#: A known customer's first paid checkout (24 before issue 17; SQLite 25): the event stored, claimed
+#: and marked processed (1, committed with its effects; another outcome writes its status again),
+#: the customer found (1), the order written whole (1) and its products (1, one multi-row insert),
+#: the person locked (1), the purchase logged (1), their earliest advocacy event (1: an advocate's
+#: reach dates from the first purchase; none read for a buyer who never considered, since advocacy
+#: engages), the person's stage and paid orders (1) and the customer's stage (1), each one UPDATE
+#: (core.written), the rollups (3: stage days, cohort stages, stage waits; last, so the rows every
+#: purchase moves are locked only for the commit; on PostgreSQL one statement:
+#: :func:`rollup_statements`), and after the commit the refunds deferred on its payment (1).
+PURCHASE_CORE_BUDGET = 13
 #: The same purchase with what other capabilities do in its transaction (loyalty's points: 4, was 8: the
 #: balance locked once per transaction, a new one inserted and returned in one statement (MariaDB reads
 #: it back: 5), the entry inserted unless its key was posted; the owner's
 #: settings and the outbound hooks' endpoints: 0 on PostgreSQL, whose watcher knows they are
 #: unchanged, else a token read for what the watcher cannot vouch for: one here; was a query each), which their
 #: owners budget.
-PURCHASE_BUDGET = 20
+PURCHASE_BUDGET = 19
 #: Statements of the reacting capabilities (loyalty, referrals, outbound hooks, settings), by the tables they touch.
 _OTHERS = re.compile(r"journeykit_(points_|settings|webhook_endpoints|referral|read_versions)", re.IGNORECASE)
 _ROLLUP = re.compile(r"^(WITH \w+ AS \()?INSERT INTO journeykit_(stage_days|cohort_stages|stage_waits)\b")

@@ -48,20 +48,26 @@ _OUTCOMES = {
     orders.IGNORED: StripeEventStatus.IGNORED,
 }
 _CLAIMABLE = (StripeEventStatus.RECEIVED, StripeEventStatus.FAILED)
+#: The status :func:`store` inserts a claimed event with, before applying it: no other transaction sees it before
+#: the commit, which carries the effects (or a rollback takes the row away); another outcome is written over it.
+_CLAIMED_AS = StripeEventStatus.PROCESSED
 
 
 def store(event: dict[str, Any], payload: bytes, *, claim: bool = False) -> bool:
     """Store a verified event; whether this call inserted it (a second delivery of the same id changes nothing).
 
     Committed at once, unless ``claim``: a new event is then inserted already
-    claimed (its first attempt) and left uncommitted, its row locked, for
-    :func:`apply` (``claimed=True``) to commit with its effects: one
-    statement and one commit fewer.  A concurrent delivery of the same event
+    claimed (its first attempt) and processed, and left uncommitted, its row
+    locked, for :func:`apply` (``claimed=True``) to commit with its effects:
+    two statements and one commit fewer.  A concurrent delivery of the same event
     waits on that row and then finds it applied.  Should applying fail,
     :func:`apply` stores the event again, failed, so Stripe's retry or a
     replay finds it.
     """
-    inserted = insert_if_absent(StripeEvent.__table__, _row(event, payload, attempts=1 if claim else 0), on=["event_id"])
+    row = _row(event, payload, attempts=1 if claim else 0)
+    if claim:  # the usual outcome, made true by the commit with the effects: most events need no second write
+        row.update(status=_CLAIMED_AS, processed_at=row["received_at"])
+    inserted = insert_if_absent(StripeEvent.__table__, row, on=["event_id"])
     if not (claim and inserted):
         session().commit()
     return inserted
@@ -140,7 +146,8 @@ def _apply_once(
     try:
         with journey.shared_rows_last():  # the rollups every purchase moves: locked only for the commit
             status = StripeEventStatus.IGNORED if ignore_reason else _applied(event)
-            _finish(event_id, status, ignore_reason)
+            if claimed is None or status is not _CLAIMED_AS:
+                _finish(event_id, status, ignore_reason)
         signals.commit()
     except Exception as exc:
         signals.rollback()
