@@ -37,6 +37,10 @@ def normalize_email(email: str | None) -> str | None:
 signup_handlers: list[Callable[[Customer], None]] = []
 
 
+#: Built once: every purchase and shopper's request asks it (building a query costs more than running it here).
+_BY_SHOP_ID = sa.select(Customer).where(Customer.shop_customer_id == sa.bindparam("shop_customer_id"))
+
+
 def ensure_customer(
     shop_customer_id: str, *, email: str | None = None, name: str | None = None, seen_at: dt.datetime | None = None
 ) -> Customer:
@@ -64,11 +68,11 @@ def ensure_customer(
     }
     # Looked up first: a known customer (nearly every call) takes no lock on its row, which the
     # events of the same request reference (on MySQL such references wait for a row's writer).
-    known = sa.select(Customer).where(Customer.shop_customer_id == shop_customer_id)
-    customer = session().scalars(known).first()
+    known = {"shop_customer_id": shop_customer_id}
+    customer = session().scalars(_BY_SHOP_ID, known).first()
     created = customer is None and insert_if_absent(Customer.__table__, values, on=["shop_customer_id"])
     if customer is None:
-        customer = session().scalars(known).one()
+        customer = session().scalars(_BY_SHOP_ID, known).one()
     if email and customer.email != email:
         customer.email = email
     if name and customer.name != name:

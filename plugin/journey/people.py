@@ -17,6 +17,7 @@ locked rows are cached, so a batch of events costs few statements.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping
@@ -76,18 +77,24 @@ def locked(key: PersonKey, *, create: bool) -> tuple[Person | None, bool]:
     if person is not None:
         return person, False
     write_lock()
-    query = sa.select(Person).where(_column(key) == key[1]).with_for_update()
-    query = query.execution_options(populate_existing=True)
-    person = session().scalars(query).first()
+    query, parameters = _locking(key[0]), {"key": key[1]}
+    person = session().scalars(query, parameters).first()
     created = False
     if person is None and create:
         person = _new_person(key)
         created = person is not None
         if person is None:  # another transaction's insert won: its row, now committed
-            person = session().scalars(query).one()
+            person = session().scalars(query, parameters).one()
     if person is not None:
         locked_rows.remember(key, person)
     return person, created
+
+
+@functools.lru_cache(maxsize=None)
+def _locking(kind: str) -> sa.Select[tuple[Person]]:
+    """The person of a customer or visitor (``kind``) by ``:key``, locked: built once per kind."""
+    query = sa.select(Person).where(_column((kind, None)) == sa.bindparam("key")).with_for_update()
+    return query.execution_options(populate_existing=True)
 
 
 def _new_person(key: PersonKey) -> Person | None:
