@@ -30,6 +30,15 @@ def test_paid_checkout_is_a_purchase_once(client, db, stripe_events, deliver_str
     assert _count(db, StripeEvent) == 1
 
 
+def test_a_later_event_of_the_same_checkout_adds_no_products(db, stripe_events, deliver_stripe_event):
+    """The order and its products are written by the session's first event alone (on PostgreSQL in one statement)."""
+    completed = stripe_events.checkout_completed(customer_id="shopper-42", products=["sku-1", "sku-2"], payment_status="unpaid")
+    assert deliver_stripe_event(completed).json["outcome"] == "processed"
+    assert deliver_stripe_event(stripe_events.async_payment(completed)).json["outcome"] == "processed"
+    order = db.session.scalars(sa.select(Order)).one()
+    assert (order.status, sorted(order.product_ids)) == (OrderStatus.PAID, ["sku-1", "sku-2"])
+
+
 def test_bad_signature_is_refused_and_nothing_stored(client, db, stripe_events):
     event = stripe_events.checkout_completed()
     from journeykit.testing import deliver

@@ -65,6 +65,23 @@ def inserted_key(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> A
     return None if row is None else row[0]
 
 
+def inserted_key_with(table: sa.Table, values: dict[str, Any], *, on: list[str], children: sa.Table, parent_key: str,
+                      rows: list[dict[str, Any]]) -> Any:
+    """:func:`inserted_key`, and if it inserted, ``rows`` of ``children`` with its key in their ``parent_key``
+    column (an order's products): on PostgreSQL in the same statement, the rows as arrays; elsewhere in one more.
+    """
+    if not rows or _family_of(table) != "postgresql":
+        key = inserted_key(table, values, on=on)
+        if key is not None and rows:
+            session().execute(_plain_insert(children), [{parent_key: key, **row} for row in rows])
+        return key
+    columns = tuple(rows[0])
+    parameters = {**{f"parent_{name}": value for name, value in values.items()},
+                  **{f"children_{name}": [row[name] for row in rows] for name in columns}}
+    return session().execute(_insert_with_children(table, tuple(values), tuple(on), children, parent_key, columns),
+                             parameters).scalar()
+
+
 # The statements below are built once per table and database, then run with each call's values as parameters:
 # building one (coercing every column and value) cost more than SQLAlchemy's compiling, which it caches anyway.
 
@@ -73,6 +90,26 @@ def inserted_key(table: sa.Table, values: dict[str, Any], *, on: list[str]) -> A
 def _insert_returning_key(table: sa.Table, database: str, on: tuple[str, ...]) -> Any:
     return (_insert(database, table).on_conflict_do_nothing(index_elements=list(on))
             .returning(*table.primary_key.columns))
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_insert(table: sa.Table) -> Any:
+    return sa.insert(table)  # one statement with a parameter set per row (SQLAlchemy's "insertmanyvalues")
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_with_children(table: sa.Table, names: tuple[str, ...], on: tuple[str, ...], children: sa.Table,
+                          parent_key: str, columns: tuple[str, ...]) -> Any:
+    """``WITH parent AS (INSERT … ON CONFLICT DO NOTHING RETURNING key), children AS (INSERT … SELECT key, unnest(…)
+    FROM parent) SELECT key FROM parent``: the children are written only if the parent was (PostgreSQL)."""
+    [key] = table.primary_key.columns
+    parent = (postgresql.insert(table).values({name: sa.bindparam(f"parent_{name}", type_=table.c[name].type) for name in names})
+              .on_conflict_do_nothing(index_elements=list(on)).returning(key).cte(f"{table.name}_inserted"))
+    arrays = [sa.bindparam(f"children_{name}", type_=postgresql.ARRAY(children.c[name].type)) for name in columns]
+    given = sa.func.unnest(*arrays).table_valued(*columns).render_derived()
+    source = sa.select(parent.c[key.name], *given.c).select_from(parent).join(given, sa.true())
+    written = postgresql.insert(children).from_select([parent_key, *columns], source).cte(f"{children.name}_inserted")
+    return sa.select(parent.c[key.name]).add_cte(written)
 
 
 def _insert(database: str, target: Any) -> Any:

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import journey
 from ..core import limits, signals
 from ..core.db import session, utcnow
-from ..core.dialects import inserted_key
+from ..core.dialects import inserted_key_with
 from ..core.identity import is_visitor_id
 from ..core.written import add_as_written
 from .models import DisputeStatus, Order, OrderItem, OrderStatus
@@ -101,7 +101,8 @@ def apply_session(obj: dict[str, Any], kind: str, *, at: dt.datetime) -> Order:
 
 
 def _new_order(obj: dict[str, Any], target: OrderStatus, *, at: dt.datetime) -> Order | None:
-    """The session's order, written whole in one insert (its products in one more), if this event is its first.
+    """The session's order, written whole in one insert (its products with it on PostgreSQL, else in one more), if this
+    event is its first.
 
     ``None`` when the order exists: two events about one new session may
     arrive at the same moment, and the insert that loses does nothing (after
@@ -132,20 +133,15 @@ def _new_order(obj: dict[str, Any], target: OrderStatus, *, at: dt.datetime) -> 
         "paid_at": at if target is OrderStatus.PAID else None,
         "updated_at": utcnow(),
     }
-    key = inserted_key(Order.__table__, values, on=["checkout_session_id"])
+    key = inserted_key_with(Order.__table__, values, on=["checkout_session_id"], children=OrderItem.__table__,
+                            parent_key="order_id",
+                            rows=[{"product_id": product, "quantity": 1, "amount_total": None} for product in products])
     if key is None:
         return None
-    if products:
-        session().execute(_ITEMS_INSERT, [{"order_id": key, "product_id": product, "quantity": 1, "amount_total": None}
-                                          for product in products])  # built once: one statement for any number
     order = Order(id=key, **values)
     add_as_written(order)
     set_committed_value(order, "customer", customer)
     return order
-
-
-#: An order's products, inserted as one statement with a parameter set each (SQLAlchemy's "insertmanyvalues").
-_ITEMS_INSERT = sa.insert(OrderItem.__table__)
 
 
 def _locked_order(obj: dict[str, Any]) -> Order:
