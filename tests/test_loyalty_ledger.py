@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -258,3 +259,61 @@ def test_concurrent_awards_refunds_and_spends_of_one_customer_stay_exact(app, db
         assert kinds.count("award") == 3 and kinds.count("purchase") == 1
         assert sum(points for points, kind in entries(app) if kind == "reversal") == -100  # all refunded in the end
         assert journey.loyalty.balance("c-1") >= 0
+
+
+def _waiting_on_a_lock(db) -> bool:
+    """Whether a transaction is waiting for another's row lock (read on a connection of its own): PostgreSQL says
+    so; on MariaDB a statement on the balances still running is one."""
+    query = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+             if db.engine.dialect.name == "postgresql" else
+             "SELECT count(*) FROM information_schema.processlist WHERE command = 'Query'"
+             " AND info LIKE '%journeykit_points_balances%'")
+    with db.engine.connect() as connection:
+        return connection.scalar(sa.text(query)) > 0
+
+
+@pytest.mark.parametrize("backend", SERVER_BACKENDS, indirect=True)
+def test_two_first_postings_of_a_new_customer_at_once_make_one_balance_row_holding_both(app, db, journey):
+    """The first posting inserts the balance row with its points; a second one, unable to see it yet, waits for it
+    (PostgreSQL: on its own insert of the row; MariaDB: already on the locking read), then moves that row: one row,
+    both entries, nothing lost."""
+    from journeykit.core import signals
+    from journeykit.journey import ensure_customer
+    from journeykit.loyalty.ledger import post
+
+    with app.app_context():
+        ensure_customer("c-new")
+        signals.commit()
+    first_posted, may_commit = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with app.app_context():
+            assert post(ensure_customer("c-new"), 10, EntryKind.AWARD, key="first") is not None
+            first_posted.set()
+            assert may_commit.wait(30)
+            signals.commit()
+
+    def second() -> None:
+        assert first_posted.wait(30)
+        with app.app_context():
+            assert post(ensure_customer("c-new"), 7, EntryKind.AWARD, key="second") is not None
+            signals.commit()
+
+    threads = [threading.Thread(target=job) for job in (first, second)]
+    for thread in threads:
+        thread.start()
+    assert first_posted.wait(30)
+    for _ in range(300):
+        if _waiting_on_a_lock(db):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the second posting never waited for the first")
+    may_commit.set()
+    for thread in threads:
+        thread.join(30)
+    assert _balance(app, journey, "c-new") == 17 and _count(app, PointsBalance) == 1
+    with app.app_context():
+        assert check() == []
+        row = app.extensions["sqlalchemy"].session.scalars(sa.select(PointsBalance)).one()
+        assert (row.balance, row.earned) == (17, 17)

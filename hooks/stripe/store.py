@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from journeykit import journey, loyalty, orders
 from journeykit.core import signals
 from journeykit.core.db import session, utcnow
-from journeykit.core.dialects import insert_if_absent, retry_deadlocks
+from journeykit.core.dialects import fresh_scalars, insert_if_absent, retry_deadlocks
 from journeykit.core.prometheus import grouped, source
 
 from .models import StripeEvent, StripeEventStatus
@@ -185,8 +185,7 @@ def retry_deferred(payment_intent: str | None = None) -> dict[str, int]:
     run at any time (``flask journeykit stripe replay --deferred``).
     """
     query, parameters = (_DEFERRED, {}) if payment_intent is None else (_DEFERRED_ON, {"ref": payment_intent})
-    waiting = session().scalars(query, parameters).all()
-    session().rollback()  # a fresh snapshot for each claim below
+    waiting = fresh_scalars(query, parameters)  # then a fresh snapshot for each claim below
     counts = {"applied": 0, "waiting": 0}
     for event_id in waiting:
         done = _apply_deferred(event_id)

@@ -114,6 +114,12 @@ def session() -> Session:
     return current_app.extensions["journeykit"].db.session
 
 
+def actual_session() -> Session:
+    """The session itself behind Flask-SQLAlchemy's scoped one (which hides ``get_transaction``, ``in_transaction``)."""
+    scoped = session()
+    return scoped() if isinstance(scoped, sa.orm.scoped_session) else scoped
+
+
 def get_or_404(model: type[T], key: Any, what: str, error_code: str) -> T:
     """The row of ``model`` with primary key ``key``, or a 404 JSON error naming ``what`` was not found."""
     found = session().get(model, key)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateTable
 
 from . import signals
-from .db import TABLE_PREFIX, session
+from .db import TABLE_PREFIX, actual_session, engine, session
 
 log = logging.getLogger("journeykit")
 T = TypeVar("T")
@@ -117,10 +117,12 @@ def _insert(database: str, target: Any) -> Any:
     return (postgresql if database == "postgresql" else sqlite).insert(target)
 
 
-def lock_or_create(model: type[Any], column: Any, keys: Iterable[Any], new: Callable[[Any], dict[str, Any]]) -> list[Any]:
+def lock_or_create(model: type[Any], column: Any, keys: Iterable[Any],
+                   new: Callable[[Any], dict[str, Any]] | None) -> list[Any]:
     """The rows of ``model`` whose unique ``column`` holds ``keys``, locked for this transaction, those missing
     inserted first as ``new(key)``: one statement if all exist (most often), two if some are new (the insert
-    returns its rows, which it has locked; MySQL reads them back: three).
+    returns its rows, which it has locked; MySQL reads them back: three).  With ``new`` ``None``, only those that
+    exist.
 
     Locked in key order, whatever the order of ``keys``: transactions that lock overlapping sets never wait on each
     other in a cycle.
@@ -130,7 +132,7 @@ def lock_or_create(model: type[Any], column: Any, keys: Iterable[Any], new: Call
         return []
     found = _locked_rows(model, column, wanted)
     missing = sorted(set(wanted) - {getattr(row, column.key) for row in found})
-    if missing:
+    if missing and new is not None:
         rows = [new(key) for key in missing]
         if _family_of(model.__table__) == "mysql":
             insert_absent(model.__table__, rows, on=[column.key])
@@ -289,6 +291,24 @@ def count_where(*conditions: Any, distinct: Any = None) -> sa.ColumnElement[int]
     """
     counted = sa.case((sa.and_(*conditions), distinct if distinct is not None else sa.literal(1)))
     return sa.func.count(sa.distinct(counted) if distinct is not None else counted)
+
+
+def fresh_scalars(statement: sa.Select[Any], parameters: dict[str, Any] | None = None) -> list[Any]:
+    """The scalars of one read of what is committed now, after the session's transaction ended, in a transaction of its
+    own that ends with it.
+
+    On PostgreSQL it runs in autocommit: no BEGIN and ROLLBACK around it, two
+    round trips a Stripe purchase makes after its commit.  Elsewhere in a
+    transaction rolled back after it (a MySQL driver pays a round trip to
+    switch autocommit; SQLite's reads begin none).
+    """
+    db_session = actual_session()
+    if not db_session.in_transaction() and family(engine()) == "postgresql":
+        db_session.connection(bind_arguments={"bind": engine()}, execution_options={"isolation_level": "AUTOCOMMIT"})
+    try:
+        return list(db_session.scalars(statement, parameters))
+    finally:
+        db_session.rollback()
 
 
 def read_committed(engine: sa.Engine) -> None:

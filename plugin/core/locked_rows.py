@@ -12,25 +12,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .db import session
+from .db import actual_session
 
 _CACHE = "journeykit_locked_rows"
 
-
-def _session() -> sa.orm.Session:
-    """The actual session behind Flask-SQLAlchemy's scoped one (which hides ``get_transaction``)."""
-    scoped = session()
-    return scoped() if isinstance(scoped, sa.orm.scoped_session) else scoped
+#: Remembered for a row looked for and not found: no lock was taken (another transaction may insert it meanwhile),
+#: but the caller need not look again before it writes, and then finds out (see ``loyalty.ledger.post``).
+ABSENT: Any = object()
 
 
 def cached(key: tuple[str, Any]) -> Any:
-    """A row locked earlier in this transaction, or ``None``."""
-    db_session = _session()
+    """A row locked earlier in this transaction (or :data:`ABSENT`), or ``None``."""
+    db_session = actual_session()
     stored = db_session.info.get(_CACHE)
     if stored is None or stored[0] is not db_session.get_transaction():
         return None
     row = stored[1].get(key)
-    if row is not None and not sa.inspect(row).persistent:  # e.g. created in a rolled-back savepoint
+    if row is not None and row is not ABSENT and not sa.inspect(row).persistent:  # e.g. created in a rolled-back savepoint
         del stored[1][key]
         return None
     return row
@@ -38,7 +36,7 @@ def cached(key: tuple[str, Any]) -> Any:
 
 def remember(key: tuple[str, Any], row: Any) -> None:
     """Keep a row locked in this transaction."""
-    db_session = _session()
+    db_session = actual_session()
     transaction = db_session.get_transaction()
     stored = db_session.info.get(_CACHE)
     if stored is None or stored[0] is not transaction:
@@ -48,6 +46,6 @@ def remember(key: tuple[str, Any], row: Any) -> None:
 
 def forget(key: tuple[str, Any]) -> None:
     """Drop a row from the cache (deleted, or now another person's)."""
-    stored = _session().info.get(_CACHE)
+    stored = actual_session().info.get(_CACHE)
     if stored is not None:
         stored[1].pop(key, None)

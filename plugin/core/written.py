@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
-from .db import session
+from .db import actual_session, session
 
 #: ``Session.info`` key: the rows :func:`add_as_written` put in the session since its last commit.
 _WRITTEN = "journeykit_rows_as_written"
@@ -34,7 +34,7 @@ def add_as_written(row: Any) -> None:
     it out again (the row is gone, and a new one may get its id).
     """
     make_transient_to_detached(row)
-    db_session = _session()
+    db_session = actual_session()
     db_session.add(row)
     written = db_session.info.get(_WRITTEN)
     if written is None:
@@ -95,8 +95,3 @@ def _update_statement(table: sa.Table, keys: tuple[str, ...]) -> sa.Update:
     """``UPDATE table SET <keys> WHERE <primary key>``, built once per table and set of columns."""
     where = [column == sa.bindparam(f"key_{column.key}") for column in table.primary_key.columns]
     return sa.update(table).where(*where).values({key: sa.bindparam(f"new_{key}") for key in keys})
-
-
-def _session() -> sa.orm.Session:
-    scoped = session()
-    return scoped() if isinstance(scoped, sa.orm.scoped_session) else scoped

@@ -2,14 +2,18 @@
 
 Every posting locks the customer's balance row first, so postings for one
 customer take turns on every database: a key posted twice is seen the
-second time, and a spend cannot overdraw.  The balance row always equals
-the sum of the customer's entries; :func:`check` proves it.
+second time, and a spend cannot overdraw.  A customer's first posting finds
+no row to lock: it inserts its entry, then the row with that entry's points
+(one statement, not a row at zero and an update); should another first
+posting have inserted the row meanwhile, it waits for that one to commit,
+then locks the row and moves it.  The balance row always equals the sum of
+the customer's entries; :func:`check` proves it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import sqlalchemy as sa
 from flask import current_app
@@ -68,7 +72,7 @@ def post(
     spendable only from ``created_at`` + those days.  The caller commits; the
     ``points_changed`` signal goes out with the commit.
     """
-    row = locked_balance(customer)
+    row = locked_balance(customer, create=False)
     now = at or utcnow()
     values = {"customer_id": customer.id, "points": points, "kind": kind, "description": description, "key": key,
               "source_type": source[0] if source else None, "source_id": source[1] if source else None,
@@ -78,16 +82,42 @@ def post(
         return None
     entry = PointsEntry(id=entry_id, **values)
     written.add_as_written(entry)
+    if row is None and _opened(_moved(_empty(customer), points, kind, now)):
+        row = locked_balance(customer)  # the row just inserted, with this entry's points
+    else:  # None: another transaction's first posting inserted the row meanwhile, and has committed
+        row = _moved(row or locked_balance(customer), points, kind, now)
+        written.write_changes(row)
+    signals.queue(signals.points_changed, customer_id=customer.shop_customer_id, customer=customer, delta=points,
+                  balance=row.balance, kind=kind.value)
+    return entry
+
+
+def _moved(row: PointsBalance, points: int, kind: EntryKind, now: dt.datetime) -> PointsBalance:
+    """``row`` moved by an entry of ``points`` and ``kind`` posted ``now``."""
     row.balance += points
     if points > 0 and kind not in NOT_EARNED:
         row.earned += points
     if kind in ACTIVITY:
         row.last_activity_at = max(now, row.last_activity_at or now)
     row.updated_at = utcnow()
-    written.write_changes(row)
-    signals.queue(signals.points_changed, customer_id=customer.shop_customer_id, customer=customer, delta=points,
-                  balance=row.balance, kind=kind.value)
-    return entry
+    return row
+
+
+def _empty(customer: Customer) -> PointsBalance:
+    """A new customer's balance row at zero, not yet written (every column set, so nothing is read back)."""
+    row = PointsBalance(**{column.key: None for column in PointsBalance.__table__.columns})
+    row.customer_id, row.balance, row.earned = customer.id, 0, 0
+    return row
+
+
+def _opened(row: PointsBalance) -> bool:
+    """Insert a customer's first balance row (locked until the commit); ``False`` if another transaction did first."""
+    values = {column.key: getattr(row, column.key) for column in PointsBalance.__table__.columns}
+    if dialects.inserted_key(PointsBalance.__table__, values, on=["customer_id"]) is None:  # type: ignore[arg-type]
+        return False
+    written.add_as_written(row)
+    locked_rows.remember(("points_balance", row.customer_id), row)
+    return True
 
 
 def take_back(customer: Customer, points: int, kind: EntryKind, *, key: str, source: tuple[str, str]) -> None:
@@ -104,19 +134,29 @@ def take_back(customer: Customer, points: int, kind: EntryKind, *, key: str, sou
         post(customer, shortfall, EntryKind.WRITE_OFF, key=f"{key}:write_off", source=source)
 
 
-def locked_balance(customer: Customer) -> PointsBalance:
+@overload
+def locked_balance(customer: Customer) -> PointsBalance: ...
+@overload
+def locked_balance(customer: Customer, *, create: bool) -> PointsBalance | None: ...
+
+
+def locked_balance(customer: Customer, *, create: bool = True) -> PointsBalance | None:
     """The customer's balance row, created at zero if new, locked until the transaction ends (once per transaction:
-    a purchase's points, tier and reversals all ask for it)."""
+    a purchase's points, tier and reversals all ask for it); with ``create=False``, ``None`` for a customer who
+    has none (nothing locked: see the module's docstring)."""
     if customer.id is None:
         session().flush()
-    row = locked_rows.cached(("points_balance", customer.id))
-    if row is not None:
+    key = ("points_balance", customer.id)
+    row = locked_rows.cached(key)
+    if row is locked_rows.ABSENT and not create:
+        return None
+    if row is not None and row is not locked_rows.ABSENT:
         return row
     dialects.write_lock(PointsBalance.__table__)  # type: ignore[arg-type]
     new = lambda customer_id: {"customer_id": customer_id, "balance": 0, "earned": 0, "updated_at": utcnow()}  # noqa: E731
-    [row] = dialects.lock_or_create(PointsBalance, PointsBalance.customer_id, [customer.id], new)
-    locked_rows.remember(("points_balance", customer.id), row)
-    return row
+    rows = dialects.lock_or_create(PointsBalance, PointsBalance.customer_id, [customer.id], new if create else None)
+    locked_rows.remember(key, rows[0] if rows else locked_rows.ABSENT)
+    return rows[0] if rows else None
 
 
 def posted(customer_id: int, key: str) -> int | None:

@@ -106,11 +106,11 @@ def bonus_percent(name: str | None) -> int:
 def earn(customer: Customer, points: int, kind: EntryKind, *, key: str, multiplied: bool = False,
          **entry: Any) -> None:
     """Post earned points (with the tier's bonus if ``multiplied``), then upgrade the customer if they now deserve it."""
-    row = ledger.locked_balance(customer)
+    row = ledger.locked_balance(customer, create=False)  # a new customer's is made by the posting, with its points
     if multiplied:
-        points = points * (100 + bonus_percent(row.tier)) // 100
+        points = points * (100 + bonus_percent(row.tier if row is not None else None)) // 100
     if ledger.post(customer, points, kind, key=key, **entry) is not None:
-        _upgrade(customer, row)
+        _upgrade(customer, ledger.locked_balance(customer))
 
 
 def on_purchase(order: Order) -> None:
