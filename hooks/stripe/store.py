@@ -132,17 +132,11 @@ def _apply_once(
     The claim's row lock is held to the commit; nothing is read back after it
     (the caller has what it needs), so an event costs its claim and its status.
     """
-    claim = (
-        sa.update(StripeEvent)
-        .where(StripeEvent.event_id == event_id, StripeEvent.status.in_(list(statuses)))
-        .values(attempts=StripeEvent.attempts + 1)
-    )
-    if claimed is None and session().execute(claim).rowcount == 0:
+    if claimed is None and session().execute(_CLAIM, {"event": event_id, "statuses": list(statuses)}).rowcount == 0:
         signals.rollback()
         return None
     if event is None:
-        payload = session().scalar(sa.select(StripeEvent.payload).where(StripeEvent.event_id == event_id))
-        event = json.loads(payload)
+        event = json.loads(session().scalar(_PAYLOAD, {"event": event_id}))
     try:
         with journey.shared_rows_last():  # the rollups every purchase moves: locked only for the commit
             status = StripeEventStatus.IGNORED if ignore_reason else _applied(event)
@@ -172,6 +166,10 @@ _EVENTS = StripeEvent.__table__
 # Every event's own statements, built once: a Core statement costs a fraction of building an ORM one each time.
 _FINISH = (sa.update(_EVENTS).where(_EVENTS.c.event_id == sa.bindparam("event"))
            .values(status=sa.bindparam("new_status"), processed_at=sa.bindparam("at"), last_error=sa.bindparam("error")))
+_CLAIM = (sa.update(_EVENTS).where(_EVENTS.c.event_id == sa.bindparam("event"),
+                                    _EVENTS.c.status.in_(sa.bindparam("statuses", expanding=True)))
+          .values(attempts=_EVENTS.c.attempts + 1))
+_PAYLOAD = sa.select(_EVENTS.c.payload).where(_EVENTS.c.event_id == sa.bindparam("event"))
 _DEFERRED = (sa.select(_EVENTS.c.event_id).where(_EVENTS.c.status == StripeEventStatus.DEFERRED)
              .order_by(_EVENTS.c.created, _EVENTS.c.id))
 _DEFERRED_ON = _DEFERRED.where(_EVENTS.c.object_ref == sa.bindparam("ref"))

@@ -25,7 +25,7 @@ from ..core import limits, signals
 from ..core.db import session, utcnow
 from ..core.dialects import inserted_key_with
 from ..core.identity import is_visitor_id
-from ..core.written import add_as_written
+from ..core.written import add_as_written, write_changes
 from .models import DisputeStatus, Order, OrderItem, OrderStatus
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ def _match_customer(obj: dict[str, Any], *, create: bool, at: dt.datetime) -> Cu
 
 def _record_purchase(order: Order, at: dt.datetime) -> None:
     order.paid_at = at
-    session().flush()
+    write_changes(order)  # one UPDATE of what changed, none for an order inserted paid: a flush costs several times more
     customer = order.customer
     if order.visitor_id:
         journey.ensure_visitor(order.visitor_id, customer)
