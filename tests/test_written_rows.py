@@ -14,9 +14,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from journeykit import Stage
 from journeykit.core.db import session, utcnow
-from journeykit.core.written import write_changes
+from journeykit.core.written import inserted_key_then_written, write_changes
 from journeykit.journey import ensure_customer
-from journeykit.models import Customer
+from journeykit.loyalty import EntryKind
+from journeykit.models import Customer, PointsBalance, PointsEntry
 
 from .sql_statements import recorded
 
@@ -122,3 +123,93 @@ def test_a_change_one_update_cannot_carry_is_flushed(app):
         session().commit()
         customer_id = customer.id
     assert _stored(customer_id).email == "other@example.com"
+
+
+def _two_customers(app) -> tuple[int, int]:
+    with app.app_context():
+        ids = ensure_customer("c-one", email="one@example.com").id, ensure_customer("c-two", email="two@example.com").id
+        session().commit()
+        return ids
+
+
+def test_several_rows_are_written_in_one_statement_on_postgresql(app, db):
+    """An event's person and customer change together: PostgreSQL writes both UPDATEs as one statement."""
+    ids = _two_customers(app)
+    with app.app_context():
+        one, two = (session().get(Customer, customer_id) for customer_id in ids)
+        before = one.updated_at
+        one.email, two.stage = "new@example.com", Stage.PURCHASE
+        with recorded(app) as statements:
+            write_changes(one, two)
+            session().flush()
+        assert not session().dirty and one.updated_at > before
+        held = (one.updated_at, two.updated_at)  # no query: the values the statement set
+        session().commit()
+    assert len(statements) == (1 if db.engine.dialect.name == "postgresql" else 2), statements
+    stored = [_stored(customer_id) for customer_id in ids]
+    assert (stored[0].email, stored[1].stage, stored[1].email) == ("new@example.com", Stage.PURCHASE, "two@example.com")
+    assert (stored[0].updated_at, stored[1].updated_at) == held
+
+
+def test_one_row_of_several_deleted_meanwhile_fails_as_a_flush_would(app):
+    ids = _two_customers(app)
+    with app.app_context():
+        one, two = (session().get(Customer, customer_id) for customer_id in ids)
+        with session().get_bind().begin() as connection:
+            connection.execute(sa.delete(Customer.__table__).where(Customer.id == ids[1]))
+        one.email, two.email = "new@example.com", "gone@example.com"
+        with pytest.raises(StaleDataError):
+            write_changes(one, two)
+        assert sa.inspect(two).modified  # not marked written
+        session().rollback()
+    assert _stored(ids[0]).email == "one@example.com"
+
+
+def _entry(customer_id: int, key: str) -> dict:
+    return {"customer_id": customer_id, "points": 5, "kind": EntryKind.AWARD, "description": "", "key": key,
+            "source_type": None, "source_id": None, "actor": None, "created_at": utcnow(), "spendable_at": None}
+
+
+def _balance(customer_id: int, points: int) -> PointsBalance:
+    row = PointsBalance(**{column.key: None for column in PointsBalance.__table__.columns})
+    row.customer_id, row.balance, row.earned, row.updated_at = customer_id, points, points, utcnow()
+    return row
+
+
+def _stored_balance(customer_id: int) -> int | None:
+    with session().get_bind().connect() as connection:
+        return connection.scalar(sa.select(PointsBalance.balance).where(PointsBalance.customer_id == customer_id))
+
+
+def test_a_row_is_written_only_with_a_new_insert_in_one_statement_on_postgresql(app, db):
+    """An entry and the balance it moves: inserted and written together, or neither when the entry's key exists."""
+    customer_id = _customer(app)
+    on = ["customer_id", "key"]
+    with app.app_context():
+        with recorded(app) as statements:  # a new row, inserted with the entry
+            key, wrote = inserted_key_then_written(PointsEntry.__table__, _entry(customer_id, "a"), on=on,
+                                                   row=_balance(customer_id, 5))
+        assert key is not None and wrote
+        assert len(statements) == (1 if db.engine.dialect.name == "postgresql" else 2), statements
+        row = session().get(PointsBalance, customer_id)  # no query: in the session as written
+        row.balance += 5
+        key, wrote = inserted_key_then_written(PointsEntry.__table__, _entry(customer_id, "b"), on=on, row=row)
+        assert key is not None and wrote and not sa.inspect(row).modified
+        row.balance += 5
+        assert inserted_key_then_written(PointsEntry.__table__, _entry(customer_id, "b"), on=on, row=row) == (None, False)
+        assert row.balance == 10  # the change undone: read again
+        session().commit()
+    assert _stored_balance(customer_id) == 10
+
+
+def test_a_new_row_another_transaction_inserted_first_is_not_written(app):
+    customer_id = _customer(app)
+    with app.app_context():  # by another request, committed
+        session().add(_balance(customer_id, 7))
+        session().commit()
+    with app.app_context():
+        key, wrote = inserted_key_then_written(PointsEntry.__table__, _entry(customer_id, "a"),
+                                               on=["customer_id", "key"], row=_balance(customer_id, 5))
+        assert key is not None and not wrote  # the caller locks the existing row and moves it
+        session().commit()
+    assert _stored_balance(customer_id) == 7

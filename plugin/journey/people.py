@@ -322,14 +322,13 @@ def _store(person: Person, reach: Reach, *, customer: Customer | None, visitor_i
 
 
 def write(person: Person, customer: Customer | None) -> None:
-    """Write what one event changed of its person (and customer) now, an UPDATE each, not at the next flush.
+    """Write what one event changed of its person (and customer) now, an UPDATE each (on PostgreSQL one statement),
+    not at the next flush.
 
     For an event on its own (a purchase's): a flush costs several times its
     statements.  A batch's people are left to one flush of them all.
     """
-    write_changes(person)
-    if customer is not None:
-        write_changes(customer)
+    write_changes(person, *([customer] if customer is not None else []))
 
 
 # -- a visitor joins a customer ------------------------------------------------

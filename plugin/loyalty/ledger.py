@@ -2,12 +2,14 @@
 
 Every posting locks the customer's balance row first, so postings for one
 customer take turns on every database: a key posted twice is seen the
-second time, and a spend cannot overdraw.  A customer's first posting finds
-no row to lock: it inserts its entry, then the row with that entry's points
-(one statement, not a row at zero and an update); should another first
-posting have inserted the row meanwhile, it waits for that one to commit,
-then locks the row and moves it.  The balance row always equals the sum of
-the customer's entries; :func:`check` proves it.
+second time, and a spend cannot overdraw.  The entry is inserted, and the
+balance moved only if it was (on PostgreSQL both in one statement:
+:func:`~journeykit.core.written.inserted_key_then_written`).  A customer's
+first posting finds no row to lock: it inserts the row with that entry's
+points (not a row at zero, then an update); should another first posting
+have inserted the row meanwhile, it waits for that one to commit, then locks
+the row and moves it.  The balance row always equals the sum of the
+customer's entries; :func:`check` proves it.
 """
 
 from __future__ import annotations
@@ -77,16 +79,17 @@ def post(
     values = {"customer_id": customer.id, "points": points, "kind": kind, "description": description, "key": key,
               "source_type": source[0] if source else None, "source_id": source[1] if source else None,
               "actor": actor, "created_at": now, "spendable_at": rules.spendable_at(kind, points, now)}
-    entry_id = dialects.inserted_key(PointsEntry.__table__, values, on=["customer_id", "key"])  # type: ignore[arg-type]
+    row = _moved(row if row is not None else _empty(customer), points, kind, now)
+    entry_id, moved = written.inserted_key_then_written(PointsEntry.__table__, values,  # type: ignore[arg-type]
+                                                        on=["customer_id", "key"], row=row)
     if entry_id is None:  # posted before
         return None
     entry = PointsEntry(id=entry_id, **values)
     written.add_as_written(entry)
-    if row is None and _opened(_moved(_empty(customer), points, kind, now)):
-        row = locked_balance(customer)  # the row just inserted, with this entry's points
-    else:  # None: another transaction's first posting inserted the row meanwhile, and has committed
-        row = _moved(row or locked_balance(customer), points, kind, now)
+    if not moved:  # another transaction's first posting inserted the balance row meanwhile, and has committed
+        row = _moved(locked_balance(customer), points, kind, now)
         written.write_changes(row)
+    locked_rows.remember(("points_balance", customer.id), row)
     signals.queue(signals.points_changed, customer_id=customer.shop_customer_id, customer=customer, delta=points,
                   balance=row.balance, kind=kind.value)
     return entry
@@ -108,16 +111,6 @@ def _empty(customer: Customer) -> PointsBalance:
     row = PointsBalance(**{column.key: None for column in PointsBalance.__table__.columns})
     row.customer_id, row.balance, row.earned = customer.id, 0, 0
     return row
-
-
-def _opened(row: PointsBalance) -> bool:
-    """Insert a customer's first balance row (locked until the commit); ``False`` if another transaction did first."""
-    values = {column.key: getattr(row, column.key) for column in PointsBalance.__table__.columns}
-    if dialects.inserted_key(PointsBalance.__table__, values, on=["customer_id"]) is None:  # type: ignore[arg-type]
-        return False
-    written.add_as_written(row)
-    locked_rows.remember(("points_balance", row.customer_id), row)
-    return True
 
 
 def take_back(customer: Customer, points: int, kind: EntryKind, *, key: str, source: tuple[str, str]) -> None:
