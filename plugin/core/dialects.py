@@ -103,13 +103,21 @@ def _insert_with_children(table: sa.Table, names: tuple[str, ...], on: tuple[str
     """``WITH parent AS (INSERT … ON CONFLICT DO NOTHING RETURNING key), children AS (INSERT … SELECT key, unnest(…)
     FROM parent) SELECT key FROM parent``: the children are written only if the parent was (PostgreSQL)."""
     [key] = table.primary_key.columns
-    parent = (postgresql.insert(table).values({name: sa.bindparam(f"parent_{name}", type_=table.c[name].type) for name in names})
-              .on_conflict_do_nothing(index_elements=list(on)).returning(key).cte(f"{table.name}_inserted"))
+    parent = inserted_key_clause(table, names, on, prefix="parent_")
     arrays = [sa.bindparam(f"children_{name}", type_=postgresql.ARRAY(children.c[name].type)) for name in columns]
     given = sa.func.unnest(*arrays).table_valued(*columns).render_derived()
     source = sa.select(parent.c[key.name], *given.c).select_from(parent).join(given, sa.true())
     written = postgresql.insert(children).from_select([parent_key, *columns], source).cte(f"{children.name}_inserted")
     return sa.select(parent.c[key.name]).add_cte(written)
+
+
+def inserted_key_clause(table: sa.Table, names: tuple[str, ...], on: tuple[str, ...], *, prefix: str) -> sa.CTE:
+    """``<table>_inserted AS (INSERT … VALUES (:<prefix><name>, …) ON CONFLICT (on) DO NOTHING RETURNING key)``: the
+    ``WITH`` clause of :func:`inserted_key`, for a statement whose other clauses write only if it inserted
+    (PostgreSQL)."""
+    values = {name: sa.bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names}
+    return (postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=list(on))
+            .returning(*table.primary_key.columns).cte(f"{table.name}_inserted"))
 
 
 def _insert(database: str, target: Any) -> Any:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from .db import actual_session, engine, session
-from .dialects import family, inserted_key
+from .dialects import family, inserted_key, inserted_key_clause
 
 #: ``Session.info`` key: the rows :func:`add_as_written` put in the session since its last commit.
 _WRITTEN = "journeykit_rows_as_written"
@@ -79,7 +79,7 @@ def write_changes(*rows: Any) -> None:
             return
         updates.append((state, changed))
     written = [(state, changed) for state, changed in updates if changed]
-    if len(written) > 1 and family(engine()) == "postgresql" and all(map(_onupdate_known, written)):
+    if len(written) > 1 and family(engine()) == "postgresql" and all(_onupdate_known(*update) for update in written):
         _update_together(written)
     else:
         for state, changed in written:
@@ -124,7 +124,7 @@ def inserted_key_then_written(table: sa.Table, values: dict[str, Any], *, on: li
     """
     state = sa.inspect(row)
     changed = _changes(state) if state.persistent else {}
-    if family(engine()) != "postgresql" or changed is None or (state.persistent and not _onupdate_known((state, changed))):
+    if family(engine()) != "postgresql" or changed is None or (state.persistent and not _onupdate_known(state, changed)):
         return _inserted_key_then_written_apart(table, values, on, row)
     target = state.mapper.local_table
     if state.persistent:
@@ -190,11 +190,10 @@ def _commit(state: sa.orm.InstanceState[Any]) -> None:
 @functools.lru_cache(maxsize=None)
 def _insert_then_write(table: sa.Table, names: tuple[str, ...], on: tuple[str, ...], target: sa.Table,
                        shape: tuple[str, tuple[str, ...]]) -> sa.Select[Any]:
-    """``WITH first AS (INSERT … ON CONFLICT DO NOTHING RETURNING key), then AS (UPDATE target … WHERE EXISTS first, or
+    """``WITH <table>_inserted AS (INSERT … ON CONFLICT DO NOTHING RETURNING key), then AS (UPDATE target … WHERE EXISTS first, or
     INSERT INTO target SELECT … WHERE EXISTS first ON CONFLICT DO NOTHING) SELECT first's key, then's count``."""
     [key] = table.primary_key.columns
-    first = (postgresql.insert(table).values({name: sa.bindparam(f"first_{name}", type_=table.c[name].type) for name in names})
-             .on_conflict_do_nothing(index_elements=list(on)).returning(key).cte("first_inserted"))
+    first = inserted_key_clause(table, names, on, prefix="first_")
     inserted = sa.exists(sa.select(first.c[key.name]))
     kind, keys = shape
     target_key = list(target.primary_key.columns)
@@ -219,9 +218,9 @@ def _set_onupdates(state: sa.orm.InstanceState[Any], changed: dict[sa.Column[Any
         state.dict[mapper.get_property_by_column(column).key] = changed[column]
 
 
-def _onupdate_known(update: tuple[sa.orm.InstanceState[Any], dict[sa.Column[Any], Any]]) -> bool:
+def _onupdate_known(state: sa.orm.InstanceState[Any], changed: dict[sa.Column[Any], Any]) -> bool:
     """Whether every ``onupdate`` of the row's table left unset is a Python value or function (written by us then)."""
-    return all(column.onupdate.is_scalar or column.onupdate.is_callable for column in _onupdated(*update))
+    return all(column.onupdate.is_scalar or column.onupdate.is_callable for column in _onupdated(state, changed))
 
 
 def _onupdated(state: sa.orm.InstanceState[Any], changed: dict[sa.Column[Any], Any]) -> list[sa.Column[Any]]:
