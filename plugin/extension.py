@@ -10,7 +10,7 @@ from flask import Flask, current_app, has_app_context, has_request_context
 from flask_sqlalchemy import SQLAlchemy
 
 from . import cli, loyalty, referrals, web, widgets
-from .core import config, dialects, identity, limits, migrate, shop_cookies
+from .core import config, dialects, early_reads, identity, limits, migrate, shop_cookies
 from .core.admin_access import AdminGuard
 from .core.db import metadata
 from .core.identity import CustomerLoader, Shopper
@@ -99,6 +99,7 @@ class JourneyKit:
         web.register_app_hooks(app)
         widgets.install_embed_shortcut(app)
         shop_cookies.install(app)
+        early_reads.install(app)
         web.retry_writes_after_deadlocks(app)
         loyalty.install()
         referrals.install()

@@ -17,6 +17,7 @@ from . import widgets
 from .core import (
     audit_admin,
     config,
+    cors,
     dialects,
     errors,
     inputs,
@@ -27,7 +28,6 @@ from .core import (
     shop_cookies,
     shop_settings,
 )
-from .core.identity import TOKEN_HEADER, VISITOR_HEADER
 from .core.money import format_money
 from .hooks.outbound import admin as outbound_admin
 from .hooks.stripe import admin as stripe_admin
@@ -58,7 +58,6 @@ from .testimonials import api as testimonials_api
 
 #: Paths under the prefix whose answers, errors included, are always JSON.
 JSON_PATHS = ("/api/", "/stripe/")
-_CORS_HEADERS = ", ".join(["Content-Type", "Authorization", TOKEN_HEADER, VISITOR_HEADER])
 #: The packages with a ``templates/`` folder beside their modules.
 TEMPLATE_PACKAGES = ("core", "reviews", "testimonials", "loyalty", "referrals", "metrics", "hooks.stripe", "hooks.outbound")
 
@@ -266,20 +265,8 @@ def exempt_from_shop_csrf(app: Flask) -> None:
 
 def _add_cors_headers(response: Response) -> Response:
     """Let the storefront origins of ``JOURNEYKIT_ALLOWED_ORIGINS``, and only them, call us."""
-    origin = request.headers.get("Origin")
-    _vary_on_origin(response)
-    if origin and origin in config.as_list(current_app.config["JOURNEYKIT_ALLOWED_ORIGINS"]):
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Headers"] = _CORS_HEADERS
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-        response.headers["Access-Control-Max-Age"] = "600"
+    # ``Vary`` set as a string: ``response.vary`` would parse and rebuild it, and every read pays
+    response.headers["Vary"] = cors.vary(response.headers.get("Vary"))
+    for name, value in cors.headers(request.headers.get("Origin"), current_app.config["JOURNEYKIT_ALLOWED_ORIGINS"]):
+        response.headers[name] = value
     return response
-
-
-def _vary_on_origin(response: Response) -> None:
-    """``Vary: Origin`` added to the header as it is (``response.vary`` would parse and rebuild it: every read pays)."""
-    vary = response.headers.get("Vary")
-    if not vary:
-        response.headers["Vary"] = "Origin"
-    elif "origin" not in (name.strip().lower() for name in vary.split(",")):
-        response.headers["Vary"] = f"{vary}, Origin"

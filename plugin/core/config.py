@@ -148,6 +148,8 @@ RETENTION_PURCHASES = 2
 
 #: Try the webhooks a request queued right after its response is sent (retries still need the worker).
 HOOKS_DELIVER_AFTER_RESPONSE = False
+#: Answer the public reads the worker keeps in front of the shop's app (its request hooks do not run for them).
+EARLY_READS = True
 
 DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_URL_PREFIX": URL_PREFIX,
@@ -208,6 +210,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEYKIT_STAGE_EVENTS": STAGE_EVENTS,
     "JOURNEYKIT_RETENTION_PURCHASES": RETENTION_PURCHASES,
     "JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE": HOOKS_DELIVER_AFTER_RESPONSE,
+    "JOURNEYKIT_EARLY_READS": EARLY_READS,
 }
 
 

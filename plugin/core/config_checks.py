@@ -26,7 +26,7 @@ def check_config(config: Mapping[str, Any]) -> None:
     _check_rewards(config["JOURNEYKIT_LOYALTY_REWARDS"])
     for key in REFERRAL_SETTINGS:
         check_setting(key, config[key])
-    for switch in ("JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE", "JOURNEYKIT_EXCLUDE_ADMIN_TRAFFIC"):
+    for switch in ("JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE", "JOURNEYKIT_EXCLUDE_ADMIN_TRAFFIC", "JOURNEYKIT_EARLY_READS"):
         if not isinstance(config[switch], bool):
             raise ValueError(f"{switch} must be True or False, not {config[switch]!r}.")
 

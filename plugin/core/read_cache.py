@@ -14,6 +14,7 @@ that is one shopper's own (``private``/``no-store``) is never kept.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import threading
@@ -23,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Sequence, TypeVar
 
+import sqlalchemy as sa
 from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
@@ -146,7 +148,7 @@ def serve(render: Callable[[], ResponseReturnValue], *, scopes: Sequence[str], f
     app, asked = current_app._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
     db_session = _current_session(app)
     if db_session is not None and writing(db_session):
-        return _fresh(render, None, freshness)
+        return _fresh(render, freshness)
     names = _with_whole_scopes(scopes)
     environ = asked.environ
     read = (asked.endpoint, tuple(sorted((asked.view_args or {}).items())), environ.get("QUERY_STRING", ""),
@@ -155,12 +157,13 @@ def serve(render: Callable[[], ResponseReturnValue], *, scopes: Sequence[str], f
     tokens = versions(names, db_session)
     entry = cache.get((*read, tokens))
     if entry is not None:
+        _note(app, environ, entry, Noted((*read, tokens), names, tokens, freshness))
         return _answer(entry, freshness, environ)
     if db_session is not None and db_session.in_transaction() and version_watch.watching(engine()):
         # the body renders in the session's transaction, whose snapshot (SQLite's, or any at REPEATABLE READ) may be
         # older than the watcher's tokens: it is kept under the tokens that snapshot sees
         tokens = versions_on(session_connection(db_session), names)
-    return _fresh(render, (cache, (*read, tokens)), freshness)
+    return _fresh(render, freshness, Noted((*read, tokens), names, tokens, freshness))
 
 
 def _site(environ: dict[str, Any]) -> tuple[Any, ...]:
@@ -184,16 +187,18 @@ def _with_whole_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _fresh(render: Callable[[], ResponseReturnValue], keep: tuple[LRU, Hashable] | None,
-           freshness: Freshness) -> Response:
+def _fresh(render: Callable[[], ResponseReturnValue], freshness: Freshness, keep: Noted | None = None) -> Response:
+    """``render()``'s answer, kept under ``keep``'s key unless it is one shopper's own or rendering wrote."""
     response = current_app.make_response(render())
     if response.status_code != 200 or response.direct_passthrough or _is_private(response):
         return response
     body = response.get_data()
     entry = Entry(body, response.content_type or "", tuple(response.vary), _etag(body), time.monotonic())
-    db_session = _current_session(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db_session = _current_session(app)
     if keep is not None and not (db_session is not None and writing(db_session)):  # rendering wrote nothing
-        keep[0].put(keep[1], entry)
+        cache_for(app).put(keep.key, entry)
+        _note(app, request.environ, entry, keep)
     return _answer(entry, freshness, request.environ)
 
 
@@ -208,13 +213,90 @@ def _etag(body: bytes) -> str:
 
 def _answer(entry: Entry, freshness: Freshness, environ: dict[str, Any]) -> Response:
     """The entry as a 200, or a 304 when the client's ``If-None-Match`` names it (``*`` too)."""
-    headers = [("ETag", f'"{entry.etag}"'), ("Cache-Control", freshness.header)]
+    status, headers = answer_headers(entry, freshness, environ)
     if entry.vary:
         headers.append(("Vary", ", ".join(entry.vary)))
-    asked = environ.get("HTTP_IF_NONE_MATCH")
-    if asked is not None and parse_etags(asked).contains_weak(entry.etag):
+    if status == 304:
         return Response(status=304, headers=headers)
     return Response(entry.body, headers=headers, content_type=entry.content_type)
+
+
+def answer_headers(entry: Entry, freshness: Freshness, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]]]:
+    """The status (200, or 304 when ``If-None-Match`` names the entry) and caching headers of a kept read, but
+    its ``Vary``."""
+    headers = [("ETag", f'"{entry.etag}"'), ("Cache-Control", freshness.header)]
+    asked = environ.get("HTTP_IF_NONE_MATCH")
+    return (304 if asked is not None and parse_etags(asked).contains_weak(entry.etag) else 200), headers
+
+
+# -- noted for an early answer ---------------------------------------------------
+
+
+#: The WSGI environ key under which :mod:`.early_reads` names a request's URL as it saw it (absent: not installed).
+EARLY_URL = "journeykit.early_url"
+
+
+@dataclass(frozen=True)
+class Noted:
+    """Where a read's body is kept (the cache's key, its tokens last) and what tells that it is still current."""
+
+    key: Hashable
+    names: tuple[str, ...]
+    tokens: tuple[int, ...]
+    freshness: Freshness
+    #: The WSGI names of the request headers the body varies by: a request with any of them goes to the app.
+    varies: tuple[str, ...] = ()
+
+
+class Notes:
+    """The reads served lately, by the URL :mod:`.early_reads` saw; bounded, the oldest noted forgotten first."""
+
+    def __init__(self, engine: sa.Engine, max_entries: int = MAX_ENTRIES) -> None:
+        self.engine, self.max_entries = engine, max_entries
+        self._noted: dict[Hashable, Noted] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: Hashable) -> Noted | None:
+        return self._noted.get(url)
+
+    def put(self, url: Hashable, noted: Noted) -> None:
+        with self._lock:
+            self._noted.pop(url, None)
+            self._noted[url] = noted
+            if len(self._noted) > self.max_entries:
+                del self._noted[next(iter(self._noted))]
+
+
+_notes: weakref.WeakKeyDictionary[Flask, Notes] = weakref.WeakKeyDictionary()
+
+
+def _note(app: Flask, environ: dict[str, Any], entry: Entry, noted: Noted) -> None:
+    """Note a read for :func:`early`, with the headers its body varies by (the reviews fragment's: whose they are)."""
+    url = environ.get(EARLY_URL)
+    if url is None:
+        return
+    notes = _notes.get(app)
+    if notes is None:
+        with _caches_lock:
+            notes = _notes.setdefault(app, Notes(engine()))
+    if entry.vary:  # and cookies, which may name a shopper to a customer loader registered since it was rendered
+        names = {"HTTP_" + name.upper().replace("-", "_") for name in entry.vary} | {"HTTP_COOKIE"}
+        noted = dataclasses.replace(noted, varies=tuple(sorted(names)))
+    notes.put(url, noted)
+
+
+def early(app: Flask, url: Hashable, environ: dict[str, Any]) -> tuple[Entry, Freshness] | None:
+    """The kept body of the read last served at ``url``, if its tokens are known current without a query and the
+    request has none of the headers it varies by (the reviews fragment's public body is anyone's who sends no
+    customer token and no cookie)."""
+    notes = _notes.get(app)
+    noted = notes.get(url) if notes is not None else None
+    if noted is None or any(environ.get(name) for name in noted.varies):
+        return None
+    if version_watch.known(notes.engine, noted.names) != noted.tokens:  # type: ignore[union-attr]
+        return None
+    entry = cache_for(app).get(noted.key)
+    return None if entry is None else (entry, noted.freshness)
 
 
 def mark_private(response: Response) -> Response:

@@ -1,0 +1,90 @@
+"""What one request costs the worker, without a server: each storefront read called as WSGI, against hello-world.
+
+    .venv/bin/python bench/wsgi_cost.py            # 3,000 calls each, CPU µs per call
+    .venv/bin/python bench/wsgi_cost.py --no-early # the same with JOURNEYKIT_EARLY_READS off: every read through Flask
+
+The demo shop on a throwaway SQLite file (its own seed), each read called
+with a prebuilt environ (as gunicorn's worker hands it over), first once to
+fill the caches.  CPU time of this process only: no sockets, no server, no
+load generator, so the figures show what the app adds, not what a request
+costs end to end (``scripts/bench`` measures that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import pathlib
+import sys
+import tempfile
+import time
+from typing import Any, Callable, Iterable
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from werkzeug.test import EnvironBuilder  # noqa: E402
+
+from bench import apps  # noqa: E402
+
+HEADERS = {"Accept-Encoding": "gzip, deflate, br", "User-Agent": "Mozilla/5.0 (bench)"}
+App = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def call(app: App, environ: dict[str, Any]) -> str:
+    """One request: a fresh copy of ``environ`` (the app may write to it), the body read to its end."""
+    statuses: list[str] = []
+    request = {**environ, "wsgi.input": io.BytesIO(b"")}
+    body = app(request, lambda status, headers, exc_info=None: statuses.append(status))
+    b"".join(body)
+    getattr(body, "close", lambda: None)()
+    return statuses[0]
+
+
+def cost(app: App, path: str, calls: int) -> float:
+    """CPU µs per call of ``path``, after one call to warm it up (and 200 more to settle)."""
+    environ = EnvironBuilder(path=path, headers=HEADERS).get_environ()
+    status = call(app, environ)
+    if not status.startswith(("200", "304")):
+        raise SystemExit(f"{path} answered {status}")
+    for _ in range(200):
+        call(app, environ)
+    started = time.process_time()
+    for _ in range(calls):
+        call(app, environ)
+    return (time.process_time() - started) / calls * 1e6
+
+
+def reads(shop: Any) -> dict[str, str]:
+    """The storefront reads of ``scripts/bench``, for the demo's first product."""
+    import sqlalchemy as sa
+
+    from examples.demoshop.models import Product, db
+    from journeykit.widgets import EMBED_JS, assets
+
+    with shop.app_context():
+        sku = db.session.scalars(sa.select(Product.sku).order_by(Product.id)).first()
+    api = "/journeykit/api/v1"
+    return {"reviews list": f"{api}/products/{sku}/reviews?limit=10", "rating": f"{api}/products/{sku}/rating",
+            "reviews fragment": f"/journeykit/widgets/reviews?product={sku}", "testimonials": f"{api}/testimonials",
+            "loyalty program": f"{api}/loyalty/program", "referral program": f"{api}/referrals/program",
+            "embed.js": f"/journeykit/embed.js?v={assets.version(assets.FOLDER, EMBED_JS)}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--no-early", action="store_true", help="JOURNEYKIT_EARLY_READS = False")
+    options = parser.parse_args()
+    from examples.demoshop import create_app
+
+    with tempfile.TemporaryDirectory(prefix="journeykit-wsgi-cost-") as folder:
+        shop = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/shop.sqlite3", **apps.UNLIMITED,
+                           "JOURNEYKIT_EARLY_READS": not options.no_early})
+        print(f"{'hello-world':18s} {cost(apps.hello(), '/', options.calls):7.1f} µs")
+        for name, path in reads(shop).items():
+            print(f"{name:18s} {cost(shop, path, options.calls):7.1f} µs")
+
+
+if __name__ == "__main__":
+    main()
