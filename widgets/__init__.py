@@ -23,7 +23,6 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
 from journeykit.core import migrate, read_cache, read_versions
@@ -280,14 +279,14 @@ send_review.journeykit_own_csrf = True  # type: ignore[attr-defined]  # the cust
 
 def embed_js() -> Response:
     """The loader script (the app's own route: the shortcut below answers first)."""
-    return _embed_answer(request)
+    return _embed_answer(request.environ).response()
 
 
-def _embed_answer(asked: Request) -> Response:
+def _embed_answer(environ: dict[str, Any]) -> assets.Answer:
     """The loader script: any site may load it (``Access-Control-Allow-Origin: *``); see :mod:`.assets` for caching."""
-    response = assets.answer(asked, _static_folder(), EMBED_JS)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    found = assets.answer(environ, _static_folder(), EMBED_JS)
+    found.headers.append(("Access-Control-Allow-Origin", "*"))
+    return found
 
 
 def install_embed_shortcut(app: Flask) -> None:

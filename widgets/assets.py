@@ -26,9 +26,11 @@ import os
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl
 
 from flask import Response, request
-from werkzeug.wrappers import Request
+from werkzeug.http import parse_accept_header, parse_etags
+from werkzeug.utils import get_content_type
 
 #: The widgets' static folder (the blueprint's).
 FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
@@ -54,6 +56,8 @@ class Asset:
     gzipped: bytes
     version: str
     mimetype: str
+    #: The ``Content-Type`` header: the mimetype, with the charset of a text type (as werkzeug writes it).
+    content_type: str
 
     def etag(self, gzipped: bool) -> str:
         """A strong validator per representation: the gzip body is other bytes than the file, so another tag."""
@@ -88,6 +92,7 @@ def _read(path: str) -> Asset:
         gzipped=gzip.compress(data, compresslevel=9, mtime=0),  # mtime=0: the same bytes on every worker and host
         version=hashlib.sha256(data).hexdigest()[:HASH_DIGITS],
         mimetype=mimetype,
+        content_type=get_content_type(mimetype, "utf-8"),
     )
 
 
@@ -97,26 +102,51 @@ def version(static_folder: str, filename: str) -> str:
 
 
 def send(static_folder: str, filename: str) -> Response:
-    """The file for the current request: see :func:`answer`."""
-    return answer(request, static_folder, filename)
+    """The file for the current request, as a response of the app: see :func:`answer`."""
+    return answer(request.environ, static_folder, filename).response()
 
 
-def answer(asked: Request, static_folder: str, filename: str) -> Response:
+@dataclass(frozen=True)
+class Answer:
+    """A file's answer: status, headers (the ``Content-Type`` and ``Content-Length`` of a 200 included) and body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+    def response(self) -> Response:
+        return Response(self.body, status=self.status, headers=self.headers)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Sent as WSGI, with no response object: ``HEAD`` gets the headers alone."""
+        start_response(_STATUS[self.status], self.headers)
+        return [self.body] if self.body and environ.get("REQUEST_METHOD") != "HEAD" else []
+
+
+_STATUS = {200: "200 OK", 304: "304 Not Modified"}
+
+
+def answer(environ: dict[str, Any], static_folder: str, filename: str) -> Answer:
     """The file (gzip when accepted), a 304 when the client's copy is current, cached as its URL deserves.
 
-    The headers are written as a plain list: every page view of the shop may
-    ask for this file, and werkzeug's header setters would cost more than the rest.
+    Read from the WSGI environ and written as a plain list of headers: every
+    page view of the shop may ask for this file, and werkzeug's request and
+    response objects would cost more than the rest.
     """
     asset = load(static_folder, filename)
-    gzipped = asked.accept_encodings["gzip"] > 0 and len(asset.gzipped) < len(asset.identity)
+    gzipped = (parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING"))["gzip"] > 0
+               and len(asset.gzipped) < len(asset.identity))
     etag = asset.etag(gzipped)
-    cache_control = IMMUTABLE if asked.args.get("v") == asset.version else UNVERSIONED_CACHE_CONTROL[filename]
+    asked_version = next((value for name, value in parse_qsl(environ.get("QUERY_STRING", "")) if name == "v"), None)
+    cache_control = IMMUTABLE if asked_version == asset.version else UNVERSIONED_CACHE_CONTROL[filename]
     headers = [("ETag", f'"{etag}"'), ("Vary", "Accept-Encoding"), ("Cache-Control", cache_control)]
-    if asked.if_none_match.contains_weak(etag):  # weak comparison, as If-None-Match asks; ``*`` included
-        return Response(status=304, headers=headers)
+    if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(etag):  # weak, as If-None-Match asks; ``*`` too
+        return Answer(304, headers)
+    body = asset.gzipped if gzipped else asset.identity
     if gzipped:
         headers.append(("Content-Encoding", "gzip"))
-    return Response(asset.gzipped if gzipped else asset.identity, headers=headers, mimetype=asset.mimetype)
+    headers += [("Content-Type", asset.content_type), ("Content-Length", str(len(body)))]
+    return Answer(200, headers, body)
 
 
 class Shortcut:
@@ -127,10 +157,11 @@ class Shortcut:
     other path, and any other method on this one, goes to the app unchanged.
     """
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], path: str, respond: Callable[[Request], Response]) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], path: str,
+                 respond: Callable[[dict[str, Any]], Answer]) -> None:
         self.app, self.path, self.respond = app, path, respond
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != self.path or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.app(environ, start_response)
-        return self.respond(Request(environ))(environ, start_response)
+        return self.respond(environ)(environ, start_response)
