@@ -1,6 +1,7 @@
 """What one request costs the worker, without a server: each storefront read called as WSGI, against hello-world.
 
-    .venv/bin/python bench/wsgi_cost.py            # 3,000 calls each, CPU µs per call
+    .venv/bin/python bench/wsgi_cost.py            # 3,000 calls each, CPU µs per call (the shop's route with and
+                                                   # without JourneyKit mounted, then each read)
     .venv/bin/python bench/wsgi_cost.py --no-early # the same with JOURNEYKIT_EARLY_READS off: every read through Flask
 
 The demo shop on a throwaway SQLite file (its own seed), each read called
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import pathlib
 import sys
 import tempfile
@@ -55,15 +57,25 @@ def cost(app: App, path: str, calls: int) -> float:
     return (time.process_time() - started) / calls * 1e6
 
 
-def reads(shop: Any) -> dict[str, str]:
-    """The storefront reads of ``scripts/bench``, for the demo's first product."""
+def first_sku(shop: Any) -> str:
     import sqlalchemy as sa
 
     from examples.demoshop.models import Product, db
-    from journeykit.widgets import EMBED_JS, assets
 
     with shop.app_context():
-        sku = db.session.scalars(sa.select(Product.sku).order_by(Product.id)).first()
+        return db.session.scalars(sa.select(Product.sku).order_by(Product.id)).first()
+
+
+def picture_path(shop: Any) -> str:
+    """The shop's own route of ``scripts/bench``: a product's picture, which renders no widget."""
+    return f"/images/{first_sku(shop)}.svg"
+
+
+def reads(shop: Any) -> dict[str, str]:
+    """The storefront reads of ``scripts/bench``, for the demo's first product."""
+    from journeykit.widgets import EMBED_JS, assets
+
+    sku = first_sku(shop)
     api = "/journeykit/api/v1"
     return {"reviews list": f"{api}/products/{sku}/reviews?limit=10", "rating": f"{api}/products/{sku}/rating",
             "reviews fragment": f"/journeykit/widgets/reviews?product={sku}", "testimonials": f"{api}/testimonials",
@@ -79,11 +91,17 @@ def main() -> None:
     from examples.demoshop import create_app
 
     with tempfile.TemporaryDirectory(prefix="journeykit-wsgi-cost-") as folder:
-        shop = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/shop.sqlite3", **apps.UNLIMITED,
+        database = f"sqlite:///{folder}/shop.sqlite3"
+        shop = create_app({"SQLALCHEMY_DATABASE_URI": database, **apps.UNLIMITED,
                            "JOURNEYKIT_EARLY_READS": not options.no_early})
-        print(f"{'hello-world':18s} {cost(apps.hello(), '/', options.calls):7.1f} µs")
-        for name, path in reads(shop).items():
-            print(f"{name:18s} {cost(shop, path, options.calls):7.1f} µs")
+        figures = {"hello-world": cost(apps.hello(), "/", options.calls)}
+        picture = picture_path(shop)
+        figures["shop route, mounted"] = cost(shop, picture, options.calls)
+        os.environ["BENCH_DATABASE_URL"] = database
+        figures["shop route, not mounted"] = cost(apps.shop_without_journeykit(), picture, options.calls)
+        figures.update((name, cost(shop, path, options.calls)) for name, path in reads(shop).items())
+    for name, micros in figures.items():
+        print(f"{name:24s} {micros:7.1f} µs")
 
 
 if __name__ == "__main__":
