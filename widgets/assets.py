@@ -32,6 +32,8 @@ from flask import Response, request
 from werkzeug.http import parse_accept_header, parse_etags
 from werkzeug.utils import get_content_type
 
+from journeykit.core.wsgi_answer import Answer
+
 #: The widgets' static folder (the blueprint's).
 FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 #: The files served this way, relative to :data:`FOLDER`, each with the
@@ -104,26 +106,6 @@ def version(static_folder: str, filename: str) -> str:
 def send(static_folder: str, filename: str) -> Response:
     """The file for the current request, as a response of the app: see :func:`answer`."""
     return answer(request.environ, static_folder, filename).response()
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A file's answer: status, headers (the ``Content-Type`` and ``Content-Length`` of a 200 included) and body."""
-
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes = b""
-
-    def response(self) -> Response:
-        return Response(self.body, status=self.status, headers=self.headers)
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """Sent as WSGI, with no response object: ``HEAD`` gets the headers alone."""
-        start_response(_STATUS[self.status], self.headers)
-        return [self.body] if self.body and environ.get("REQUEST_METHOD") != "HEAD" else []
-
-
-_STATUS = {200: "200 OK", 304: "304 Not Modified"}
 
 
 def answer(environ: dict[str, Any], static_folder: str, filename: str) -> Answer:

@@ -22,13 +22,12 @@ from typing import Any, Callable, Iterable
 from flask import Flask
 
 from . import cors, read_cache
+from .wsgi_answer import Answer
 
 #: What makes two requests the same read: the URL as sent and the site's address, proxies' headers included
 #: (the bodies hold absolute URLs, and a ``ProxyFix`` inside this middleware reads those headers).
-_URL_PARTS = ("PATH_INFO", "QUERY_STRING", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
-              "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX",
-              "HTTP_FORWARDED")
-_STATUS = {200: "200 OK", 304: "304 Not Modified"}
+_URL_PARTS = ("PATH_INFO", "QUERY_STRING", *read_cache.SITE_PARTS, "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+              "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX", "HTTP_FORWARDED")
 
 
 def install(app: Flask) -> None:
@@ -58,8 +57,6 @@ class EarlyReads:
         headers.append(("Vary", cors.vary(", ".join(entry.vary))))
         headers += cors.headers(environ.get("HTTP_ORIGIN"), self.app.config["JOURNEYKIT_ALLOWED_ORIGINS"])
         if status == 304:
-            start_response(_STATUS[304], headers)
-            return []
+            return Answer(304, headers)(environ, start_response)
         headers += [("Content-Type", entry.content_type), ("Content-Length", str(len(entry.body)))]
-        start_response(_STATUS[200], headers)
-        return [] if method == "HEAD" else [entry.body]
+        return Answer(200, headers, entry.body)(environ, start_response)

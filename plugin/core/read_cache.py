@@ -166,10 +166,12 @@ def serve(render: Callable[[], ResponseReturnValue], *, scopes: Sequence[str], f
     return _fresh(render, freshness, Noted((*read, tokens), names, tokens, freshness))
 
 
+#: What the site's address (``request.url_root``, in the bodies' absolute URLs) is made of, unparsed.
+SITE_PARTS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
+
+
 def _site(environ: dict[str, Any]) -> tuple[Any, ...]:
-    """What the site's address (``request.url_root``, in the bodies' absolute URLs) is made of, unparsed."""
-    return tuple(environ.get(name) for name in (
-        "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME"))
+    return tuple(environ.get(name) for name in SITE_PARTS)
 
 
 def _current_session(app: Flask) -> Session | None:
