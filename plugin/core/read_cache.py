@@ -254,7 +254,8 @@ class Notes:
     """The reads served lately, by the URL :mod:`.early_reads` saw; bounded, the oldest noted forgotten first."""
 
     def __init__(self, engine: sa.Engine, max_entries: int = MAX_ENTRIES) -> None:
-        self.engine, self.max_entries = engine, max_entries
+        self.engine = weakref.ref(engine)  # the notes never keep the shop's engine alive
+        self.max_entries = max_entries
         self._noted: dict[Hashable, Noted] = {}
         self._lock = threading.Lock()
 
@@ -295,7 +296,8 @@ def early(app: Flask, url: Hashable, environ: dict[str, Any]) -> tuple[Entry, Fr
     noted = notes.get(url) if notes is not None else None
     if noted is None or any(environ.get(name) for name in noted.varies):
         return None
-    if version_watch.known(notes.engine, noted.names) != noted.tokens:  # type: ignore[union-attr]
+    db_engine = notes.engine()  # type: ignore[union-attr]
+    if db_engine is None or version_watch.known(db_engine, noted.names, start=False) != noted.tokens:
         return None
     entry = cache_for(app).get(noted.key)
     return None if entry is None else (entry, noted.freshness)

@@ -225,9 +225,13 @@ def tokens(engine: sa.Engine, scopes: Sequence[str], fetch: Fetch) -> tuple[int,
     return fetch(scopes) if watcher is None else watcher.tokens(scopes, fetch)
 
 
-def known(engine: sa.Engine, scopes: Sequence[str]) -> tuple[int, ...] | None:
-    """The tokens of ``scopes`` if the engine's watcher knows them current (no query); else ``None``."""
-    watcher = _watcher(engine)
+def known(engine: sa.Engine, scopes: Sequence[str], *, start: bool = True) -> tuple[int, ...] | None:
+    """The tokens of ``scopes`` if the engine's watcher knows them current (no query); else ``None``.
+
+    ``start=False`` asks only a watcher already made, never starting one: a request answered in front of
+    the app must not open a listener's connection (on an engine a test has disposed since, say).
+    """
+    watcher = _watcher(engine) if start else _watchers.get(engine, {}).get(os.getpid())
     return None if watcher is None else watcher.known(scopes)
 
 
