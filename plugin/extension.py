@@ -103,7 +103,6 @@ class JourneyKit:
         web.retry_writes_after_deadlocks(app)
         loyalty.install()
         referrals.install()
-        outbox.register_after_response(app)
         web.exempt_from_shop_csrf(app)
         app.cli.add_command(cli.journeykit_group)
         exclude_from_shop_migrations(app)

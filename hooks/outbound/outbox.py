@@ -9,7 +9,7 @@ after the commit loses nothing, and a rollback sends nothing.
 :func:`deliver_due` (``flask journeykit hooks deliver [--loop]``, or
 ``journey.deliver_hooks()``) sends what is due; with
 ``JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE`` a request's own events are also
-tried once its response has gone out (:func:`register_after_response`).  Each row is *claimed* by a conditional UPDATE in its own short
+tried once its response has gone out (:func:`_deliver_after_response`).  Each row is *claimed* by a conditional UPDATE in its own short
 transaction (only one of several workers matches it); the claim counts the
 attempt and moves ``next_attempt_at`` ahead by a lease, so a worker that dies
 mid-POST leaves a row that comes back after the lease.  Delivery is thus at
@@ -28,7 +28,7 @@ from typing import Any, Iterable
 import requests
 import sqlalchemy as sa
 from blinker import NamedSignal
-from flask import Flask, Response, current_app, g, has_request_context
+from flask import Flask, Response, after_this_request, current_app, g, has_request_context
 from sqlalchemy.orm import scoped_session
 
 from journeykit.core import read_versions, signals
@@ -91,7 +91,7 @@ def _on_queue(signal: NamedSignal, extra: dict[str, Any]) -> None:
         session().flush()  # the payload names new rows by their ids
         event_id = enqueue(event_type, payloads.data(signal, extra), endpoint_ids)
         if has_request_context():
-            g.setdefault(_REQUEST_EVENTS, []).append(event_id)
+            _deliver_after_response(event_id)
 
 
 def enqueue(event_type: str, data: dict[str, Any], endpoint_ids: Iterable[int]) -> str:
@@ -263,21 +263,27 @@ def ping(endpoint_id: int) -> int:
 # -- after a request's response ------------------------------------------------
 
 
-def register_after_response(app: Flask) -> None:
-    """Try a request's own events once its response is sent, if ``JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE``.
+def _deliver_after_response(event_id: str) -> None:
+    """Try the request's queued events once its response is sent, if ``JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE``.
 
     For shops without a worker process: the receiver hears of a purchase
     seconds after it happened instead of at the next ``hooks deliver``.  The
-    worker (or cron) is still needed for retries.
+    worker (or cron) is still needed for retries.  Only a request that
+    queued an event gets the after-request step, so the shop's other routes
+    pay nothing for it.
     """
+    event_ids = g.get(_REQUEST_EVENTS)
+    if event_ids is None:
+        event_ids = g.setdefault(_REQUEST_EVENTS, [])
+        after_this_request(lambda response: _after(response, event_ids))
+    event_ids.append(event_id)
 
-    @app.after_request
-    def _deliver_after_response(response: Response) -> Response:
-        event_ids = g.pop(_REQUEST_EVENTS, None)
-        if event_ids and current_app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]:
-            target = current_app._get_current_object()  # type: ignore[attr-defined]
-            response.call_on_close(lambda: _deliver_quietly(target, event_ids))
-        return response
+
+def _after(response: Response, event_ids: list[str]) -> Response:
+    if current_app.config["JOURNEYKIT_HOOKS_DELIVER_AFTER_RESPONSE"]:
+        target = current_app._get_current_object()  # type: ignore[attr-defined]
+        response.call_on_close(lambda: _deliver_quietly(target, event_ids))
+    return response
 
 
 def _deliver_quietly(app: Flask, event_ids: list[str]) -> None:

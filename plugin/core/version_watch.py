@@ -40,6 +40,8 @@ log = logging.getLogger("journeykit.read_cache")
 CHANNEL = "journeykit_read_versions"
 #: Seconds the listener waits for a notification before checking whether it should stop.
 POLL_SECONDS = 1.0
+#: Longest wait for a stopped listener to close its connection.
+STOP_SECONDS = 5.0
 #: Longest pause between attempts to connect the listener again.
 MAX_BACKOFF_SECONDS = 30.0
 
@@ -47,12 +49,22 @@ Fetch = Callable[[Sequence[str]], tuple[int, ...]]
 
 
 class Watcher:
-    """Tokens known to be current, dropped whenever :meth:`stamp` moves."""
+    """Tokens known to be current, dropped whenever :meth:`stamp` moves.
 
-    def __init__(self) -> None:
+    It serves one pool of the engine: ``engine.dispose()`` gives the engine a
+    new pool (a test's database dropped and made again, a forked worker's
+    fresh start), and the old pool's end retires the watcher.
+    """
+
+    def __init__(self, pool: Any) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[str, int] = {}
         self._seen: Hashable = None
+        self._pool = weakref.ref(pool)  # weakly: the pool's end is what retires the watcher
+
+    def serves(self, engine: sa.Engine) -> bool:
+        """Whether the engine still has the pool this watcher was made for (not disposed since)."""
+        return self._pool() is engine.pool
 
     def stamp(self) -> Hashable:
         """A value that moves whenever the tokens may have changed; ``None`` when this cannot be told now."""
@@ -96,8 +108,8 @@ class Watcher:
 class SQLiteWatcher(Watcher):
     """``PRAGMA data_version`` on a connection of its own: it moves with every other connection's commit."""
 
-    def __init__(self, path: str) -> None:
-        super().__init__()
+    def __init__(self, engine: sa.Engine, path: str) -> None:
+        super().__init__(engine.pool)
         self._connection: sqlite3.Connection | None = sqlite3.connect(
             path, check_same_thread=False, isolation_level=None, timeout=30)  # as long as JourneyKit's writers wait
 
@@ -115,13 +127,14 @@ class PostgresWatcher(Watcher):
     """A thread ``LISTEN``\\ ing on :data:`CHANNEL`; each notification moves the stamp."""
 
     def __init__(self, engine: sa.Engine) -> None:
-        super().__init__()
+        super().__init__(engine.pool)
         self._engine = weakref.ref(engine)
         self._generation = 0
         self._listening = False
         self._stopped = threading.Event()
         self._wake_up, self._wake = os.pipe()  # stop() wakes the listener at once: it lets go of its connection
-        threading.Thread(target=self._listen, name="journeykit-read-versions", daemon=True).start()
+        self._thread = threading.Thread(target=self._listen, name="journeykit-read-versions", daemon=True)
+        self._thread.start()
 
     def stamp(self) -> Hashable:
         return self._generation if self._listening else None
@@ -131,10 +144,13 @@ class PostgresWatcher(Watcher):
             self._generation += 1
 
     def stop(self) -> None:
+        """Wake the listener and wait (briefly) until it has closed its connection: none outlives its engine's pool."""
         with self._lock:
             if not self._stopped.is_set():
                 self._stopped.set()
                 os.write(self._wake, b"x")
+        if threading.current_thread() is not self._thread:
+            self._thread.join(STOP_SECONDS)
 
     def _listen(self) -> None:
         try:
@@ -150,7 +166,7 @@ class PostgresWatcher(Watcher):
         failures = 0
         while not self._stopped.is_set():
             engine = self._engine()
-            if engine is None:
+            if engine is None or not self.serves(engine):
                 return
             try:
                 connection = _listening_connection(engine)
@@ -175,10 +191,15 @@ class PostgresWatcher(Watcher):
         with self._lock:
             self._generation += 1  # whatever happened before the LISTEN was never heard
             self._listening = True
-        while not self._stopped.is_set() and self._engine() is not None:
+        while not self._stopped.is_set() and self._serves_its_engine():
             ready, _, _ = select.select([connection, self._wake_up], [], [], POLL_SECONDS)
             if connection in ready and _drain(connection):
                 self.changed()
+
+
+    def _serves_its_engine(self) -> bool:
+        engine = self._engine()
+        return engine is not None and self.serves(engine)
 
 
 def _listening_connection(engine: sa.Engine) -> Any:
@@ -216,7 +237,7 @@ def _drain(connection: Any) -> bool:
 
 
 _watchers: weakref.WeakKeyDictionary[sa.Engine, dict[int, Watcher | None]] = weakref.WeakKeyDictionary()
-_watchers_lock = threading.Lock()
+_watchers_lock = threading.RLock()  # a pool may end, and so retire its watcher, in a thread holding it
 
 
 def tokens(engine: sa.Engine, scopes: Sequence[str], fetch: Fetch) -> tuple[int, ...]:
@@ -231,48 +252,67 @@ def known(engine: sa.Engine, scopes: Sequence[str], *, start: bool = True) -> tu
     ``start=False`` asks only a watcher already made, never starting one: a request answered in front of
     the app must not open a listener's connection (on an engine a test has disposed since, say).
     """
-    watcher = _watcher(engine) if start else _watchers.get(engine, {}).get(os.getpid())
+    watcher = _watcher(engine) if start else _current(engine)
     return None if watcher is None else watcher.known(scopes)
 
 
 def changed(engine: sa.Engine) -> None:
     """This process committed new tokens on ``engine``: its watcher forgets the ones it knew at once."""
-    watcher = _watchers.get(engine, {}).get(os.getpid())
+    watcher = _current(engine)
     if watcher is not None:
         watcher.changed()
 
 
+def _current(engine: sa.Engine) -> Watcher | None:
+    """The engine's watcher in this process, if one is made and serves its pool as it is now; never makes one."""
+    watcher = _watchers.get(engine, {}).get(os.getpid())
+    return watcher if watcher is not None and _usable(watcher, engine) else None
+
+
 def _watcher(engine: sa.Engine) -> Watcher | None:
-    """The engine's watcher in this process (a forked worker makes its own), made on first use."""
+    """The engine's watcher in this process (a forked worker makes its own), made on first use.
+
+    Nothing listens on the engine for its disposal: an engine listener makes
+    every connection of the shop's own requests dispatch events (about 8 % of
+    a plain shop route).  The watcher ends with its pool instead
+    (:func:`_retire`), and one still found for an older pool is not used.
+    """
     pid = os.getpid()
-    per_process = _watchers.get(engine)
-    if per_process is not None and pid in per_process:
+    per_process = _watchers.get(engine, {})
+    if pid in per_process and _usable(per_process[pid], engine):
         return per_process[pid]
     with _watchers_lock:
         per_process = _watchers.setdefault(engine, {})
-        if pid not in per_process:
-            per_process[pid] = _make(engine)
-            if not sa.event.contains(engine, "engine_disposed", _forget):
-                sa.event.listen(engine, "engine_disposed", _forget)
+        if pid not in per_process or not _usable(per_process[pid], engine):
+            watcher = per_process[pid] = _make(engine)
+            if watcher is not None:
+                weakref.finalize(engine.pool, _retire, weakref.ref(engine), pid, watcher)
         return per_process[pid]
+
+
+def _usable(watcher: Watcher | None, engine: sa.Engine) -> bool:
+    """``None`` (the engine can have no watcher) or a watcher of the engine's pool as it is now."""
+    return watcher is None or watcher.serves(engine)
+
+
+def _retire(engine: weakref.ref[sa.Engine], pid: int, watcher: Watcher) -> None:
+    """The pool a watcher served is gone (``engine.dispose()``, or the engine itself): stop the watcher."""
+    alive = engine()
+    with _watchers_lock:
+        per_process = _watchers.get(alive) if alive is not None else None
+        if per_process is not None and per_process.get(pid) is watcher:
+            del per_process[pid]
+    watcher.stop()
 
 
 def _make(engine: sa.Engine) -> Watcher | None:
     url, driver = engine.url, engine.dialect.driver
     if url.get_backend_name() == "sqlite" and driver == "pysqlite":
         memory = url.database in (None, "", ":memory:") or "mode" in url.query or "uri" in url.query
-        return None if memory else SQLiteWatcher(url.database)  # type: ignore[arg-type]
+        return None if memory else SQLiteWatcher(engine, url.database)  # type: ignore[arg-type]
     if url.get_backend_name() == "postgresql" and driver in ("psycopg", "psycopg2"):
         return PostgresWatcher(engine)
     return None
-
-
-def _forget(engine: sa.Engine) -> None:
-    """``engine.dispose()``: release this process's watcher (the next read makes a new one)."""
-    with _watchers_lock:
-        watcher = _watchers.get(engine, {}).pop(os.getpid(), None)
-    if watcher is not None:
-        watcher.stop()
 
 
 def watching(engine: sa.Engine) -> bool:
