@@ -25,6 +25,34 @@ def hello() -> Flask:
     return app
 
 
+def beacon_floor(database_url: str | None = None) -> Flask:
+    """The least a beacon stored before it is answered can cost through Flask: its JSON read, one INSERT, a commit.
+
+    No validation, visitor, person, stage or rollup: the rate no such beacon
+    can pass on this machine and database, against which the beacon row's
+    own rate (and its target, a ratio to hello-world) can be read.
+    """
+    import sqlalchemy as sa
+    from flask import jsonify, request
+
+    engine = sa.create_engine(database_url or os.environ["BENCH_DATABASE_URL"])
+    table = sa.Table("bench_beacon_floor", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("visitor_id", sa.String(64)), sa.Column("events", sa.JSON))
+    table.create(engine, checkfirst=True)
+    engine.dispose()  # made before gunicorn forks (--preload): each worker opens its own connections
+    insert = sa.insert(table)
+    app = Flask(__name__)
+
+    @app.post("/events")
+    def events() -> Any:
+        body = request.get_json(force=True)
+        with engine.begin() as connection:
+            connection.execute(insert, {"visitor_id": body["visitor_id"], "events": body["events"]})
+        return jsonify(accepted=len(body["events"]), ignored=0), 202
+
+    return app
+
+
 def shop(database_url: str | None = None) -> Flask:
     """The demo shop with JourneyKit, on the seeded database (``BENCH_DATABASE_URL`` unless given)."""
     from examples.demoshop import create_app

@@ -273,7 +273,7 @@ def shop(run: Run, backend: str) -> None:
                 if run.wants(target.endpoint):
                     measured.append(measure(run, served, backend, target))
         bare += measure_bare(run, env, backend, route)
-        run.rows += better_of_repeats(bare + measured)
+        run.rows += better_of_repeats(bare + measured) + measure_floor(run, env, backend, products)
 
 
 #: The shop's own route is measured twice with JourneyKit and twice without (first and last): the better of each.
@@ -287,6 +287,25 @@ def measure_bare(run: Run, env: dict[str, str], backend: str, route: Target) -> 
     with servers.gunicorn("bench.apps:shop_without_journeykit()", postgres.free_port(), env=env,
                           ready=route.path, log=run.log) as bare:
         return [measure(run, bare, backend, route)]
+
+
+def measure_floor(run: Run, env: dict[str, str], backend: str, products: list[str]) -> list[Row]:
+    """The beacon's floor: the same POSTs to a Flask app that only stores each in one INSERT (``apps.beacon_floor``)."""
+    target = beacon_target("event beacon floor (Flask, one INSERT)", "/events", products,
+                           note="no checks, no journey: the least a stored beacon costs")
+    if not run.wants(target.endpoint):
+        return []
+    with servers.gunicorn("bench.apps:beacon_floor()", postgres.free_port(), env=env, ready="/events",
+                          log=run.log) as floor:
+        return [measure(run, floor, backend, target)]
+
+
+def beacon_target(endpoint: str, path: str, products: list[str], note: str) -> Target:
+    """One ``product_viewed`` event a POST, each from a visitor new to the run (a nonce per script)."""
+    probe_body = json.dumps({"visitor_id": "probe-visitor-0000000001",
+                             "events": [{"name": "product_viewed", "product_id": products[0]}]}).encode()
+    return Target(endpoint, "POST", path, lambda: (wrk.beacon_script(path, products, f"{time.time_ns()}"), ()),
+                  body=probe_body, headers={"Content-Type": "application/json"}, note=note)
 
 
 def better_of_repeats(rows: list[Row]) -> list[Row]:
@@ -317,11 +336,7 @@ def shop_targets(run: Run, products: list[str], images: list[str]) -> Iterator[T
     yield Target("referral program", "GET", f"{API}/referrals/program", gets([f"{API}/referrals/program"]))
     yield mounted
     # the writes last: requests they leave in flight would slow the reads after them
-    beacon = json.dumps({"visitor_id": "probe-visitor-0000000001",
-                         "events": [{"name": "product_viewed", "product_id": products[0]}]}).encode()
-    yield Target("event beacon (POST)", "POST", f"{API}/events",  # visitors new to each script: a nonce of its own
-                 lambda: (wrk.beacon_script(f"{API}/events", products, f"{time.time_ns()}"), ()), body=beacon,
-                 headers={"Content-Type": "application/json"}, note="a new visitor each")
+    yield beacon_target("event beacon (POST)", f"{API}/events", products, note="a new visitor each")
     yield webhook_target(run, products)
 
 

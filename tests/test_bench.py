@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOP_ROWS = [
     "shop route, JourneyKit not mounted", "shop route, JourneyKit mounted", "reviews list", "rating",
     "reviews fragment", "testimonials", "embed.js", "loyalty program", "referral program",
-    "event beacon (POST)", "Stripe webhook (signed, distinct)",
+    "event beacon (POST)", "Stripe webhook (signed, distinct)", "event beacon floor (Flask, one INSERT)",
 ]
 
 
