@@ -7,8 +7,12 @@ watcher can only learn of them from the database.
 
 from __future__ import annotations
 
+import gc
+import os
+import select
 import sqlite3
 import time
+import warnings
 from typing import Any, Callable, Iterator, Sequence
 
 import psycopg
@@ -173,6 +177,29 @@ def test_a_disposed_engine_s_watcher_is_not_used_again_and_its_tokens_are_asked_
     assert version_watch.known(engine, SCOPES, start=False) is None
     _listening(engine)
     assert version_watch.tokens(engine, SCOPES, fetch) == (0, 0) and fetch.count == 2
+
+
+@pytest.mark.parametrize("backend", [POSTGRESQL], indirect=True)
+def test_a_forked_worker_dropping_its_copy_of_the_pool_leaves_its_parent_s_watcher_alone(engine):
+    """gunicorn's ``--preload``: a worker may dispose of the engine it inherited (``close=False``), and its copy of
+    the old pool ends there; the watcher it names is the parent's, whose wake-up pipe the worker shares."""
+    _listening(engine)
+    watcher = version_watch._current(engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() beside threads: the child only disposes
+        child = os.fork()
+    if child == 0:
+        try:
+            engine.dispose(close=False)
+            gc.collect()  # the old pool's records and the pool refer to each other: a collection ends it
+        finally:
+            os._exit(0)
+    os.waitpid(child, 0)
+    woken, _, _ = select.select([watcher._wake_up], [], [], 0)  # type: ignore[union-attr]
+    assert woken == []  # a byte there would wake the parent's listener at every turn: a busy loop
+    fetch = Fetches(engine)
+    _set_token(engine, "reviews", 4)
+    _wait_until(lambda: version_watch.tokens(engine, SCOPES, fetch) == (0, 4), "the parent's watcher went deaf")
 
 
 @pytest.mark.parametrize("backend", ["sqlite", POSTGRESQL], indirect=True)

@@ -296,7 +296,13 @@ def _usable(watcher: Watcher | None, engine: sa.Engine) -> bool:
 
 
 def _retire(engine: weakref.ref[sa.Engine], pid: int, watcher: Watcher) -> None:
-    """The pool a watcher served is gone (``engine.dispose()``, or the engine itself): stop the watcher."""
+    """The pool a watcher served is gone (``engine.dispose()``, or the engine itself): stop the watcher.
+
+    Not in a forked worker (gunicorn's ``--preload``) whose copy of the pool
+    ends: the watcher is its parent's, and its wake-up pipe is shared.
+    """
+    if pid != os.getpid():
+        return
     alive = engine()
     with _watchers_lock:
         per_process = _watchers.get(alive) if alive is not None else None
