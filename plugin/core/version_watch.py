@@ -196,7 +196,6 @@ class PostgresWatcher(Watcher):
             if connection in ready and _drain(connection):
                 self.changed()
 
-
     def _serves_its_engine(self) -> bool:
         engine = self._engine()
         return engine is not None and self.serves(engine)
