@@ -265,7 +265,7 @@ def changed(engine: sa.Engine) -> None:
 def _current(engine: sa.Engine) -> Watcher | None:
     """The engine's watcher in this process, if one is made and serves its pool as it is now; never makes one."""
     watcher = _watchers.get(engine, {}).get(os.getpid())
-    return watcher if watcher is not None and _usable(watcher, engine) else None
+    return watcher if watcher is not None and watcher.serves(engine) else None
 
 
 def _watcher(engine: sa.Engine) -> Watcher | None:
